@@ -1,0 +1,240 @@
+# hvlab top-level Makefile: GNU Make + kconfig-frontends.
+#
+#   make defconfig / make NAME_defconfig   configure from configs/
+#   make menuconfig / olddefconfig / savedefconfig
+#   make                                   library, program and tests
+#   make check                             set up, build, run every test family
+#   make bench                             the benchmark suite
+#   make O=build/NAME ...                  a side-by-side build directory
+#
+# Each directory lists its objects in objects.mk as `obj-y += x.o` or
+# `obj-$(CONFIG_X) += x.o`. Every object is compiled with the generated
+# autoconf.h force-included; scripts/fixdep.sh rewrites the compiler's
+# dependency file so an object depends on the per-option files
+# include/config/*.h of exactly the CONFIG_ symbols its sources mention
+# (the Kbuild scheme), so a configuration change rebuilds what it must.
+
+srctree := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+O ?= build
+obj := $(abspath $(O))
+
+KCONFIG_CONF  ?= kconfig-conf
+KCONFIG_MCONF ?= kconfig-mconf
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+AR ?= ar
+CLANG ?= clang
+
+CONFIG_FILE := $(obj)/.config
+AUTOCONF_H  := $(obj)/include/generated/autoconf.h
+AUTO_CONF   := $(obj)/include/config/auto.conf
+
+kconfig-env = KCONFIG_CONFIG=$(CONFIG_FILE) srctree=$(srctree)
+
+# Goals that only configure must not read auto.conf (it may not exist yet
+# or be stale while the configuration changes); check, bench and the fuzz
+# targets are scripts that call make again for the build. For every other
+# goal auto.conf is an included makefile with a rule, so make brings the
+# configuration up to date first and then re-reads everything: the
+# per-option timestamps are fresh before any object is considered.
+config-goals := defconfig %_defconfig menuconfig olddefconfig savedefconfig \
+                clean distclean help deps check bench fuzz-emulate
+ifneq ($(filter $(config-goals),$(MAKECMDGOALS)),)
+  ifneq ($(filter-out $(config-goals),$(MAKECMDGOALS)),)
+    $(error configuration goals ($(filter $(config-goals),$(MAKECMDGOALS))) \
+      must run on their own; run 'make $(filter $(config-goals),$(MAKECMDGOALS))' first)
+  endif
+  config-only := y
+endif
+
+ifneq ($(config-only),y)
+  -include $(AUTO_CONF)
+endif
+
+.DEFAULT_GOAL := all
+.PHONY: all check bench difftest decodetest fuzz-emulate clean distclean help \
+        defconfig menuconfig olddefconfig savedefconfig deps FORCE
+
+# ---------------------------------------------------------------- config
+$(obj)/.kdirs:
+	@mkdir -p $(obj)/include/generated $(obj)/include/config && touch $@
+
+defconfig: $(obj)/.kdirs
+	@cp $(srctree)/configs/defconfig $(CONFIG_FILE)
+	@cd $(obj) && $(kconfig-env) $(KCONFIG_CONF) --olddefconfig $(srctree)/Kconfig >/dev/null
+	@echo "configured $(O) from configs/defconfig"
+
+%_defconfig: $(obj)/.kdirs
+	@test -f $(srctree)/configs/$@ || { echo "no configuration '$@'; available: $(notdir $(wildcard $(srctree)/configs/*defconfig))"; exit 1; }
+	@cp $(srctree)/configs/$@ $(CONFIG_FILE)
+	@cd $(obj) && $(kconfig-env) $(KCONFIG_CONF) --olddefconfig $(srctree)/Kconfig >/dev/null
+	@echo "configured $(O) from configs/$@"
+
+menuconfig: $(obj)/.kdirs
+	@cd $(obj) && $(kconfig-env) $(KCONFIG_MCONF) $(srctree)/Kconfig
+
+olddefconfig: $(obj)/.kdirs
+	@test -f $(CONFIG_FILE) || { echo "no $(O)/.config; run 'make defconfig' first"; exit 1; }
+	@cd $(obj) && $(kconfig-env) $(KCONFIG_CONF) --olddefconfig $(srctree)/Kconfig >/dev/null
+
+savedefconfig: $(obj)/.kdirs
+	@test -f $(CONFIG_FILE) || { echo "no $(O)/.config; run 'make defconfig' first"; exit 1; }
+	@cd $(obj) && $(kconfig-env) $(KCONFIG_CONF) --savedefconfig=$(obj)/defconfig $(srctree)/Kconfig
+	@echo "wrote $(O)/defconfig"
+
+# The build needs a .config; make check creates one (scripts/check.sh).
+$(CONFIG_FILE):
+	@echo "no $(O)/.config: run 'make defconfig' (or 'make NAME_defconfig', see configs/)"; exit 1
+
+# silentoldconfig writes autoconf.h, auto.conf and the per-option files
+# under include/config/ (touching only those whose value changed).
+$(AUTO_CONF) $(AUTOCONF_H): $(CONFIG_FILE) $(shell find $(srctree) -name 'Kconfig*' -not -path '*/build/*' 2>/dev/null) | $(obj)/.kdirs
+	@cd $(obj) && $(kconfig-env) KCONFIG_AUTOHEADER=$(AUTOCONF_H) \
+	  KCONFIG_AUTOCONFIG=$(AUTO_CONF) $(KCONFIG_CONF) -s --silentoldconfig $(srctree)/Kconfig </dev/null
+	@touch $(AUTO_CONF) $(AUTOCONF_H)
+
+# ---------------------------------------------------------------- flags
+WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes \
+            -Wstrict-prototypes -Wold-style-definition -Wshadow -Wundef \
+            -Wpointer-arith -Wformat=2 -Wvla -Wimplicit-fallthrough
+OPT-$(CONFIG_OPTIMIZE_O2) := -O2
+OPT-$(CONFIG_OPTIMIZE_OG) := -Og
+SAN-$(CONFIG_SANITIZE_ADDRESS) += address
+SAN-$(CONFIG_SANITIZE_UNDEFINED) += undefined
+empty :=
+space := $(empty) $(empty)
+comma := ,
+SANFLAGS := $(if $(SAN-y),-fsanitize=$(subst $(space),$(comma),$(strip $(SAN-y))) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+
+CFLAGS_ALL := -std=gnu11 -g $(OPT-y) $(WARNINGS) $(if $(CONFIG_WERROR),-Werror) \
+              $(SANFLAGS) -I$(srctree) -I$(srctree)/include -include $(AUTOCONF_H) \
+              $(EXTRA_CFLAGS)
+LDFLAGS_ALL := $(SANFLAGS) $(EXTRA_LDFLAGS)
+
+# ---------------------------------------------------------------- objects
+# Library directories, in dependency order.
+lib-dirs := emulate
+
+define collect-objs
+obj-y :=
+include $(srctree)/$(1)/objects.mk
+lib-objs += $$(addprefix $(obj)/$(1)/,$$(obj-y))
+endef
+lib-objs :=
+$(foreach d,$(lib-dirs),$(eval $(call collect-objs,$(d))))
+
+LIB := $(obj)/libhvlab.a
+PROG := $(obj)/hvlab
+prog-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/vmm/*.c))
+
+# Test programs: each tests/unit/test_*.c is one cmocka program.
+unit-tests := $(patsubst $(srctree)/tests/unit/%.c,$(obj)/tests/unit/%,$(wildcard $(srctree)/tests/unit/test_*.c))
+difftest-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/difftest/*.c)) \
+                 $(patsubst $(srctree)/%.S,$(obj)/%.o,$(wildcard $(srctree)/tests/difftest/*.S))
+decodetest-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/decodetest/*.c))
+bench-emu-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/bench/emulate/*.c))
+DIFFTEST := $(obj)/tests/difftest/difftest
+DECODETEST := $(obj)/tests/decodetest/decodetest
+BENCH_EMU := $(obj)/bench/emulate/bench-emulate
+
+all-objs := $(lib-objs) $(prog-objs) $(difftest-objs) $(decodetest-objs) $(bench-emu-objs) \
+            $(addsuffix .o,$(unit-tests))
+
+ifneq ($(config-only),y)
+all: $(LIB) $(PROG) $(unit-tests) $(if $(difftest-objs),$(DIFFTEST)) \
+     $(if $(decodetest-objs),$(DECODETEST)) $(if $(bench-emu-objs),$(BENCH_EMU))
+endif
+
+$(obj)/%.o: $(srctree)/%.c | $(AUTOCONF_H)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $(patsubst $(obj)/%,%,$@)"
+	@$(CC) $(CFLAGS_ALL) $(CFLAGS_$(notdir $(@D))) -MMD -MP -MF $@.d -c $< -o $@
+	@$(srctree)/scripts/fixdep.sh $@.d $(obj) > $@.cmd && rm -f $@.d
+
+$(obj)/%.o: $(srctree)/%.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $(patsubst $(obj)/%,%,$@)"
+	@$(CC) $(SANFLAGS) -g -c $< -o $@
+
+-include $(addsuffix .cmd,$(all-objs))
+
+# The configuration as a C string, for `hvlab config`.
+$(obj)/include/generated/config_str.h: $(AUTO_CONF)
+	@{ echo 'static const char hv_config_str[] ='; \
+	   grep '^CONFIG_' $< | sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/'; echo ';'; } > $@
+$(obj)/vmm/cmd_config.o: $(obj)/include/generated/config_str.h
+CFLAGS_vmm := -I$(obj)/include
+
+$(LIB): $(lib-objs)
+	@echo "  AR      $(patsubst $(obj)/%,%,$@)"
+	@rm -f $@ && $(AR) rcs $@ $^
+
+$(PROG): $(prog-objs) $(LIB)
+	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(obj)/tests/unit/%: $(obj)/tests/unit/%.o $(LIB)
+	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka
+
+$(DIFFTEST): $(difftest-objs) $(LIB)
+	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(DECODETEST): $(decodetest-objs) $(LIB)
+	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $^ -lZydis
+
+$(BENCH_EMU): $(bench-emu-objs) $(LIB)
+	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
+	@$(CC) $(LDFLAGS_ALL) -o $@ $^
+
+# ---------------------------------------------------------------- test families
+N ?=
+SEED ?=
+SECONDS ?= 60
+
+deps:
+	@$(srctree)/scripts/deps.sh
+
+check:
+	@$(srctree)/scripts/check.sh "$(O)"
+
+bench:
+	@$(srctree)/scripts/bench.sh "$(O)"
+
+difftest: $(DIFFTEST)
+	@$(DIFFTEST) $(if $(N),-n $(N)) $(if $(SEED),-s $(SEED))
+
+decodetest: $(DECODETEST)
+	@$(DECODETEST) $(if $(N),-n $(N)) $(if $(SEED),-s $(SEED))
+
+# libFuzzer needs clang; the fuzz build has its own directory and flags.
+fuzz-emulate:
+	@$(srctree)/scripts/fuzz.sh "$(O)" emulate "$(SECONDS)"
+
+# ---------------------------------------------------------------- housekeeping
+clean:
+	@rm -rf $(obj)/emulate $(obj)/vmm $(obj)/tests $(obj)/bench $(obj)/fuzz $(LIB) $(PROG)
+
+distclean:
+	@rm -rf $(obj)
+
+help:
+	@echo "hvlab build targets (add O=build/NAME for a side-by-side build):"
+	@echo "  make defconfig          configure from configs/defconfig"
+	@echo "  make NAME_defconfig     configure from configs/NAME_defconfig:"
+	@echo "                          $(notdir $(wildcard $(srctree)/configs/*_defconfig))"
+	@echo "  make menuconfig         edit the configuration (ncurses)"
+	@echo "  make olddefconfig       update .config after Kconfig changes, new options at defaults"
+	@echo "  make savedefconfig      write the minimal defconfig of the current .config"
+	@echo "  make                    build libhvlab.a, hvlab, tests and benchmarks"
+	@echo "  make check              install what is missing, configure, build, run all tests"
+	@echo "  make bench              run the benchmarks and print their tables"
+	@echo "  make difftest N= SEED=  emulate/ against the host CPU (random sequences)"
+	@echo "  make decodetest N= SEED= the decoder against Zydis (random bytes)"
+	@echo "  make fuzz-emulate SECONDS=  libFuzzer on decode+execute (clang)"
+	@echo "  make deps               install the Debian packages the build needs"
+	@echo "  make clean / distclean  remove objects / the whole build directory"

@@ -1,0 +1,369 @@
+/*
+ * emulate.h — the x86 instruction engine: one decoder, one executor.
+ *
+ * Two users share it (ARCHITECTURE §7): hw/ runs every guest instruction
+ * through it, and the hypervisor emulates single instructions with it
+ * (MMIO, writes to write-protected page tables). Neither the decoder nor
+ * the executor touches anything but the state in struct emu_cpu and the
+ * callbacks in struct emu_ops; the caller embeds struct emu_ctx in its own
+ * vcpu structure and recovers it in the callbacks with container_of().
+ *
+ * Life of an instruction:
+ *   emu_decode()   bytes -> struct emu_insn (pure, no state; cacheable)
+ *   emu_execute()  struct emu_insn + cpu state + ops -> result
+ *   emu_step()     fetch through ops, decode (through the cache when
+ *                  configured), execute: what an interpreter loop calls.
+ *
+ * Addresses. The executor applies segmentation (base, limit and type
+ * checks, canonical checks in 64-bit mode) itself and hands the ops
+ * *linear* addresses; paging, the TLB and physical memory belong to the
+ * caller. Ops return EMU_CONTINUE on success or another enum emu_result
+ * value, which the executor propagates unchanged after abandoning the
+ * instruction (architectural state is only committed once every access
+ * that can fault has succeeded, except where the SDM itself allows
+ * partial completion: string instructions, PUSHA/POPA stack writes).
+ */
+#ifndef HVLAB_EMULATE_H
+#define HVLAB_EMULATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------ registers */
+
+/* GPR numbers as ModRM/REX encode them. */
+enum emu_gpr {
+	EMU_RAX, EMU_RCX, EMU_RDX, EMU_RBX, EMU_RSP, EMU_RBP, EMU_RSI, EMU_RDI,
+	EMU_R8, EMU_R9, EMU_R10, EMU_R11, EMU_R12, EMU_R13, EMU_R14, EMU_R15,
+	EMU_NR_GPRS
+};
+
+/* Segment registers in the Sreg encoding order (SDM Vol. 2 3.1.1.3). */
+enum emu_sreg { EMU_ES, EMU_CS, EMU_SS, EMU_DS, EMU_FS, EMU_GS, EMU_NR_SREGS };
+
+/* RFLAGS bits (SDM Vol. 1 3.4.3). */
+#define EMU_FLAG_CF   (1u << 0)
+#define EMU_FLAG_FIXED (1u << 1)	/* reads as 1 */
+#define EMU_FLAG_PF   (1u << 2)
+#define EMU_FLAG_AF   (1u << 4)
+#define EMU_FLAG_ZF   (1u << 6)
+#define EMU_FLAG_SF   (1u << 7)
+#define EMU_FLAG_TF   (1u << 8)
+#define EMU_FLAG_IF   (1u << 9)
+#define EMU_FLAG_DF   (1u << 10)
+#define EMU_FLAG_OF   (1u << 11)
+#define EMU_FLAG_IOPL (3u << 12)
+#define EMU_FLAG_NT   (1u << 14)
+#define EMU_FLAG_RF   (1u << 16)
+#define EMU_FLAG_VM   (1u << 17)
+#define EMU_FLAG_AC   (1u << 18)
+#define EMU_FLAG_VIF  (1u << 19)
+#define EMU_FLAG_VIP  (1u << 20)
+#define EMU_FLAG_ID   (1u << 21)
+#define EMU_FLAGS_ARITH (EMU_FLAG_CF | EMU_FLAG_PF | EMU_FLAG_AF | \
+			 EMU_FLAG_ZF | EMU_FLAG_SF | EMU_FLAG_OF)
+
+/* Control-register bits the executor itself consults. */
+#define EMU_CR0_PE (1ull << 0)
+#define EMU_CR0_TS (1ull << 3)
+#define EMU_CR0_AM (1ull << 18)
+#define EMU_CR4_TSD (1ull << 2)
+#define EMU_CR4_UMIP (1ull << 11)
+#define EMU_EFER_SCE (1ull << 0)
+#define EMU_EFER_LMA (1ull << 10)
+
+/*
+ * A segment register with its hidden part. The access rights use the
+ * VMCS layout (SDM Vol. 3C 24.4.1, Table 24-2): type[3:0] S[4] DPL[6:5]
+ * P[7] AVL[12] L[13] D/B[14] G[15] unusable[16]. The limit is the
+ * expanded byte limit (G already applied).
+ */
+struct emu_segment {
+	uint64_t base;
+	uint32_t limit;
+	uint32_t ar;
+	uint16_t sel;
+};
+
+#define EMU_AR_TYPE(ar)  ((ar) & 0xf)
+#define EMU_AR_S         (1u << 4)
+#define EMU_AR_DPL(ar)   (((ar) >> 5) & 3)
+#define EMU_AR_P         (1u << 7)
+#define EMU_AR_L         (1u << 13)
+#define EMU_AR_DB        (1u << 14)
+#define EMU_AR_G         (1u << 15)
+#define EMU_AR_UNUSABLE  (1u << 16)
+
+struct emu_dtable {
+	uint64_t base;
+	uint16_t limit;
+};
+
+/*
+ * The state the executor reads and writes directly. Everything else
+ * (CR2/CR3/CR8, DRs, MSRs, the APIC, paging) is reached through ops.
+ * cr0, cr4 and efer are read-only to the executor: MOV to CR and WRMSR go
+ * through ops, which update these copies.
+ */
+struct emu_cpu {
+	uint64_t gpr[EMU_NR_GPRS];
+	uint64_t rip;
+	uint64_t rflags;
+	struct emu_segment seg[EMU_NR_SREGS];
+	struct emu_segment ldtr, tr;
+	struct emu_dtable gdtr, idtr;
+	uint64_t cr0, cr4, efer;
+	uint8_t cpl;
+};
+
+/* ------------------------------------------------------------ decoding */
+
+/* Code size of the current code segment: the decoder's only input. */
+enum emu_mode {
+	EMU_MODE_16,	/* real mode, vm86, 16-bit protected (CS.D = 0) */
+	EMU_MODE_32,	/* 32-bit protected or compatibility (CS.D = 1) */
+	EMU_MODE_64,	/* 64-bit mode (EFER.LMA = 1, CS.L = 1) */
+};
+
+#define EMU_MAX_INSN_LEN 15
+#define EMU_NOREG 0xff		/* no base / no index */
+#define EMU_REG_RIP 16		/* base register value for RIP-relative */
+
+/* Operations: one per handler, generated from opcodes.def. */
+enum emu_op {
+	EMU_OP_INVALID,
+#define INSN(name, mnem) EMU_OP_##name,
+#include "emulate/opcodes.def"
+	EMU_NR_OPS
+};
+
+/* emu_insn.flags */
+#define EMU_I_MODRM   (1u << 0)	/* has a ModRM byte */
+#define EMU_I_MEM     (1u << 1)	/* ModRM.rm (or moffs) names memory */
+#define EMU_I_REX     (1u << 2)	/* a REX prefix was present (byte regs) */
+#define EMU_I_LOCK    (1u << 3)	/* F0 */
+#define EMU_I_REP     (1u << 4)	/* F3 (REP/REPE) */
+#define EMU_I_REPNE   (1u << 5)	/* F2 (REPNE) */
+#define EMU_I_SEGOVR  (1u << 6)	/* an explicit segment override */
+#define EMU_I_MOFFS   (1u << 7)	/* memory operand is the absolute imm */
+
+/* Where an operand lives (emu_insn.dst, emu_insn.src). */
+enum emu_loc {
+	EMU_LOC_NONE,
+	EMU_LOC_REG,	/* GPR insn.reg */
+	EMU_LOC_RM,	/* GPR insn.rm, or memory when EMU_I_MEM */
+	EMU_LOC_IMM,	/* insn.imm */
+	EMU_LOC_ACC,	/* rAX (AL/AX/EAX/RAX) */
+	EMU_LOC_CL,	/* CL: shift and rotate counts */
+	EMU_LOC_DX,	/* DX: port numbers */
+};
+
+/*
+ * A decoded instruction: 32 bytes, no pointers, position-independent
+ * (relative branch targets are kept as displacements). A cache may copy
+ * it freely. The operation names the handler; dst/src say where its
+ * operands live, so one handler serves every encoding of an operation.
+ */
+struct emu_insn {
+	uint16_t op;		/* enum emu_op (emulate/opcodes.def) */
+	uint8_t len;		/* 1..15 */
+	uint8_t flags;		/* EMU_I_* */
+	uint8_t opsize;		/* operand size in bytes: 1, 2, 4, 8 */
+	uint8_t adsize;		/* address size in bytes: 2, 4, 8 */
+	uint8_t seg;		/* segment of the memory operand (enum emu_sreg) */
+	uint8_t reg;		/* ModRM.reg (+REX.R), or the +r opcode register */
+	uint8_t rm;		/* ModRM.rm (+REX.B) when it names a register */
+	uint8_t base;		/* memory operand: base GPR, EMU_REG_RIP, EMU_NOREG */
+	uint8_t index;		/* memory operand: index GPR or EMU_NOREG */
+	uint8_t scale;		/* memory operand: index shift, 0..3 */
+	uint8_t dst, src;	/* enum emu_loc */
+	uint8_t nops;		/* operands in Intel syntax (what a disassembler shows) */
+	uint8_t opcode;		/* last opcode byte (condition codes, forms) */
+	int32_t disp;		/* memory displacement or branch displacement */
+	uint32_t imm2;		/* second immediate: ENTER level, far selector */
+	uint64_t imm;		/* immediate, sign- or zero-extended per form */
+};
+
+/* emu_decode() failures (negative return values). */
+enum emu_decode_error {
+	EMU_DEC_UD = 1,		/* undefined or unsupported opcode: #UD */
+	EMU_DEC_TOOLONG,	/* more than 15 bytes: #GP(0) */
+	EMU_DEC_SHORT,		/* ran out of bytes before the end: fetch more */
+};
+
+/*
+ * Decode one instruction from @bytes (@avail of them are readable).
+ * Returns its length (1..15) or -EMU_DEC_*. With -EMU_DEC_SHORT, the
+ * caller fetches more bytes (up to 15) and decodes again; only when
+ * no more can be fetched does the fetch fault become the answer.
+ */
+int emu_decode(const uint8_t *bytes, size_t avail, enum emu_mode mode,
+	       struct emu_insn *insn);
+
+/* The mnemonic of a decoded instruction (lower case, Intel). */
+const char *emu_op_name(unsigned op);
+
+/* ------------------------------------------------------------ results */
+
+enum emu_result {
+	EMU_CONTINUE = 0,	/* done; rip points at the next instruction */
+	EMU_EXCEPTION,		/* ctx->exc holds the event to deliver */
+	EMU_IO_NEEDED,		/* an op needs the VMM to complete an I/O or
+				 * MMIO access; re-execute the instruction
+				 * after the VMM has completed it */
+	EMU_STOP,		/* an op ended the instruction early on its
+				 * own account (e.g. a VM exit); state is as
+				 * the op left it, rip not advanced */
+	EMU_HALT,		/* HLT retired: rip advanced, cpu halted */
+	EMU_UNHANDLEABLE,	/* ctx->unhandleable says why */
+};
+
+/* Exception vectors (SDM Vol. 3A 6.3.1). */
+enum emu_vector {
+	EMU_EXC_DE = 0, EMU_EXC_DB = 1, EMU_EXC_NMI = 2, EMU_EXC_BP = 3,
+	EMU_EXC_OF = 4, EMU_EXC_BR = 5, EMU_EXC_UD = 6, EMU_EXC_NM = 7,
+	EMU_EXC_DF = 8, EMU_EXC_TS = 10, EMU_EXC_NP = 11, EMU_EXC_SS = 12,
+	EMU_EXC_GP = 13, EMU_EXC_PF = 14, EMU_EXC_MF = 16, EMU_EXC_AC = 17,
+	EMU_EXC_MC = 18, EMU_EXC_XM = 19,
+};
+
+/* What kind of event an EMU_EXCEPTION result is. */
+enum emu_event_kind {
+	EMU_EVENT_FAULT,	/* rip at the faulting instruction */
+	EMU_EVENT_TRAP,		/* rip after the instruction (INTO, INT3) */
+	EMU_EVENT_SOFTINT,	/* INT n: rip after the instruction */
+};
+
+struct emu_exception {
+	uint8_t vector;
+	uint8_t kind;		/* enum emu_event_kind */
+	bool has_error_code;
+	uint32_t error_code;
+	uint64_t cr2;		/* #PF: the faulting linear address */
+};
+
+/* --------------------------------------------------------------- ops */
+
+/* Access flags for memory ops. */
+#define EMU_ACC_WRITE (1u << 0)	/* a write (or the read of a read-modify-write) */
+#define EMU_ACC_FETCH (1u << 1)	/* an instruction fetch */
+#define EMU_ACC_SYS   (1u << 2)	/* implicit supervisor access (GDT, IDT, TSS) */
+
+struct emu_ctx;
+
+/*
+ * The executor's window on everything outside struct emu_cpu. Memory ops
+ * take linear addresses and may fault by calling emu_raise_pf() (or
+ * emu_raise()) and returning EMU_EXCEPTION. Accesses may be unaligned
+ * and may cross a page boundary; the op splits them.
+ *
+ * Required: read, write, fetch. Others may be NULL: the instruction that
+ * needs a missing op raises #UD (or returns EMU_UNHANDLEABLE for state
+ * that has no architectural fallback).
+ */
+struct emu_ops {
+	/* Memory. */
+	int (*read)(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size,
+		    unsigned acc);
+	int (*write)(struct emu_ctx *ctx, uint64_t la, const void *buf,
+		     unsigned size, unsigned acc);
+	/* Atomic compare-exchange for LOCKed read-modify-writes and
+	 * CMPXCHG: if memory equals *old, store *new; in both cases leave
+	 * the value read in *old. NULL: read + compare + write. */
+	int (*cmpxchg)(struct emu_ctx *ctx, uint64_t la, void *old,
+		       const void *new, unsigned size);
+	int (*fetch)(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size);
+
+	/* Port I/O (after the executor's IOPL/CPL check; the TSS I/O bitmap
+	 * is the op's business). */
+	int (*pio_in)(struct emu_ctx *ctx, uint16_t port, void *val, unsigned size);
+	int (*pio_out)(struct emu_ctx *ctx, uint16_t port, const void *val,
+		       unsigned size);
+
+	/* Control and debug registers (after the CPL 0 check). */
+	int (*get_cr)(struct emu_ctx *ctx, unsigned cr, uint64_t *val);
+	int (*set_cr)(struct emu_ctx *ctx, unsigned cr, uint64_t val);
+	int (*get_dr)(struct emu_ctx *ctx, unsigned dr, uint64_t *val);
+	int (*set_dr)(struct emu_ctx *ctx, unsigned dr, uint64_t val);
+
+	/* MSRs, CPUID, time. */
+	int (*rdmsr)(struct emu_ctx *ctx, uint32_t msr, uint64_t *val);
+	int (*wrmsr)(struct emu_ctx *ctx, uint32_t msr, uint64_t val);
+	int (*cpuid)(struct emu_ctx *ctx, uint32_t leaf, uint32_t subleaf,
+		     uint32_t out[4]);
+	int (*rdtsc)(struct emu_ctx *ctx, uint64_t *tsc);
+
+	/* TLB and caches. */
+	int (*invlpg)(struct emu_ctx *ctx, uint64_t la);
+	int (*invpcid)(struct emu_ctx *ctx, unsigned type, uint64_t pcid,
+		       uint64_t la);
+	int (*cache_op)(struct emu_ctx *ctx, unsigned op);	/* enum emu_cache_op */
+
+	/* Events the executor reports but does not model. */
+	int (*halt)(struct emu_ctx *ctx);
+	int (*hypercall)(struct emu_ctx *ctx);	/* VMCALL / VMMCALL */
+	int (*pause)(struct emu_ctx *ctx);
+	/* STI or MOV SS/POP SS retired: block interrupts (and for SS also
+	 * debug traps) until after the next instruction (SDM 6.8.3). */
+	void (*set_shadow)(struct emu_ctx *ctx, bool mov_ss);
+	/* Called after any write that changed segmentation or paging mode
+	 * (CR0, EFER, CS load): the caller's decode mode may change. */
+	void (*mode_changed)(struct emu_ctx *ctx);
+};
+
+enum emu_cache_op { EMU_CACHE_WBINVD, EMU_CACHE_INVD, EMU_CACHE_CLFLUSH };
+
+struct emu_dcache;
+
+/* The execution context: embed it in the caller's vcpu. */
+struct emu_ctx {
+	struct emu_cpu cpu;
+	const struct emu_ops *ops;
+	struct emu_dcache *dcache;	/* NULL: decode every time */
+	struct emu_exception exc;	/* valid after EMU_EXCEPTION */
+	const char *unhandleable;	/* valid after EMU_UNHANDLEABLE */
+	uint64_t icount;		/* instructions retired by emu_step() */
+};
+
+/* ------------------------------------------------------------ execution */
+
+/* The decode mode implied by CR0.PE, EFER.LMA, CS.L and CS.D. */
+enum emu_mode emu_cpu_mode(const struct emu_cpu *cpu);
+
+/* Execute @insn at cpu.rip. */
+int emu_execute(struct emu_ctx *ctx, const struct emu_insn *insn);
+
+/* Fetch, decode (via ctx->dcache if set) and execute one instruction. */
+int emu_step(struct emu_ctx *ctx);
+
+/* Fill ctx->exc and return EMU_EXCEPTION, for ops and the executor. */
+int emu_raise(struct emu_ctx *ctx, unsigned vector, bool has_error,
+	      uint32_t error_code);
+int emu_raise_pf(struct emu_ctx *ctx, uint64_t la, uint32_t error_code);
+
+/* Reset @cpu to the architectural power-on state (SDM Vol. 3A 9.1.1). */
+void emu_cpu_reset(struct emu_cpu *cpu);
+
+/* ------------------------------------------------------------ decode cache */
+
+#ifdef CONFIG_EMU_DECODE_CACHE
+/*
+ * A direct-mapped cache of decoded instructions keyed by (address, mode),
+ * where the address is whatever the caller fetches by: hw/ uses guest
+ * physical addresses. The caller must invalidate a page whenever it is
+ * written; emu_step() keys by linear address, which is right only while
+ * linear-to-physical mappings of code do not change (the benchmark, the
+ * tests); hw/ calls emu_dcache_lookup()/emu_dcache_fill() itself.
+ */
+struct emu_dcache *emu_dcache_create(unsigned bits);
+void emu_dcache_destroy(struct emu_dcache *dc);
+const struct emu_insn *emu_dcache_lookup(struct emu_dcache *dc, uint64_t addr,
+					 enum emu_mode mode);
+void emu_dcache_fill(struct emu_dcache *dc, uint64_t addr, enum emu_mode mode,
+		     const struct emu_insn *insn);
+void emu_dcache_invalidate_page(struct emu_dcache *dc, uint64_t page_addr);
+void emu_dcache_flush(struct emu_dcache *dc);
+#endif
+
+#endif /* HVLAB_EMULATE_H */

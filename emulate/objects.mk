@@ -1,0 +1,3 @@
+# emulate/: the x86 instruction engine.
+obj-y += decode.o
+obj-y += names.o

@@ -1,0 +1,54 @@
+#!/bin/sh
+# check.sh BUILDDIR — what `make check` does: install missing packages,
+# configure with the default configuration when there is no .config,
+# build, run every test family, and end with one line
+# "N passed, N failed" (exit status non-zero when anything failed).
+#
+# A "test" is one cmocka test case, or one whole run of an oracle family
+# (difftest: 20,000 fixed-seed cases against the host CPU; decodetest:
+# 300,000 fixed-seed cases against Zydis); each family prints its own
+# case counts above the summary.
+set -u
+src=$(cd "$(dirname "$0")/.." && pwd)
+O=${1:-build}
+MAKE=${MAKE:-make}
+
+"$src/scripts/deps.sh" || exit 1
+if [ ! -f "$O/.config" ]; then
+	$MAKE -s -C "$src" O="$O" defconfig || exit 1
+fi
+jobs=$(nproc 2>/dev/null || echo 2)
+$MAKE -s -C "$src" O="$O" -j"$jobs" all || { echo "0 passed, 1 failed"; exit 1; }
+obj=$(cd "$src" && cd "$O" && pwd)
+
+passed=0 failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# cmocka programs: count test cases from cmocka's own summary lines.
+for t in "$obj"/tests/unit/test_*; do
+	[ -x "$t" ] || continue
+	case "$t" in *.o|*.d|*.cmd) continue ;; esac
+	echo "== unit: $(basename "$t")"
+	"$t" >"$log" 2>&1
+	rc=$?
+	grep -E '^\[  (PASSED|FAILED|  ERROR)|^\[ RUN|FAILED \]' "$log" | grep -vE '^\[ RUN|^\[       OK' || true
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	p=${p:-0} f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		cat "$log"; f=1
+	fi
+	passed=$((passed + p)) failed=$((failed + f))
+done
+
+run_family() {	# name, command...
+	name=$1; shift
+	echo "== $name: $*"
+	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+}
+run_family difftest "$obj/tests/difftest/difftest" -n 20000 -s 1
+run_family decodetest "$obj/tests/decodetest/decodetest" -n 300000 -s 1
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,8 @@
+/* cmd.h — the hvlab program's commands, one file each. */
+#ifndef HVLAB_VMM_CMD_H
+#define HVLAB_VMM_CMD_H
+
+int cmd_decode(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+
+#endif
