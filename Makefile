@@ -129,8 +129,10 @@ LIB := $(obj)/libhvlab.a
 PROG := $(obj)/hvlab
 prog-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/vmm/*.c))
 
-# Test programs: each tests/unit/test_*.c is one cmocka program.
+# Test programs: each tests/unit/test_*.c is one cmocka program, linked
+# with the shared fakes in tests/unit/support/.
 unit-tests := $(patsubst $(srctree)/tests/unit/%.c,$(obj)/tests/unit/%,$(wildcard $(srctree)/tests/unit/test_*.c))
+unit-support-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/unit/support/*.c))
 difftest-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/difftest/*.c)) \
                  $(patsubst $(srctree)/%.S,$(obj)/%.o,$(wildcard $(srctree)/tests/difftest/*.S))
 decodetest-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/decodetest/*.c))
@@ -140,7 +142,7 @@ DECODETEST := $(obj)/tests/decodetest/decodetest
 BENCH_EMU := $(obj)/bench/emulate/bench-emulate
 
 all-objs := $(lib-objs) $(prog-objs) $(difftest-objs) $(decodetest-objs) $(bench-emu-objs) \
-            $(addsuffix .o,$(unit-tests))
+            $(addsuffix .o,$(unit-tests)) $(unit-support-objs)
 
 ifneq ($(config-only),y)
 all: $(LIB) $(PROG) $(unit-tests) $(if $(difftest-objs),$(DIFFTEST)) \
@@ -173,23 +175,23 @@ $(LIB): $(lib-objs)
 
 $(PROG): $(prog-objs) $(LIB)
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
-	@$(CC) $(LDFLAGS_ALL) -o $@ $^
+	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^
 
-$(obj)/tests/unit/%: $(obj)/tests/unit/%.o $(LIB)
+$(obj)/tests/unit/%: $(obj)/tests/unit/%.o $(unit-support-objs) $(LIB)
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
-	@$(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka
+	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka
 
 $(DIFFTEST): $(difftest-objs) $(LIB)
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
-	@$(CC) $(LDFLAGS_ALL) -o $@ $^
+	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^
 
 $(DECODETEST): $(decodetest-objs) $(LIB)
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
-	@$(CC) $(LDFLAGS_ALL) -o $@ $^ -lZydis
+	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^ -lZydis
 
 $(BENCH_EMU): $(bench-emu-objs) $(LIB)
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
-	@$(CC) $(LDFLAGS_ALL) -o $@ $^
+	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^
 
 # ---------------------------------------------------------------- test families
 N ?=

@@ -275,8 +275,8 @@ struct emu_ops {
 		       const void *new, unsigned size);
 	int (*fetch)(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size);
 
-	/* Port I/O (after the executor's IOPL/CPL check; the TSS I/O bitmap
-	 * is the op's business). */
+	/* Port I/O, after the executor's protection check (IOPL/CPL and
+	 * the TSS I/O permission bitmap, SDM Vol. 1 19.5). */
 	int (*pio_in)(struct emu_ctx *ctx, uint16_t port, void *val, unsigned size);
 	int (*pio_out)(struct emu_ctx *ctx, uint16_t port, const void *val,
 		       unsigned size);
@@ -324,6 +324,15 @@ struct emu_ctx {
 	struct emu_exception exc;	/* valid after EMU_EXCEPTION */
 	const char *unhandleable;	/* valid after EMU_UNHANDLEABLE */
 	uint64_t icount;		/* instructions retired by emu_step() */
+	/* REP string instructions run at most this many iterations per
+	 * emu_execute() (0: until done) and then return EMU_CONTINUE with
+	 * rip still at the instruction, so the caller can take interrupts
+	 * between iterations (SDM Vol. 2B REP: "interruptible"). */
+	uint32_t rep_limit;
+
+	/* Executor scratch, valid during emu_execute(). */
+	uint64_t next_rip;		/* rip after this instruction */
+	enum emu_mode mode;		/* decode mode of this instruction */
 };
 
 /* ------------------------------------------------------------ execution */

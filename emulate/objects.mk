@@ -1,3 +1,16 @@
 # emulate/: the x86 instruction engine.
 obj-y += decode.o
 obj-y += names.o
+obj-y += exec.o
+obj-y += mem.o
+obj-y += cond.o
+obj-y += exec_alu.o
+obj-y += exec_muldiv.o
+obj-y += exec_shift.o
+obj-y += exec_bits.o
+obj-y += exec_move.o
+obj-y += exec_branch.o
+obj-y += exec_stack.o
+obj-y += exec_string.o
+obj-$(CONFIG_EMU_DECODE_CACHE) += dcache.o
+obj-y += exec_pending.o

@@ -1,0 +1,41 @@
+/*
+ * cond.c — condition codes and near branches.
+ *
+ * The sixteen conditions of Jcc/SETcc/CMOVcc (SDM Vol. 1 Appendix B,
+ * Table B-1): bit 0 of cc negates the condition of cc & ~1.
+ */
+#include "emulate/exec.h"
+
+bool emu_cond(const struct emu_ctx *ctx, unsigned cc)
+{
+	const uint64_t f = ctx->cpu.rflags;
+	bool r;
+	switch ((cc >> 1) & 7) {
+	case 0: r = f & EMU_FLAG_OF; break;				/* O */
+	case 1: r = f & EMU_FLAG_CF; break;				/* B/C */
+	case 2: r = f & EMU_FLAG_ZF; break;				/* E/Z */
+	case 3: r = f & (EMU_FLAG_CF | EMU_FLAG_ZF); break;		/* BE */
+	case 4: r = f & EMU_FLAG_SF; break;				/* S */
+	case 5: r = f & EMU_FLAG_PF; break;				/* P */
+	case 6: r = !(f & EMU_FLAG_SF) != !(f & EMU_FLAG_OF); break;	/* L */
+	default: r = (f & EMU_FLAG_ZF) ||
+		     !(f & EMU_FLAG_SF) != !(f & EMU_FLAG_OF); break;	/* LE */
+	}
+	return r ^ (cc & 1);
+}
+
+int emu_branch(struct emu_ctx *ctx, uint64_t target, unsigned opsize)
+{
+	if (ctx->mode == EMU_MODE_64) {
+		if (opsize != 8)
+			target &= size_mask(opsize);
+		if ((uint64_t)(((int64_t)target << 16) >> 16) != target)
+			return raise_gp0(ctx);
+	} else {
+		target &= size_mask(opsize);
+		if (target > ctx->cpu.seg[EMU_CS].limit)
+			return raise_gp0(ctx);
+	}
+	ctx->next_rip = target;
+	return EMU_CONTINUE;
+}

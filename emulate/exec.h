@@ -1,0 +1,316 @@
+/*
+ * exec.h — what the executor's files share: handler declarations,
+ * register and operand access, memory through segmentation, the stack,
+ * and the arithmetic flags. Internal to emulate/.
+ *
+ * Handler contract: `int exec_NAME(ctx, insn)` runs with ctx->cpu.rip at
+ * the instruction and ctx->next_rip = rip + len (masked to the code
+ * size). It returns an enum emu_result. On EMU_CONTINUE the dispatcher
+ * commits rip = ctx->next_rip; a branch sets next_rip, an instruction
+ * that must run again (an unfinished REP) sets next_rip = rip. On any
+ * other result rip is not moved, except for EMU_HALT and traps, which
+ * set it themselves. A handler commits architectural state only after
+ * the last access that can fault, unless the SDM says otherwise.
+ */
+#ifndef HVLAB_EMULATE_EXEC_H
+#define HVLAB_EMULATE_EXEC_H
+
+#include <string.h>
+
+#include "emulate/emulate.h"
+
+#ifdef CONFIG_ASSERTIONS
+#include <stdio.h>
+#include <stdlib.h>
+#define EMU_ASSERT(cond) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "emulate: %s: invariant '%s' broken\n",	\
+			__func__, #cond);				\
+		abort();						\
+	}								\
+} while (0)
+#else
+#define EMU_ASSERT(cond) do { (void)sizeof(cond); } while (0)
+#endif
+
+#define INSN(name, mnem) \
+	int exec_##mnem(struct emu_ctx *ctx, const struct emu_insn *insn);
+#include "emulate/opcodes.def"
+
+#define EMU_HANDLER(mnem) \
+	int exec_##mnem(struct emu_ctx *ctx, const struct emu_insn *insn)
+
+/* Propagate a non-EMU_CONTINUE result. */
+#define TRY(expr) do { int r_ = (expr); if (r_ != EMU_CONTINUE) return r_; } while (0)
+
+/* ------------------------------------------------------------ sizes */
+
+static inline uint64_t size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static inline uint64_t sign_bit(unsigned size)
+{
+	return 1ull << (size * 8 - 1);
+}
+
+static inline int64_t sext_to64(uint64_t v, unsigned size)
+{
+	unsigned sh = 64 - size * 8;
+	return (int64_t)(v << sh) >> sh;
+}
+
+/* ------------------------------------------------------------ registers */
+
+/* Byte registers 4-7 are AH..BH unless a REX prefix is present. */
+static inline uint64_t reg_read(const struct emu_ctx *ctx, unsigned r,
+				unsigned size, const struct emu_insn *insn)
+{
+	if (size == 1 && r >= 4 && r < 8 && !(insn->flags & EMU_I_REX))
+		return (ctx->cpu.gpr[r - 4] >> 8) & 0xff;
+	return ctx->cpu.gpr[r] & size_mask(size);
+}
+
+/* 32-bit writes zero-extend to 64 bits; 8- and 16-bit writes merge. */
+static inline void reg_write(struct emu_ctx *ctx, unsigned r, unsigned size,
+			     uint64_t v, const struct emu_insn *insn)
+{
+	uint64_t *g;
+	switch (size) {
+	case 1:
+		if (r >= 4 && r < 8 && !(insn->flags & EMU_I_REX)) {
+			g = &ctx->cpu.gpr[r - 4];
+			*g = (*g & ~0xff00ull) | ((v & 0xff) << 8);
+		} else {
+			g = &ctx->cpu.gpr[r];
+			*g = (*g & ~0xffull) | (v & 0xff);
+		}
+		break;
+	case 2:
+		g = &ctx->cpu.gpr[r];
+		*g = (*g & ~0xffffull) | (v & 0xffff);
+		break;
+	case 4:
+		ctx->cpu.gpr[r] = (uint32_t)v;
+		break;
+	default:
+		ctx->cpu.gpr[r] = v;
+		break;
+	}
+}
+
+/* Plain (non-byte-register) access to a GPR by size: rAX, rCX, rSI... */
+static inline uint64_t gpr_get(const struct emu_ctx *ctx, unsigned r, unsigned size)
+{
+	return ctx->cpu.gpr[r] & size_mask(size);
+}
+
+static inline void gpr_set(struct emu_ctx *ctx, unsigned r, unsigned size, uint64_t v)
+{
+	uint64_t *g = &ctx->cpu.gpr[r];
+	if (size == 4)
+		*g = (uint32_t)v;
+	else if (size == 8)
+		*g = v;
+	else
+		*g = (*g & ~size_mask(size)) | (v & size_mask(size));
+}
+
+/* ------------------------------------------------------------ modes */
+
+static inline bool in_long_mode(const struct emu_ctx *ctx)
+{
+	return ctx->mode == EMU_MODE_64;
+}
+
+static inline bool in_real_mode(const struct emu_ctx *ctx)
+{
+	return !(ctx->cpu.cr0 & EMU_CR0_PE);
+}
+
+static inline bool in_vm86(const struct emu_ctx *ctx)
+{
+	return (ctx->cpu.cr0 & EMU_CR0_PE) && (ctx->cpu.rflags & EMU_FLAG_VM);
+}
+
+/* Protected mode proper: PE = 1 and not vm86. */
+static inline bool in_protected(const struct emu_ctx *ctx)
+{
+	return (ctx->cpu.cr0 & EMU_CR0_PE) && !(ctx->cpu.rflags & EMU_FLAG_VM);
+}
+
+/* Stack address size: 8 in 64-bit mode, else SS.B. */
+static inline unsigned stack_size(const struct emu_ctx *ctx)
+{
+	if (in_long_mode(ctx))
+		return 8;
+	return (ctx->cpu.seg[EMU_SS].ar & EMU_AR_DB) ? 4 : 2;
+}
+
+/* ------------------------------------------------------------ exceptions */
+
+static inline int raise_gp0(struct emu_ctx *ctx)
+{
+	return emu_raise(ctx, EMU_EXC_GP, true, 0);
+}
+
+static inline int raise_ud(struct emu_ctx *ctx)
+{
+	return emu_raise(ctx, EMU_EXC_UD, false, 0);
+}
+
+/* ------------------------------------------------------------ memory (mem.c) */
+
+/*
+ * Effective address of the memory operand (before segmentation),
+ * truncated to the address size.
+ */
+uint64_t emu_ea(const struct emu_ctx *ctx, const struct emu_insn *insn);
+
+/*
+ * Segmentation (SDM Vol. 3A 3.4.5, 5.3; 64-bit mode 3.2.4, 5.3.1): check
+ * an access of @size bytes at offset @ea in segment @seg and produce the
+ * linear address. Faults: #GP(0), or #SS(0) for SS; non-canonical
+ * addresses in 64-bit mode likewise; #AC(0) for a misaligned data access
+ * at CPL 3 with CR0.AM and RFLAGS.AC set.
+ */
+int emu_linear(struct emu_ctx *ctx, unsigned seg, uint64_t ea, unsigned size,
+	       unsigned acc, uint64_t *la);
+
+/* Segmented data accesses (little-endian values up to 8 bytes). */
+int emu_read_mem(struct emu_ctx *ctx, unsigned seg, uint64_t ea, uint64_t *val,
+		 unsigned size);
+int emu_write_mem(struct emu_ctx *ctx, unsigned seg, uint64_t ea, uint64_t val,
+		  unsigned size);
+/* Any size (descriptor tables, 16-byte operands). */
+int emu_read_buf(struct emu_ctx *ctx, unsigned seg, uint64_t ea, void *buf,
+		 unsigned size, unsigned acc);
+int emu_write_buf(struct emu_ctx *ctx, unsigned seg, uint64_t ea, const void *buf,
+		  unsigned size, unsigned acc);
+
+/*
+ * An operand resolved once for a read-modify-write: either a register
+ * or a checked linear address.
+ */
+struct emu_opnd {
+	bool mem;
+	uint8_t reg;
+	uint64_t la;
+};
+
+int emu_resolve(struct emu_ctx *ctx, const struct emu_insn *insn,
+		enum emu_loc loc, unsigned acc, struct emu_opnd *o);
+int emu_opnd_read(struct emu_ctx *ctx, const struct emu_insn *insn,
+		  const struct emu_opnd *o, unsigned size, unsigned acc, uint64_t *v);
+int emu_opnd_write(struct emu_ctx *ctx, const struct emu_insn *insn,
+		   const struct emu_opnd *o, unsigned size, uint64_t v);
+
+/*
+ * Commit a read-modify-write. With LOCK and an ops->cmpxchg, the store
+ * happens only if memory still holds @old; otherwise EMU_RMW_RETRY tells
+ * the handler to read again and recompute (another agent wrote between
+ * our read and our write).
+ */
+#define EMU_RMW_RETRY 0x100
+int emu_rmw_commit(struct emu_ctx *ctx, const struct emu_insn *insn,
+		   const struct emu_opnd *o, unsigned size, uint64_t old, uint64_t new);
+
+/* Read the source operand (register, memory, immediate, CL, DX, rAX). */
+int emu_src_read(struct emu_ctx *ctx, const struct emu_insn *insn,
+		 enum emu_loc loc, unsigned size, uint64_t *v);
+
+/* Linear-address accesses (after segmentation). */
+static inline int la_read(struct emu_ctx *ctx, uint64_t la, uint64_t *v,
+			  unsigned size, unsigned acc)
+{
+	*v = 0;
+	return ctx->ops->read(ctx, la, v, size, acc);
+}
+
+static inline int la_write(struct emu_ctx *ctx, uint64_t la, uint64_t v,
+			   unsigned size, unsigned acc)
+{
+	return ctx->ops->write(ctx, la, &v, size, acc);
+}
+
+/* ------------------------------------------------------------ stack (mem.c) */
+
+/* Push/pop @size bytes at SS:rSP, honouring the stack address size.
+ * emu_push commits rSP only when the write succeeded. */
+int emu_push(struct emu_ctx *ctx, uint64_t val, unsigned size);
+int emu_pop(struct emu_ctx *ctx, uint64_t *val, unsigned size);
+/* Read the stack @off bytes above rSP without popping. */
+int emu_stack_peek(struct emu_ctx *ctx, unsigned off, uint64_t *val, unsigned size);
+/* rSP += delta within the stack address size. */
+void emu_sp_add(struct emu_ctx *ctx, int64_t delta);
+
+/* ------------------------------------------------------------ flags (flags.c) */
+
+#define ARITH EMU_FLAGS_ARITH
+
+static inline void set_arith_flags(struct emu_ctx *ctx, uint64_t f, uint64_t mask)
+{
+	ctx->cpu.rflags = (ctx->cpu.rflags & ~mask) | (f & mask);
+}
+
+/* SF, ZF, PF of a result. */
+static inline uint64_t flags_szp(uint64_t res, unsigned size)
+{
+	uint64_t f = 0;
+	res &= size_mask(size);
+	if (!res)
+		f |= EMU_FLAG_ZF;
+	if (res & sign_bit(size))
+		f |= EMU_FLAG_SF;
+	if (!__builtin_parity((unsigned)(res & 0xff)))
+		f |= EMU_FLAG_PF;
+	return f;
+}
+
+/* res = a + b + cin: all six arithmetic flags. */
+static inline uint64_t flags_add(uint64_t a, uint64_t b, uint64_t res, unsigned size)
+{
+	uint64_t sb = sign_bit(size);
+	uint64_t f = flags_szp(res, size);
+	if (((a & b) | ((a | b) & ~res)) & sb)
+		f |= EMU_FLAG_CF;
+	if ((a ^ res) & (b ^ res) & sb)
+		f |= EMU_FLAG_OF;
+	if ((a ^ b ^ res) & 0x10)
+		f |= EMU_FLAG_AF;
+	return f;
+}
+
+/* res = a - b - bin. */
+static inline uint64_t flags_sub(uint64_t a, uint64_t b, uint64_t res, unsigned size)
+{
+	uint64_t sb = sign_bit(size);
+	uint64_t f = flags_szp(res, size);
+	if (((~a & b) | (~(a ^ b) & res)) & sb)
+		f |= EMU_FLAG_CF;
+	if ((a ^ b) & (a ^ res) & sb)
+		f |= EMU_FLAG_OF;
+	if ((a ^ b ^ res) & 0x10)
+		f |= EMU_FLAG_AF;
+	return f;
+}
+
+/* AND/OR/XOR/TEST: CF = OF = 0, AF = 0 (undefined; 0 on the hosts we
+ * checked, see docs/emulate.md). */
+static inline uint64_t flags_logic(uint64_t res, unsigned size)
+{
+	return flags_szp(res, size);
+}
+
+/* Condition code cc (the low nibble of Jcc/SETcc/CMOVcc; SDM Vol. 1 B.1). */
+bool emu_cond(const struct emu_ctx *ctx, unsigned cc);
+
+/* ------------------------------------------------------------ branches */
+
+/* Set the next rip for a near branch: truncated to the operand size
+ * (16/32) outside 64-bit mode; #GP(0) when beyond the CS limit or, in
+ * 64-bit mode, non-canonical (SDM Vol. 2A JMP "Operation"). */
+int emu_branch(struct emu_ctx *ctx, uint64_t target, unsigned opsize);
+
+#endif /* HVLAB_EMULATE_EXEC_H */
