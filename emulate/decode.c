@@ -191,10 +191,12 @@ opcode:;
 			NEED(1);
 			uint8_t b3 = bytes[p++];
 			/* Of the three-byte maps only INVPCID (66 0F 38 82)
-			 * is in the engine's ISA. */
-			if (b == 0x38 && b3 == 0x82 && opsz_pfx && !rep) {
+			 * is in the engine's ISA; other prefixes make it #UD,
+			 * after its length (ModRM and on) is known. */
+			if (b == 0x38 && b3 == 0x82) {
 				d = &invpcid_desc;
 				b = b3;
+				map = 3;
 				goto have_desc;
 			}
 			return -EMU_DEC_UD;
@@ -205,12 +207,11 @@ opcode:;
 		if (m64 && b == 0x63)
 			d = &movsxd_desc;
 		else if (b == 0x90 && (rex & 1))
-			d = &xchg_r8_desc;
+			d = &xchg_r8_desc;	/* F3 41 90 is still PAUSE (below) */
 	}
 	if (rep == 0xf3) {
 		for (size_t i = 0; i < sizeof(f3_rows) / sizeof(f3_rows[0]); i++)
-			if (f3_rows[i].map == map && f3_rows[i].byte == b &&
-			    !(b == 0x90 && (rex & 1))) {
+			if (f3_rows[i].map == map && f3_rows[i].byte == b) {
 				/* F3 0F C7 is RDPID only as /7 with mod = 3. */
 				if (map == 2 && b == 0xc7) {
 					NEED(1);
@@ -224,6 +225,12 @@ opcode:;
 	}
 
 have_desc:;
+	/*
+	 * Faults found before the instruction's end are deferred until its
+	 * length is known: a too-long instruction raises #GP and a missing
+	 * byte a fetch fault before any #UD (SDM Vol. 3A 6.9, Table 6-2).
+	 */
+	bool ud = map == 3 && (!opsz_pfx || rep);
 	unsigned mod = 0, reg = 0, rm = 0, modrm = 0;
 	bool need_modrm = d->group != GRP_NONE || has_modrm_operand(d->o[0]) ||
 			  has_modrm_operand(d->o[1]) || has_modrm_operand(d->o[2]);
@@ -261,6 +268,8 @@ have_desc:;
 			 opsz_pfx ? 2 : (d->flags & D64) ? 8 : 4;
 	else
 		opsize = (mode == EMU_MODE_16) ^ opsz_pfx ? 2 : 4;
+	if (map == 3)		/* INVPCID: 66 is mandatory, not a size */
+		opsize = m64 ? 8 : 4;
 	if (m64)
 		adsize = adsz_pfx ? 4 : 8;
 	else
@@ -283,20 +292,18 @@ have_desc:;
 			/* MOV CR/DR: mod is ignored, rm is a GPR. */
 			mod = 3;
 			if (b == 0x20 || b == 0x22) {
-				if (lock)
-					return -EMU_DEC_UD;
 				unsigned cr = reg | ((rex & 4) << 1);
 				if (cr != 0 && cr != 2 && cr != 3 && cr != 4 && cr != 8)
-					return -EMU_DEC_UD;
+					ud = true;
 			} else if (rex & 4) {
-				return -EMU_DEC_UD;	/* DR8-DR15 */
+				ud = true;	/* DR8-DR15 */
 			}
 		}
 		insn->reg = reg | ((rex & 4) << 1);
 		if (mod == 3) {
 			insn->rm = rm | ((rex & 1) << 3);
 			if (is_mem_only(d->o[0]) || is_mem_only(d->o[1]))
-				return -EMU_DEC_UD;
+				ud = true;
 		} else if (adsize == 2) {
 			insn->flags |= EMU_I_MEM;
 			if (mod == 0 && rm == 6) {
@@ -352,12 +359,18 @@ have_desc:;
 	}
 modrm_done:
 	if (lock && (!(d->flags & LK) || !(insn->flags & EMU_I_MEM)))
-		return -EMU_DEC_UD;
+		ud = true;
 	if (d->op == EMU_OP_MOV_SEG || d->op == EMU_OP_MOV_FROM_SEG) {
 		insn->reg = reg;	/* REX.R does not extend Sreg */
 		if (reg > 5 || (d->op == EMU_OP_MOV_SEG && reg == EMU_CS))
-			return -EMU_DEC_UD;
+			ud = true;
 	}
+	/* NP encodings (SDM Vol. 2A 3.1.1.1): with 66/F2/F3, 0F AE is a
+	 * different instruction (CLFLUSHOPT, CLWB, UMONITOR, ...) and VMCALL
+	 * raises #UD (SDM Vol. 3C VMCALL "Use of Prefixes"). */
+	if ((opsz_pfx || rep) && map == 2 &&
+	    (b == 0xae || (b == 0x01 && modrm == 0xc1)))
+		ud = true;
 	if (d->op == EMU_OP_LDS) {	/* which segment register: by opcode */
 		static const uint8_t lds_seg[] = { [0xc4] = EMU_ES, [0xc5] = EMU_DS,
 			[0xb2] = EMU_SS, [0xb4] = EMU_FS, [0xb5] = EMU_GS };
@@ -466,7 +479,11 @@ modrm_done:
 	/* IN/OUT eAX: 8-byte operands do not exist. */
 	if ((d->o[0] == eAX || d->o[1] == eAX) && opsize == 8)
 		insn->opsize = 4;
-	insn->nops = nops;
+	if (ud)
+		return -EMU_DEC_UD;
+	/* String instructions: disassemblers print the short forms
+	 * (MOVSB, INSD, ...) without operands. */
+	insn->nops = (d->flags & STR) ? 0 : nops;
 	insn->len = p;
 	return (int)p;
 }
