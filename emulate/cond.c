@@ -29,7 +29,7 @@ int emu_branch(struct emu_ctx *ctx, uint64_t target, unsigned opsize)
 	if (ctx->mode == EMU_MODE_64) {
 		if (opsize != 8)
 			target &= size_mask(opsize);
-		if ((uint64_t)(((int64_t)target << 16) >> 16) != target)
+		if ((uint64_t)((int64_t)(target << 16) >> 16) != target)
 			return raise_gp0(ctx);
 	} else {
 		target &= size_mask(opsize);

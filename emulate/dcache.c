@@ -15,20 +15,7 @@
  */
 #include <stdlib.h>
 
-#include "emulate/exec.h"
-
-struct dcache_entry {
-	uint64_t addr;
-	uint32_t mode;		/* enum emu_mode, or EMPTY */
-	struct emu_insn insn;
-};
-
-struct emu_dcache {
-	uint64_t mask;
-	struct dcache_entry *e;
-};
-
-#define EMPTY 0xffffffffu
+#include "emulate/dcache.h"
 
 struct emu_dcache *emu_dcache_create(unsigned bits)
 {
@@ -58,8 +45,7 @@ void emu_dcache_destroy(struct emu_dcache *dc)
 const struct emu_insn *emu_dcache_lookup(struct emu_dcache *dc, uint64_t addr,
 					 enum emu_mode mode)
 {
-	struct dcache_entry *e = &dc->e[addr & dc->mask];
-	return e->addr == addr && e->mode == (uint32_t)mode ? &e->insn : NULL;
+	return dcache_lookup(dc, addr, mode);
 }
 
 void emu_dcache_fill(struct emu_dcache *dc, uint64_t addr, enum emu_mode mode,

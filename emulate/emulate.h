@@ -346,6 +346,15 @@ int emu_execute(struct emu_ctx *ctx, const struct emu_insn *insn);
 /* Fetch, decode (via ctx->dcache if set) and execute one instruction. */
 int emu_step(struct emu_ctx *ctx);
 
+/*
+ * Run up to @max instructions as emu_step() would, without returning in
+ * between: the interpreter loop. Returns the first result other than
+ * EMU_CONTINUE (that instruction's effects as emu_step() describes), or
+ * EMU_CONTINUE once @max instructions have retired. ctx->icount counts
+ * them either way.
+ */
+int emu_run(struct emu_ctx *ctx, uint64_t max);
+
 /* Fill ctx->exc and return EMU_EXCEPTION, for ops and the executor. */
 int emu_raise(struct emu_ctx *ctx, unsigned vector, bool has_error,
 	      uint32_t error_code);

@@ -7,6 +7,9 @@
  * link error, not a runtime surprise).
  */
 #include "emulate/exec.h"
+#ifdef CONFIG_EMU_DECODE_CACHE
+#include "emulate/dcache.h"
+#endif
 
 typedef int (*emu_handler_t)(struct emu_ctx *ctx, const struct emu_insn *insn);
 
@@ -50,7 +53,7 @@ static uint64_t rip_mask(enum emu_mode mode)
 
 /* Execute a decoded instruction; ctx->mode must be the mode it was
  * decoded in. */
-static int execute(struct emu_ctx *ctx, const struct emu_insn *insn)
+static inline __attribute__((always_inline)) int execute(struct emu_ctx *ctx, const struct emu_insn *insn)
 {
 	EMU_ASSERT(insn->op > EMU_OP_INVALID && insn->op < EMU_NR_OPS);
 	ctx->next_rip = (ctx->cpu.rip + insn->len) & rip_mask(ctx->mode);
@@ -116,34 +119,63 @@ static int fetch_decode(struct emu_ctx *ctx, struct emu_insn *insn)
 	}
 }
 
-int emu_step(struct emu_ctx *ctx)
+/* Fetch and decode the instruction at rip, through the cache if any.
+ * @local receives it when it does not come from the cache. */
+static inline __attribute__((always_inline)) int get_insn(struct emu_ctx *ctx, struct emu_insn *local,
+		    const struct emu_insn **insn)
 {
-	struct emu_insn local;
-	const struct emu_insn *insn = &local;
-	int r;
-
-	ctx->mode = emu_cpu_mode(&ctx->cpu);
 #ifdef CONFIG_EMU_DECODE_CACHE
 	if (ctx->dcache) {
 		uint64_t key = ctx->cpu.seg[EMU_CS].base + ctx->cpu.rip;
-		insn = emu_dcache_lookup(ctx->dcache, key, ctx->mode);
-		if (!insn) {
-			r = fetch_decode(ctx, &local);
-			if (r != EMU_CONTINUE)
-				return r;
-			emu_dcache_fill(ctx->dcache, key, ctx->mode, &local);
-			insn = &local;
-		}
-	} else
-#endif
-	{
-		r = fetch_decode(ctx, &local);
-		if (r != EMU_CONTINUE)
-			return r;
+		*insn = dcache_lookup(ctx->dcache, key, ctx->mode);
+		if (*insn)
+			return EMU_CONTINUE;
+		TRY(fetch_decode(ctx, local));
+		emu_dcache_fill(ctx->dcache, key, ctx->mode, local);
+		*insn = local;
+		return EMU_CONTINUE;
 	}
-	r = execute(ctx, insn);
-	if (r == EMU_CONTINUE || r == EMU_HALT ||
-	    (r == EMU_EXCEPTION && ctx->exc.kind != EMU_EVENT_FAULT))
+#endif
+	*insn = local;
+	return fetch_decode(ctx, local);
+}
+
+static bool retired(const struct emu_ctx *ctx, int r)
+{
+	return r == EMU_CONTINUE || r == EMU_HALT ||
+	       (r == EMU_EXCEPTION && ctx->exc.kind != EMU_EVENT_FAULT);
+}
+
+int emu_step(struct emu_ctx *ctx)
+{
+	struct emu_insn local;
+	const struct emu_insn *insn;
+
+	ctx->mode = emu_cpu_mode(&ctx->cpu);
+	TRY(get_insn(ctx, &local, &insn));
+	int r = execute(ctx, insn);
+	if (retired(ctx, r))
 		ctx->icount++;
 	return r;
+}
+
+int emu_run(struct emu_ctx *ctx, uint64_t max)
+{
+	struct emu_insn local;
+	const struct emu_insn *insn;
+
+	for (uint64_t n = 0; n < max; n++) {
+		/* The mode can change only through state emulate/ holds;
+		 * reading it each time is cheaper than tracking writers. */
+		ctx->mode = emu_cpu_mode(&ctx->cpu);
+		TRY(get_insn(ctx, &local, &insn));
+		int r = execute(ctx, insn);
+		if (r != EMU_CONTINUE) {
+			if (retired(ctx, r))
+				ctx->icount++;
+			return r;
+		}
+		ctx->icount++;
+	}
+	return EMU_CONTINUE;
 }

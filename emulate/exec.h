@@ -199,27 +199,6 @@ struct emu_opnd {
 	uint64_t la;
 };
 
-int emu_resolve(struct emu_ctx *ctx, const struct emu_insn *insn,
-		enum emu_loc loc, unsigned acc, struct emu_opnd *o);
-int emu_opnd_read(struct emu_ctx *ctx, const struct emu_insn *insn,
-		  const struct emu_opnd *o, unsigned size, unsigned acc, uint64_t *v);
-int emu_opnd_write(struct emu_ctx *ctx, const struct emu_insn *insn,
-		   const struct emu_opnd *o, unsigned size, uint64_t v);
-
-/*
- * Commit a read-modify-write. With LOCK and an ops->cmpxchg, the store
- * happens only if memory still holds @old; otherwise EMU_RMW_RETRY tells
- * the handler to read again and recompute (another agent wrote between
- * our read and our write).
- */
-#define EMU_RMW_RETRY 0x100
-int emu_rmw_commit(struct emu_ctx *ctx, const struct emu_insn *insn,
-		   const struct emu_opnd *o, unsigned size, uint64_t old, uint64_t new);
-
-/* Read the source operand (register, memory, immediate, CL, DX, rAX). */
-int emu_src_read(struct emu_ctx *ctx, const struct emu_insn *insn,
-		 enum emu_loc loc, unsigned size, uint64_t *v);
-
 /* Linear-address accesses (after segmentation). */
 static inline int la_read(struct emu_ctx *ctx, uint64_t la, uint64_t *v,
 			  unsigned size, unsigned acc)
@@ -232,6 +211,106 @@ static inline int la_write(struct emu_ctx *ctx, uint64_t la, uint64_t v,
 			   unsigned size, unsigned acc)
 {
 	return ctx->ops->write(ctx, la, &v, size, acc);
+}
+
+/* Out-of-line memory halves (mem.c). */
+int emu_resolve_mem(struct emu_ctx *ctx, const struct emu_insn *insn,
+		    unsigned acc, struct emu_opnd *o);
+int emu_src_read_mem(struct emu_ctx *ctx, const struct emu_insn *insn,
+		     unsigned size, uint64_t *v);
+int emu_rmw_commit_locked(struct emu_ctx *ctx, const struct emu_opnd *o,
+			  unsigned size, uint64_t old, uint64_t new);
+
+/*
+ * Resolve the operand at @loc (REG, ACC or RM) once: a register, or a
+ * memory operand whose segmentation checks for @acc have passed.
+ * Inline: the register cases are the interpreter's hot path.
+ */
+static inline int emu_resolve(struct emu_ctx *ctx, const struct emu_insn *insn,
+			      enum emu_loc loc, unsigned acc, struct emu_opnd *o)
+{
+	o->mem = false;
+	if (loc == EMU_LOC_REG) {
+		o->reg = insn->reg;
+		return EMU_CONTINUE;
+	}
+	if (loc == EMU_LOC_ACC) {
+		o->reg = EMU_RAX;
+		return EMU_CONTINUE;
+	}
+	EMU_ASSERT(loc == EMU_LOC_RM);
+	if (!(insn->flags & EMU_I_MEM)) {
+		o->reg = insn->rm;
+		return EMU_CONTINUE;
+	}
+	return emu_resolve_mem(ctx, insn, acc, o);
+}
+
+static inline int emu_opnd_read(struct emu_ctx *ctx, const struct emu_insn *insn,
+				const struct emu_opnd *o, unsigned size,
+				unsigned acc, uint64_t *v)
+{
+	if (!o->mem) {
+		*v = reg_read(ctx, o->reg, size, insn);
+		return EMU_CONTINUE;
+	}
+	return la_read(ctx, o->la, v, size, acc);
+}
+
+static inline int emu_opnd_write(struct emu_ctx *ctx, const struct emu_insn *insn,
+				 const struct emu_opnd *o, unsigned size, uint64_t v)
+{
+	if (!o->mem) {
+		reg_write(ctx, o->reg, size, v, insn);
+		return EMU_CONTINUE;
+	}
+	return la_write(ctx, o->la, v, size, EMU_ACC_WRITE);
+}
+
+/*
+ * Commit a read-modify-write. With LOCK and an ops->cmpxchg, the store
+ * happens only if memory still holds @old; otherwise EMU_RMW_RETRY tells
+ * the handler to read again and recompute (another agent wrote between
+ * our read and our write).
+ */
+#define EMU_RMW_RETRY 0x100
+static inline int emu_rmw_commit(struct emu_ctx *ctx, const struct emu_insn *insn,
+				 const struct emu_opnd *o, unsigned size,
+				 uint64_t old, uint64_t new)
+{
+	if (o->mem && (insn->flags & EMU_I_LOCK) && ctx->ops->cmpxchg)
+		return emu_rmw_commit_locked(ctx, o, size, old, new);
+	return emu_opnd_write(ctx, insn, o, size, new);
+}
+
+/* Read the source operand (register, memory, immediate, CL, DX, rAX). */
+static inline int emu_src_read(struct emu_ctx *ctx, const struct emu_insn *insn,
+			       enum emu_loc loc, unsigned size, uint64_t *v)
+{
+	switch (loc) {
+	case EMU_LOC_REG:
+		*v = reg_read(ctx, insn->reg, size, insn);
+		return EMU_CONTINUE;
+	case EMU_LOC_IMM:
+		*v = insn->imm & size_mask(size);
+		return EMU_CONTINUE;
+	case EMU_LOC_ACC:
+		*v = gpr_get(ctx, EMU_RAX, size);
+		return EMU_CONTINUE;
+	case EMU_LOC_CL:
+		*v = ctx->cpu.gpr[EMU_RCX] & 0xff;
+		return EMU_CONTINUE;
+	case EMU_LOC_DX:
+		*v = ctx->cpu.gpr[EMU_RDX] & 0xffff;
+		return EMU_CONTINUE;
+	default:
+		EMU_ASSERT(loc == EMU_LOC_RM);
+		if (!(insn->flags & EMU_I_MEM)) {
+			*v = reg_read(ctx, insn->rm, size, insn);
+			return EMU_CONTINUE;
+		}
+		return emu_src_read_mem(ctx, insn, size, v);
+	}
 }
 
 /* ------------------------------------------------------------ stack (mem.c) */

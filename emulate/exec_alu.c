@@ -31,7 +31,7 @@ static inline uint64_t alu_compute(enum alu_op op, uint64_t a, uint64_t b,
 	return r & size_mask(size);
 }
 
-static inline int alu2(struct emu_ctx *ctx, const struct emu_insn *insn, enum alu_op op)
+static inline __attribute__((always_inline)) int alu2(struct emu_ctx *ctx, const struct emu_insn *insn, enum alu_op op)
 {
 	const unsigned size = insn->opsize;
 	const bool writes = op != ALU_CMP && op != ALU_TEST;
@@ -65,7 +65,7 @@ EMU_HANDLER(test) { return alu2(ctx, insn, ALU_TEST); }
 /* One-operand read-modify-writes: INC, DEC (CF kept), NEG, NOT. */
 enum alu1_op { ALU1_INC, ALU1_DEC, ALU1_NEG, ALU1_NOT };
 
-static int alu1(struct emu_ctx *ctx, const struct emu_insn *insn, enum alu1_op op)
+static inline __attribute__((always_inline)) int alu1(struct emu_ctx *ctx, const struct emu_insn *insn, enum alu1_op op)
 {
 	const unsigned size = insn->opsize;
 	struct emu_opnd d;

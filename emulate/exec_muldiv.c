@@ -183,7 +183,7 @@ static int ascii_adjust(struct emu_ctx *ctx, bool sub)
 	if (adj) {
 		if (sub) {
 			ax = (uint16_t)(ax - 6);
-			ax = (uint16_t)((ax & 0xff) | (((ax >> 8) - 1) << 8));
+			ax = (uint16_t)((ax & 0xff) | ((unsigned)((ax >> 8) - 1) << 8));
 		} else {
 			ax = (uint16_t)(ax + 0x106);
 		}

@@ -88,7 +88,7 @@ static uint64_t shift_compute(enum shift_op op, uint64_t a, unsigned cnt,
 	return r;
 }
 
-static int shift(struct emu_ctx *ctx, const struct emu_insn *insn, enum shift_op op)
+static inline __attribute__((always_inline)) int shift(struct emu_ctx *ctx, const struct emu_insn *insn, enum shift_op op)
 {
 	const unsigned size = insn->opsize;
 	const unsigned cnt = (unsigned)shift_count(ctx, insn);

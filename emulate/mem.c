@@ -25,7 +25,7 @@ uint64_t emu_ea(const struct emu_ctx *ctx, const struct emu_insn *insn)
 
 static bool is_canonical(uint64_t la)
 {
-	return (uint64_t)(((int64_t)la << 16) >> 16) == la;
+	return (uint64_t)((int64_t)(la << 16) >> 16) == la;
 }
 
 static int seg_fault(struct emu_ctx *ctx, unsigned seg)
@@ -108,91 +108,26 @@ int emu_write_mem(struct emu_ctx *ctx, unsigned seg, uint64_t ea, uint64_t val,
 	return emu_write_buf(ctx, seg, ea, &val, size, 0);
 }
 
-int emu_resolve(struct emu_ctx *ctx, const struct emu_insn *insn,
-		enum emu_loc loc, unsigned acc, struct emu_opnd *o)
+/* The memory halves of the operand helpers in exec.h. */
+int emu_resolve_mem(struct emu_ctx *ctx, const struct emu_insn *insn,
+		    unsigned acc, struct emu_opnd *o)
 {
-	o->mem = false;
-	switch (loc) {
-	case EMU_LOC_REG:
-		o->reg = insn->reg;
-		return EMU_CONTINUE;
-	case EMU_LOC_ACC:
-		o->reg = EMU_RAX;
-		return EMU_CONTINUE;
-	case EMU_LOC_RM:
-		if (!(insn->flags & EMU_I_MEM)) {
-			o->reg = insn->rm;
-			return EMU_CONTINUE;
-		}
-		o->mem = true;
-		return emu_linear(ctx, insn->seg, emu_ea(ctx, insn), insn->opsize,
-				  acc, &o->la);
-	default:
-		EMU_ASSERT(!"operand location cannot be written");
-		return EMU_UNHANDLEABLE;
-	}
+	o->mem = true;
+	return emu_linear(ctx, insn->seg, emu_ea(ctx, insn), insn->opsize, acc, &o->la);
 }
 
-int emu_opnd_read(struct emu_ctx *ctx, const struct emu_insn *insn,
-		  const struct emu_opnd *o, unsigned size, unsigned acc, uint64_t *v)
+int emu_src_read_mem(struct emu_ctx *ctx, const struct emu_insn *insn,
+		     unsigned size, uint64_t *v)
 {
-	if (!o->mem) {
-		*v = reg_read(ctx, o->reg, size, insn);
-		return EMU_CONTINUE;
-	}
-	return la_read(ctx, o->la, v, size, acc);
+	return emu_read_mem(ctx, insn->seg, emu_ea(ctx, insn), v, size);
 }
 
-int emu_opnd_write(struct emu_ctx *ctx, const struct emu_insn *insn,
-		   const struct emu_opnd *o, unsigned size, uint64_t v)
+int emu_rmw_commit_locked(struct emu_ctx *ctx, const struct emu_opnd *o,
+			  unsigned size, uint64_t old, uint64_t new)
 {
-	if (!o->mem) {
-		reg_write(ctx, o->reg, size, v, insn);
-		return EMU_CONTINUE;
-	}
-	return la_write(ctx, o->la, v, size, EMU_ACC_WRITE);
-}
-
-int emu_rmw_commit(struct emu_ctx *ctx, const struct emu_insn *insn,
-		   const struct emu_opnd *o, unsigned size, uint64_t old, uint64_t new)
-{
-	if (o->mem && (insn->flags & EMU_I_LOCK) && ctx->ops->cmpxchg) {
-		uint64_t cur = old;
-		TRY(ctx->ops->cmpxchg(ctx, o->la, &cur, &new, size));
-		return ((cur ^ old) & size_mask(size)) ? EMU_RMW_RETRY : EMU_CONTINUE;
-	}
-	return emu_opnd_write(ctx, insn, o, size, new);
-}
-
-int emu_src_read(struct emu_ctx *ctx, const struct emu_insn *insn,
-		 enum emu_loc loc, unsigned size, uint64_t *v)
-{
-	switch (loc) {
-	case EMU_LOC_REG:
-		*v = reg_read(ctx, insn->reg, size, insn);
-		return EMU_CONTINUE;
-	case EMU_LOC_IMM:
-		*v = insn->imm & size_mask(size);
-		return EMU_CONTINUE;
-	case EMU_LOC_ACC:
-		*v = gpr_get(ctx, EMU_RAX, size);
-		return EMU_CONTINUE;
-	case EMU_LOC_CL:
-		*v = ctx->cpu.gpr[EMU_RCX] & 0xff;
-		return EMU_CONTINUE;
-	case EMU_LOC_DX:
-		*v = ctx->cpu.gpr[EMU_RDX] & 0xffff;
-		return EMU_CONTINUE;
-	case EMU_LOC_RM:
-		if (!(insn->flags & EMU_I_MEM)) {
-			*v = reg_read(ctx, insn->rm, size, insn);
-			return EMU_CONTINUE;
-		}
-		return emu_read_mem(ctx, insn->seg, emu_ea(ctx, insn), v, size);
-	default:
-		EMU_ASSERT(!"source operand without a location");
-		return EMU_UNHANDLEABLE;
-	}
+	uint64_t cur = old;
+	TRY(ctx->ops->cmpxchg(ctx, o->la, &cur, &new, size));
+	return ((cur ^ old) & size_mask(size)) ? EMU_RMW_RETRY : EMU_CONTINUE;
 }
 
 /* ------------------------------------------------------------ stack */

@@ -1,0 +1,19 @@
+#!/bin/sh
+# bench.sh BUILDDIR — what `make bench` does: install missing packages,
+# build the benchmark configuration (configs/bench_defconfig, in
+# BUILDDIR/bench so it never disturbs the test build), run every
+# benchmark and print its table. Today: the emulate/ throughput
+# benchmark; the MMU comparison suite joins it with the run loop.
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+O=${1:-build}
+MAKE=${MAKE:-make}
+
+"$src/scripts/deps.sh"
+bo="$O/bench"
+[ -f "$bo/.config" ] || $MAKE -s -C "$src" O="$bo" bench_defconfig
+$MAKE -s -C "$src" O="$bo" -j"$(nproc 2>/dev/null || echo 2)" all
+bo=$(cd "$bo" && pwd)
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
+echo "configuration: $O/bench ($("$bo/hvlab" config | tr '\n' ' '))"
+"$bo/bench/emulate/bench-emulate"
