@@ -2,12 +2,37 @@
  * cond.c — condition codes and near branches.
  *
  * The sixteen conditions of Jcc/SETcc/CMOVcc (SDM Vol. 1 Appendix B,
- * Table B-1): bit 0 of cc negates the condition of cc & ~1.
+ * Table B-1): bit 0 of cc negates the condition of cc & ~1. Also the
+ * slow half of lazy flags: computing them from the recorded operation.
  */
 #include "emulate/exec.h"
 
-bool emu_cond(const struct emu_ctx *ctx, unsigned cc)
+void emu_flags_sync_slow(struct emu_ctx *ctx)
 {
+	const unsigned size = ctx->lf.size;
+	const uint64_t a = ctx->lf.a, b = ctx->lf.b, res = ctx->lf.res;
+	uint64_t f;
+
+	switch (ctx->lf.op) {
+	case LF_ADD: f = flags_add(a, b, res, size); break;
+	case LF_SUB: f = flags_sub(a, b, res, size); break;
+	case LF_INC:
+		f = (flags_add(a, 1, res, size) & ~(uint64_t)EMU_FLAG_CF) |
+		    (ctx->cpu.rflags & EMU_FLAG_CF);
+		break;
+	case LF_DEC:
+		f = (flags_sub(a, 1, res, size) & ~(uint64_t)EMU_FLAG_CF) |
+		    (ctx->cpu.rflags & EMU_FLAG_CF);
+		break;
+	default: f = flags_logic(res, size); break;
+	}
+	ctx->lf.op = LF_NONE;
+	ctx->cpu.rflags = (ctx->cpu.rflags & ~(uint64_t)ARITH) | f;
+}
+
+bool emu_cond_slow(struct emu_ctx *ctx, unsigned cc)
+{
+	emu_flags_sync(ctx);
 	const uint64_t f = ctx->cpu.rflags;
 	bool r;
 	switch ((cc >> 1) & 7) {

@@ -333,6 +333,15 @@ struct emu_ctx {
 	/* Executor scratch, valid during emu_execute(). */
 	uint64_t next_rip;		/* rip after this instruction */
 	enum emu_mode mode;		/* decode mode of this instruction */
+	/* Lazy arithmetic flags (executor-private): while instructions run,
+	 * CF/PF/AF/ZF/SF/OF may be kept as the last flag-setting operation
+	 * and its operands instead of in cpu.rflags. Every API call returns
+	 * with them folded back into cpu.rflags; ops called in the middle of
+	 * an instruction must not read those six bits. */
+	struct {
+		uint64_t a, b, res;
+		uint8_t op, size;
+	} lf;
 };
 
 /* ------------------------------------------------------------ execution */

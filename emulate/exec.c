@@ -18,6 +18,26 @@ static const emu_handler_t handlers[EMU_NR_OPS] = {
 #include "emulate/opcodes.def"
 };
 
+/*
+ * Handlers that cope with pending lazy flags (they read flags only
+ * through emu_cond()/cur_cf() and write them only through lazy_flags()/
+ * set_arith_flags()). Every other handler runs with the flags folded
+ * into rflags first, so it may use rflags freely.
+ */
+#define L(name) [EMU_OP_##name] = true
+static const bool lazy_ok[EMU_NR_OPS] = {
+	L(ADD), L(OR), L(ADC), L(SBB), L(AND), L(SUB), L(XOR), L(CMP), L(TEST),
+	L(INC), L(DEC), L(NEG), L(NOT), L(MUL), L(IMUL1), L(IMUL2), L(IMUL3),
+	L(DIV), L(IDIV), L(ROL), L(ROR), L(RCL), L(RCR), L(SHL), L(SHR), L(SAR),
+	L(SHLD), L(SHRD), L(BT), L(BTS), L(BTR), L(BTC), L(BSF), L(BSR),
+	L(TZCNT), L(LZCNT), L(POPCNT), L(MOV), L(MOVZX), L(MOVSX), L(MOVSXD),
+	L(XCHG), L(BSWAP), L(LEA), L(CMOVCC), L(SETCC), L(CBW), L(CWD), L(NOP),
+	L(CMPXCHG), L(CMPXCHG8B), L(XADD), L(JCC), L(JMP), L(JMP_IND), L(CALL),
+	L(CALL_IND), L(RET), L(LOOP), L(JRCXZ), L(ENTER), L(LEAVE), L(PUSH),
+	L(POP), L(MOVS), L(CMPS), L(STOS), L(LODS), L(SCAS),
+};
+#undef L
+
 enum emu_mode emu_cpu_mode(const struct emu_cpu *cpu)
 {
 	const uint32_t ar = cpu->seg[EMU_CS].ar;
@@ -57,6 +77,8 @@ static inline __attribute__((always_inline)) int execute(struct emu_ctx *ctx, co
 {
 	EMU_ASSERT(insn->op > EMU_OP_INVALID && insn->op < EMU_NR_OPS);
 	ctx->next_rip = (ctx->cpu.rip + insn->len) & rip_mask(ctx->mode);
+	if (!lazy_ok[insn->op])
+		emu_flags_sync(ctx);
 	int r = handlers[insn->op](ctx, insn);
 	if (r == EMU_CONTINUE)
 		ctx->cpu.rip = ctx->next_rip;
@@ -66,7 +88,9 @@ static inline __attribute__((always_inline)) int execute(struct emu_ctx *ctx, co
 int emu_execute(struct emu_ctx *ctx, const struct emu_insn *insn)
 {
 	ctx->mode = emu_cpu_mode(&ctx->cpu);
-	return execute(ctx, insn);
+	int r = execute(ctx, insn);
+	emu_flags_sync(ctx);
+	return r;
 }
 
 /* Map a decode failure to the exception it raises. */
@@ -154,6 +178,7 @@ int emu_step(struct emu_ctx *ctx)
 	ctx->mode = emu_cpu_mode(&ctx->cpu);
 	TRY(get_insn(ctx, &local, &insn));
 	int r = execute(ctx, insn);
+	emu_flags_sync(ctx);
 	if (retired(ctx, r))
 		ctx->icount++;
 	return r;
@@ -168,14 +193,17 @@ int emu_run(struct emu_ctx *ctx, uint64_t max)
 		/* The mode can change only through state emulate/ holds;
 		 * reading it each time is cheaper than tracking writers. */
 		ctx->mode = emu_cpu_mode(&ctx->cpu);
-		TRY(get_insn(ctx, &local, &insn));
-		int r = execute(ctx, insn);
+		int r = get_insn(ctx, &local, &insn);
+		if (r == EMU_CONTINUE)
+			r = execute(ctx, insn);
 		if (r != EMU_CONTINUE) {
+			emu_flags_sync(ctx);
 			if (retired(ctx, r))
 				ctx->icount++;
 			return r;
 		}
 		ctx->icount++;
 	}
+	emu_flags_sync(ctx);
 	return EMU_CONTINUE;
 }

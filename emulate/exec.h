@@ -328,8 +328,72 @@ void emu_sp_add(struct emu_ctx *ctx, int64_t delta);
 
 #define ARITH EMU_FLAGS_ARITH
 
+/*
+ * Lazy flags. A flag-setting ALU operation records (op, a, b, res, size)
+ * in ctx->lf; the six arithmetic flags are computed only when something
+ * reads them (emu_flags_sync()). Jcc/SETcc/CMOVcc on ZF and SF test the
+ * result directly. Handlers that are not lazy-aware never see pending
+ * state: exec.c folds it into rflags before calling them (see lazy_ok[]).
+ */
+enum emu_lazy_op {
+	LF_NONE,	/* rflags holds the flags */
+	LF_ADD,		/* res = a + b (+ CF): ADD, ADC, XADD */
+	LF_SUB,		/* res = a - b (- CF): SUB, SBB, CMP, NEG, CMPS, SCAS, CMPXCHG */
+	LF_LOGIC,	/* res = a op b: AND, OR, XOR, TEST; CF = OF = AF = 0 */
+	LF_INC,		/* res = a + 1, CF from rflags */
+	LF_DEC,		/* res = a - 1, CF from rflags */
+};
+
+void emu_flags_sync_slow(struct emu_ctx *ctx);
+
+/* Fold pending lazy flags into rflags. */
+static inline void emu_flags_sync(struct emu_ctx *ctx)
+{
+	if (ctx->lf.op != LF_NONE)
+		emu_flags_sync_slow(ctx);
+}
+
+static inline void lazy_flags(struct emu_ctx *ctx, enum emu_lazy_op op, uint64_t a,
+			      uint64_t b, uint64_t res, unsigned size)
+{
+	ctx->lf.op = (uint8_t)op;
+	ctx->lf.size = (uint8_t)size;
+	ctx->lf.a = a;
+	ctx->lf.b = b;
+	ctx->lf.res = res;
+}
+
+/* CF alone (ADC/SBB/RCL/RCR carry-in), without computing the rest. */
+static inline uint64_t cur_cf(const struct emu_ctx *ctx)
+{
+	const uint64_t a = ctx->lf.a, b = ctx->lf.b, res = ctx->lf.res;
+	const uint64_t sb = ctx->lf.op ? sign_bit(ctx->lf.size) : 0;
+	switch (ctx->lf.op) {
+	case LF_ADD: return (((a & b) | ((a | b) & ~res)) & sb) ? EMU_FLAG_CF : 0;
+	case LF_SUB: return (((~a & b) | (~(a ^ b) & res)) & sb) ? EMU_FLAG_CF : 0;
+	case LF_LOGIC: return 0;
+	default: return ctx->cpu.rflags & EMU_FLAG_CF;
+	}
+}
+
+/* INC/DEC keep CF: park it in rflags and record the new operation (the
+ * other five flags of the pending one are overwritten anyway). */
+static inline void lazy_flags_keep_cf(struct emu_ctx *ctx, enum emu_lazy_op op,
+				      uint64_t a, uint64_t res, unsigned size)
+{
+	uint64_t cf = cur_cf(ctx);
+	ctx->cpu.rflags = (ctx->cpu.rflags & ~(uint64_t)EMU_FLAG_CF) | cf;
+	lazy_flags(ctx, op, a, 1, res, size);
+}
+
+/* Write some arithmetic flags (the rest keep their values). Writing all
+ * six just drops whatever was pending. */
 static inline void set_arith_flags(struct emu_ctx *ctx, uint64_t f, uint64_t mask)
 {
+	if ((mask & ARITH) == ARITH)
+		ctx->lf.op = LF_NONE;
+	else
+		emu_flags_sync(ctx);
 	ctx->cpu.rflags = (ctx->cpu.rflags & ~mask) | (f & mask);
 }
 
@@ -383,7 +447,19 @@ static inline uint64_t flags_logic(uint64_t res, unsigned size)
 }
 
 /* Condition code cc (the low nibble of Jcc/SETcc/CMOVcc; SDM Vol. 1 B.1). */
-bool emu_cond(const struct emu_ctx *ctx, unsigned cc);
+bool emu_cond_slow(struct emu_ctx *ctx, unsigned cc);
+
+static inline bool emu_cond(struct emu_ctx *ctx, unsigned cc)
+{
+	if (ctx->lf.op != LF_NONE) {
+		const uint64_t r = ctx->lf.res & size_mask(ctx->lf.size);
+		if ((cc & 0xe) == 4)			/* Z / NZ */
+			return !r ^ (cc & 1);
+		if ((cc & 0xe) == 8)			/* S / NS */
+			return !!(r & sign_bit(ctx->lf.size)) ^ (cc & 1);
+	}
+	return emu_cond_slow(ctx, cc);
+}
 
 /* ------------------------------------------------------------ branches */
 

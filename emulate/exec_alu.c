@@ -5,50 +5,49 @@
  * Every two-operand form goes through alu2(): resolve the destination
  * once (checking write access, so a read-only page faults before any
  * state changes), read both operands, compute, commit with LOCK
- * semantics when asked, then set the flags. Undefined flags: AF after
- * AND/OR/XOR/TEST is cleared (docs/emulate.md records what the hosts do).
+ * semantics when asked, then record the flags lazily (exec.h). Undefined
+ * flags: AF after AND/OR/XOR/TEST is cleared (docs/emulate.md).
  */
 #include "emulate/exec.h"
 
 enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR,
 	      ALU_CMP, ALU_TEST };
 
-static inline uint64_t alu_compute(enum alu_op op, uint64_t a, uint64_t b,
-				   uint64_t cf, unsigned size, uint64_t *flags)
-{
-	uint64_t r;
-	switch (op) {
-	case ALU_ADD: r = a + b; *flags = flags_add(a, b, r, size); break;
-	case ALU_ADC: r = a + b + cf; *flags = flags_add(a, b, r, size); break;
-	case ALU_SUB:
-	case ALU_CMP: r = a - b; *flags = flags_sub(a, b, r, size); break;
-	case ALU_SBB: r = a - b - cf; *flags = flags_sub(a, b, r, size); break;
-	case ALU_AND:
-	case ALU_TEST: r = a & b; *flags = flags_logic(r, size); break;
-	case ALU_OR: r = a | b; *flags = flags_logic(r, size); break;
-	default: r = a ^ b; *flags = flags_logic(r, size); break;
-	}
-	return r & size_mask(size);
-}
-
-static inline __attribute__((always_inline)) int alu2(struct emu_ctx *ctx, const struct emu_insn *insn, enum alu_op op)
+static inline __attribute__((always_inline)) int alu2(struct emu_ctx *ctx,
+		const struct emu_insn *insn, enum alu_op op)
 {
 	const unsigned size = insn->opsize;
 	const bool writes = op != ALU_CMP && op != ALU_TEST;
+	const uint64_t m = size_mask(size);
 	struct emu_opnd d;
-	uint64_t a, b, res, f;
+	uint64_t a, b, res, cf = 0;
 	int r;
 
 	TRY(emu_resolve(ctx, insn, insn->dst, writes ? EMU_ACC_WRITE : 0, &d));
 	TRY(emu_src_read(ctx, insn, insn->src, size, &b));
+	if (op == ALU_ADC || op == ALU_SBB)
+		cf = cur_cf(ctx);
 	do {
 		TRY(emu_opnd_read(ctx, insn, &d, size, writes ? EMU_ACC_WRITE : 0, &a));
-		res = alu_compute(op, a, b, ctx->cpu.rflags & EMU_FLAG_CF, size, &f);
+		switch (op) {
+		case ALU_ADD: res = a + b; break;
+		case ALU_ADC: res = a + b + cf; break;
+		case ALU_SUB: case ALU_CMP: res = a - b; break;
+		case ALU_SBB: res = a - b - cf; break;
+		case ALU_AND: case ALU_TEST: res = a & b; break;
+		case ALU_OR: res = a | b; break;
+		default: res = a ^ b; break;
+		}
+		res &= m;
 		r = writes ? emu_rmw_commit(ctx, insn, &d, size, a, res) : EMU_CONTINUE;
 	} while (r == EMU_RMW_RETRY);
 	if (r != EMU_CONTINUE)
 		return r;
-	set_arith_flags(ctx, f, ARITH);
+	switch (op) {
+	case ALU_ADD: case ALU_ADC: lazy_flags(ctx, LF_ADD, a, b, res, size); break;
+	case ALU_SUB: case ALU_CMP: case ALU_SBB: lazy_flags(ctx, LF_SUB, a, b, res, size); break;
+	default: lazy_flags(ctx, LF_LOGIC, a, b, res, size); break;
+	}
 	return EMU_CONTINUE;
 }
 
@@ -65,42 +64,34 @@ EMU_HANDLER(test) { return alu2(ctx, insn, ALU_TEST); }
 /* One-operand read-modify-writes: INC, DEC (CF kept), NEG, NOT. */
 enum alu1_op { ALU1_INC, ALU1_DEC, ALU1_NEG, ALU1_NOT };
 
-static inline __attribute__((always_inline)) int alu1(struct emu_ctx *ctx, const struct emu_insn *insn, enum alu1_op op)
+static inline __attribute__((always_inline)) int alu1(struct emu_ctx *ctx,
+		const struct emu_insn *insn, enum alu1_op op)
 {
 	const unsigned size = insn->opsize;
 	struct emu_opnd d;
-	uint64_t a, res, f = 0, mask = ARITH;
+	uint64_t a, res;
 	int r;
 
 	TRY(emu_resolve(ctx, insn, insn->dst, EMU_ACC_WRITE, &d));
 	do {
 		TRY(emu_opnd_read(ctx, insn, &d, size, EMU_ACC_WRITE, &a));
 		switch (op) {
-		case ALU1_INC:
-			res = a + 1;
-			f = flags_add(a, 1, res, size);
-			mask = ARITH & ~EMU_FLAG_CF;
-			break;
-		case ALU1_DEC:
-			res = a - 1;
-			f = flags_sub(a, 1, res, size);
-			mask = ARITH & ~EMU_FLAG_CF;
-			break;
-		case ALU1_NEG:
-			res = 0 - a;
-			f = flags_sub(0, a, res, size);
-			break;
-		default:
-			res = ~a;
-			mask = 0;
-			break;
+		case ALU1_INC: res = a + 1; break;
+		case ALU1_DEC: res = a - 1; break;
+		case ALU1_NEG: res = 0 - a; break;
+		default: res = ~a; break;
 		}
 		res &= size_mask(size);
 		r = emu_rmw_commit(ctx, insn, &d, size, a, res);
 	} while (r == EMU_RMW_RETRY);
 	if (r != EMU_CONTINUE)
 		return r;
-	set_arith_flags(ctx, f, mask);
+	switch (op) {
+	case ALU1_INC: lazy_flags_keep_cf(ctx, LF_INC, a, res, size); break;
+	case ALU1_DEC: lazy_flags_keep_cf(ctx, LF_DEC, a, res, size); break;
+	case ALU1_NEG: lazy_flags(ctx, LF_SUB, 0, a, res, size); break;
+	default: break;
+	}
 	return EMU_CONTINUE;
 }
 

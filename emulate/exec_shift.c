@@ -100,7 +100,7 @@ static inline __attribute__((always_inline)) int shift(struct emu_ctx *ctx, cons
 	TRY(emu_opnd_read(ctx, insn, &d, size, EMU_ACC_WRITE, &a));
 	if (!cnt)
 		return EMU_CONTINUE;
-	res = shift_compute(op, a, cnt, size, ctx->cpu.rflags, &f, &mask);
+	res = shift_compute(op, a, cnt, size, cur_cf(ctx), &f, &mask);
 	r = emu_opnd_write(ctx, insn, &d, size, res);
 	if (r != EMU_CONTINUE)
 		return r;

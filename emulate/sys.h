@@ -112,6 +112,12 @@ void emu_desc_to_seg(const struct emu_desc *d, uint16_t sel, struct emu_segment 
 int emu_read_desc(struct emu_ctx *ctx, uint16_t sel, bool wide, unsigned vec,
 		  struct emu_desc *d);
 
+/* The same lookup for LAR, LSL, VERR and VERW, which report a selector
+ * they cannot use in ZF instead of faulting: *found says whether @d is
+ * valid. Memory faults still propagate. */
+int emu_probe_desc(struct emu_ctx *ctx, uint16_t sel, bool wide,
+		   struct emu_desc *d, bool *found);
+
 /* Set the accessed bit of a code/data descriptor in memory (if clear). */
 int emu_desc_set_accessed(struct emu_ctx *ctx, struct emu_desc *d);
 

@@ -12,11 +12,6 @@
 
 #include "decodetest.h"
 
-static bool is_legacy_mode(enum emu_mode mode)
-{
-	return mode == EMU_MODE_16 || mode == EMU_MODE_32;
-}
-
 /*
  * D6 (SALC): Zydis decodes it outside 64-bit mode. The SDM's one-byte
  * opcode map leaves D6 blank, and blanks are reserved (Vol. 2D A.1);
@@ -24,22 +19,8 @@ static bool is_legacy_mode(enum emu_mode mode)
  */
 static bool match_salc(const struct dt_case *c)
 {
-	return is_legacy_mode(c->mode) && c->z.status == DT_OK &&
+	return c->mode != EMU_MODE_64 && c->z.status == DT_OK &&
 	       c->z.mnemonic == ZYDIS_MNEMONIC_SALC &&
-	       c->e.status == DT_INVALID;
-}
-
-/*
- * SYSCALL (0F 05) and SYSRET (0F 07) outside 64-bit mode: Zydis decodes
- * them as AMD does (isa-set AMD). Intel: "Compat/Leg Mode: Invalid"
- * (Vol. 2B 4.3, SYSCALL and SYSRET), i.e. #UD. We follow Intel.
- */
-static bool match_syscall_legacy(const struct dt_case *c)
-{
-	return is_legacy_mode(c->mode) && c->z.status == DT_OK &&
-	       c->z.isa_set == ZYDIS_ISA_SET_AMD &&
-	       (c->z.mnemonic == ZYDIS_MNEMONIC_SYSCALL ||
-		c->z.mnemonic == ZYDIS_MNEMONIC_SYSRET) &&
 	       c->e.status == DT_INVALID;
 }
 
@@ -61,9 +42,6 @@ const struct dt_deviation dt_deviations[] = {
 	{ "salc", "SDM Vol. 2D A.1 and Table A-2 (D6 blank: reserved)",
 	  "Zydis decodes D6 as SALC; the SDM does not define D6: #UD",
 	  match_salc },
-	{ "syscall-legacy", "SDM Vol. 2B 4.3 SYSCALL, SYSRET (Compat/Leg Mode: Invalid)",
-	  "Zydis decodes SYSCALL/SYSRET outside 64-bit mode (AMD); Intel: #UD",
-	  match_syscall_legacy },
 	{ "nop-operands", "SDM Vol. 2B 4.3 NOP (NOP r/m16, NOP r/m32: Op/En M); Table A-3 (0F 1F: NOP Ev)",
 	  "Zydis shows reserved NOPs 0F 19, 0F 1C-1F with two operands; the SDM's NOP has one",
 	  match_nop_operands },

@@ -12,8 +12,10 @@
  *       group and system opcodes, which would otherwise be rare), then a
  *       ModRM biased towards the SIB, disp32/RIP and register forms, and
  *       random SIB, displacement and immediate bytes;
- *   (c) prefix run: 8-15 legacy prefixes before a shaped instruction,
- *       so the 15-byte limit (SDM Vol. 2A 2.3.11) falls anywhere in it.
+ *   (c) prefix run: 8-15 prefixes before a shaped instruction, so the
+ *       15-byte limit (SDM Vol. 2A 2.3.11) falls anywhere in it; in
+ *       64-bit mode some are stray REX bytes, ineffective where a legacy
+ *       prefix follows them.
  * Every case has exactly EMU_MAX_INSN_LEN bytes.
  */
 #include <string.h>
@@ -128,24 +130,29 @@ static size_t put_modrm(struct dt_rng *rng, uint8_t *b, size_t n)
 	return n;
 }
 
+/* @count prefixes; with @stray_rex, some are REX bytes (64-bit mode). */
 static size_t put_prefixes(struct dt_rng *rng, uint8_t *b, size_t n,
-			   unsigned count)
+			   unsigned count, bool stray_rex)
 {
-	while (count--)
-		b[n++] = pick(rng, legacy_prefixes, ARRAY_SIZE(legacy_prefixes));
+	while (count--) {
+		if (stray_rex && dt_rng_below(rng, 6) == 0)
+			b[n++] = (uint8_t)(0x40 | dt_rng_below(rng, 16));
+		else
+			b[n++] = pick(rng, legacy_prefixes, ARRAY_SIZE(legacy_prefixes));
+	}
 	return n;
 }
 
-/* Shape (b) after @npfx legacy prefixes; @b has room for 32 bytes. */
+/* Shape (b) after @npfx prefixes; @b has room for 32 bytes. */
 static size_t put_shaped(struct dt_rng *rng, enum emu_mode mode, uint8_t *b,
-			 unsigned npfx)
+			 unsigned npfx, bool stray_rex)
 {
-	size_t n = put_prefixes(rng, b, 0, npfx);
+	size_t n = put_prefixes(rng, b, 0, npfx, stray_rex);
 
 	if (mode == EMU_MODE_64 && dt_rng_below(rng, 2)) {
 		b[n++] = (uint8_t)(0x40 | dt_rng_below(rng, 16));
 		if (dt_rng_below(rng, 8) == 0)
-			n = put_prefixes(rng, b, n, 1);
+			n = put_prefixes(rng, b, n, 1, false);
 	}
 	n = put_opcode(rng, b, n);
 	return put_modrm(rng, b, n);
@@ -167,10 +174,11 @@ enum dt_gen_kind dt_gen_case(struct dt_rng *rng, enum emu_mode mode,
 		kind = DT_GEN_UNIFORM;
 	} else if (r < 85) {
 		kind = DT_GEN_SHAPED;
-		put_shaped(rng, mode, b, dt_rng_below(rng, 5));
+		put_shaped(rng, mode, b, dt_rng_below(rng, 5), false);
 	} else {
 		kind = DT_GEN_PREFIX_RUN;
-		put_shaped(rng, mode, b, 8 + dt_rng_below(rng, 8));
+		put_shaped(rng, mode, b, 8 + dt_rng_below(rng, 8),
+			   mode == EMU_MODE_64);
 	}
 	memcpy(out, b, EMU_MAX_INSN_LEN);
 	return kind;

@@ -4,7 +4,7 @@
  * a short list of prefix sets (mandatory prefixes, LOCK, size overrides,
  * REX bits), in each mode. The bytes after the ModRM (SIB, displacement,
  * immediates) are random, from the seed, so a sweep is reproducible too.
- * 18 prefix sets in 64-bit mode, 11 elsewhere, 262144 cases each.
+ * 20 prefix sets in 64-bit mode, 13 elsewhere, 262144 cases each.
  */
 #include <string.h>
 
@@ -14,7 +14,7 @@
 
 struct pfx_set {
 	uint8_t n;
-	uint8_t b[3];
+	uint8_t b[12];
 	bool only64;		/* holds a REX byte */
 };
 
@@ -37,6 +37,10 @@ static const struct pfx_set pfx_sets[] = {
 	{ 2, { 0xf3, 0x48 }, true },
 	{ 2, { 0xf0, 0x48 }, true },
 	{ 2, { 0x48, 0x66 }, true },	/* REX not last: ignored */
+	/* Long runs: the 15-byte limit falls in the ModRM, SIB, displacement
+	 * or immediate of every form. */
+	{ 10, { 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e }, false },
+	{ 12, { 0x26, 0x66, 0x26, 0x26, 0x26, 0x26, 0x26, 0x26, 0x26, 0x26, 0x26, 0xf0 }, false },
 };
 
 #define CASES_PER_SET (4u * 256u * 256u)
@@ -83,8 +87,10 @@ void dt_sweep_case(struct dt_rng *rng, enum emu_mode mode, size_t index,
 		out[i] = (uint8_t)(dt_rng_next(rng) >> 56);
 	memcpy(out, p->b, p->n);
 	n = p->n;
-	memcpy(out + n, esc[map], esc_len[map]);
-	n += esc_len[map];
-	out[n++] = (uint8_t)op;
-	out[n] = (uint8_t)modrm;
+	for (i = 0; i < esc_len[map] && n < EMU_MAX_INSN_LEN; i++)
+		out[n++] = esc[map][i];
+	if (n < EMU_MAX_INSN_LEN)
+		out[n++] = (uint8_t)op;
+	if (n < EMU_MAX_INSN_LEN)
+		out[n] = (uint8_t)modrm;
 }

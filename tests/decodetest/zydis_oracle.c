@@ -85,8 +85,10 @@ int dt_zydis_init(void)
  *   FAT_NOP                           yes: 0F 18-1F NOP forms
  *   SSE_PREFETCH                      yes: 0F 18 /0-3 decode as NOPs
  *   AMD                               yes: SYSCALL/SYSRET outside 64-bit
- *                                         mode (a deviations.c entry); the
- *                                         same BASE/LONGMODE condition
+ *                                         mode, decoded; the executor
+ *                                         raises #UD there unless the CPU
+ *                                         model is AMD (exec_syscall.c);
+ *                                         the same BASE/LONGMODE condition
  *   POPCNT LZCNT CLFSH PAUSE RDTSCP   yes
  *   RDPID INVPCID
  *   SSE, SSE2                         LFENCE, MFENCE, SFENCE only
