@@ -6,9 +6,9 @@
  * string: the offset is signed and may reach outside the operand (SDM
  * Vol. 2A BT, "bit base ... bit offset"), so the accessed word moves by
  * (offset >> log2(bits)) * (bits / 8). Undefined flags (OF, SF, AF, PF
- * after BTx; all but ZF after BSF/BSR) keep their values; BSF/BSR with a
- * zero source leave the destination unchanged, as AMD documents and
- * Intel processors do.
+ * after BTx) keep their values; BSF/BSR and TZCNT/LZCNT follow the AMD
+ * hosts (below); BSF/BSR with a zero source leave the destination
+ * unchanged, as AMD documents and Intel processors do.
  */
 #include "emulate/exec.h"
 
@@ -59,16 +59,22 @@ EMU_HANDLER(bts) { return bit_test(ctx, insn, BT_SET); }
 EMU_HANDLER(btr) { return bit_test(ctx, insn, BT_RESET); }
 EMU_HANDLER(btc) { return bit_test(ctx, insn, BT_COMPLEMENT); }
 
+/* BSF/BSR: ZF defined; of the undefined ones the AMD hosts clear CF,
+ * OF, SF, AF, as we do; their PF is computed from a value we have not
+ * identified (not the index, not the source): we give the index's parity. */
+#define SCAN_FLAGS ARITH
+
 EMU_HANDLER(bsf)
 {
 	uint64_t v;
 	TRY(emu_src_read(ctx, insn, EMU_LOC_RM, insn->opsize, &v));
 	if (!v) {
-		set_arith_flags(ctx, EMU_FLAG_ZF, EMU_FLAG_ZF);
+		set_arith_flags(ctx, EMU_FLAG_ZF, SCAN_FLAGS);
 		return EMU_CONTINUE;
 	}
-	reg_write(ctx, insn->reg, insn->opsize, (uint64_t)__builtin_ctzll(v), insn);
-	set_arith_flags(ctx, 0, EMU_FLAG_ZF);
+	uint64_t n = (uint64_t)__builtin_ctzll(v);
+	reg_write(ctx, insn->reg, insn->opsize, n, insn);
+	set_arith_flags(ctx, flags_szp(n, 1) & EMU_FLAG_PF, SCAN_FLAGS);
 	return EMU_CONTINUE;
 }
 
@@ -77,11 +83,12 @@ EMU_HANDLER(bsr)
 	uint64_t v;
 	TRY(emu_src_read(ctx, insn, EMU_LOC_RM, insn->opsize, &v));
 	if (!v) {
-		set_arith_flags(ctx, EMU_FLAG_ZF, EMU_FLAG_ZF);
+		set_arith_flags(ctx, EMU_FLAG_ZF, SCAN_FLAGS);
 		return EMU_CONTINUE;
 	}
-	reg_write(ctx, insn->reg, insn->opsize, 63 - (uint64_t)__builtin_clzll(v), insn);
-	set_arith_flags(ctx, 0, EMU_FLAG_ZF);
+	uint64_t n = 63 - (uint64_t)__builtin_clzll(v);
+	reg_write(ctx, insn->reg, insn->opsize, n, insn);
+	set_arith_flags(ctx, flags_szp(n, 1) & EMU_FLAG_PF, SCAN_FLAGS);
 	return EMU_CONTINUE;
 }
 
@@ -98,8 +105,9 @@ static int count_bits(struct emu_ctx *ctx, const struct emu_insn *insn, bool lea
 	else
 		n = (uint64_t)__builtin_ctzll(v);
 	reg_write(ctx, insn->reg, size, n, insn);
+	/* PF, SF, AF undefined: cleared, as the AMD hosts do; OF kept. */
 	set_arith_flags(ctx, (v ? 0 : EMU_FLAG_CF) | (n ? 0 : EMU_FLAG_ZF),
-			EMU_FLAG_CF | EMU_FLAG_ZF);
+			ARITH & ~(uint64_t)EMU_FLAG_OF);
 	return EMU_CONTINUE;
 }
 

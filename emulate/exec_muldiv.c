@@ -8,7 +8,7 @@
  * "If the quotient is too large for the designated register, #DE").
  *
  * Undefined flags: after MUL/IMUL, SF/ZF/PF come from the low half of
- * the product and AF is cleared; DIV/IDIV leave the flags unchanged.
+ * the product and AF is cleared; after DIV/IDIV see div_flags().
  * docs/emulate.md compares this with what the hosts do.
  */
 #include "emulate/exec.h"
@@ -103,6 +103,13 @@ static u128 dividend(const struct emu_ctx *ctx, unsigned size)
 	       gpr_get(ctx, EMU_RAX, size);
 }
 
+/* All six flags are undefined after DIV/IDIV; the AMD hosts leave CF
+ * and OF, set AF and clear SF, ZF, PF. We do the same. */
+static void div_flags(struct emu_ctx *ctx)
+{
+	set_arith_flags(ctx, EMU_FLAG_AF, EMU_FLAG_AF | EMU_FLAG_SF | EMU_FLAG_ZF | EMU_FLAG_PF);
+}
+
 static int raise_de(struct emu_ctx *ctx)
 {
 	return emu_raise(ctx, EMU_EXC_DE, false, 0);
@@ -120,6 +127,7 @@ EMU_HANDLER(div)
 	if (q > size_mask(size))
 		return raise_de(ctx);
 	put_pair(ctx, size, (uint64_t)q, (uint64_t)(n % d));
+	div_flags(ctx);
 	return EMU_CONTINUE;
 }
 
@@ -143,6 +151,7 @@ EMU_HANDLER(idiv)
 	if (q > qmax || q < -qmax - 1)
 		return raise_de(ctx);
 	put_pair(ctx, size, (uint64_t)q & size_mask(size), (uint64_t)rem & size_mask(size));
+	div_flags(ctx);
 	return EMU_CONTINUE;
 }
 

@@ -5,8 +5,8 @@
  *
  * The count is masked to 5 bits (6 with 64-bit operands). A masked count
  * of 0 changes neither the operand nor any flag. Flags the SDM leaves
- * undefined get these values (see docs/emulate.md for the hosts): OF as
- * for a count of 1 computed on the last step, AF cleared.
+ * undefined get these values (docs/emulate.md): OF as for a count of 1
+ * computed on the last step, AF set, as the AMD hosts do.
  */
 #include "emulate/exec.h"
 
@@ -14,7 +14,11 @@ enum shift_op { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAR };
 
 static uint64_t shift_count(const struct emu_ctx *ctx, const struct emu_insn *insn)
 {
-	uint64_t c = insn->src == EMU_LOC_CL ? ctx->cpu.gpr[EMU_RCX] : insn->imm;
+	/* SHLD/SHRD keep the register operand in src; their CL forms are
+	 * the odd opcodes (0F A5, 0F AD). */
+	bool cl = insn->src == EMU_LOC_CL ||
+		  ((insn->op == EMU_OP_SHLD || insn->op == EMU_OP_SHRD) && (insn->opcode & 1));
+	uint64_t c = cl ? ctx->cpu.gpr[EMU_RCX] : insn->imm;
 	return c & (insn->opsize == 8 ? 0x3f : 0x1f);
 }
 
@@ -83,9 +87,22 @@ static uint64_t shift_compute(enum shift_op op, uint64_t a, unsigned cnt,
 	}
 	f = (cf ? EMU_FLAG_CF : 0) | (of ? EMU_FLAG_OF : 0);
 	if (*mask == ARITH)
-		f |= flags_szp(r, size);
+		f |= flags_szp(r, size) | EMU_FLAG_AF;	/* AF undefined: set */
 	*flags = f;
 	return r;
+}
+
+/*
+ * A masked count of 0 changes no flag and no value, but a register
+ * destination is still written: a 32-bit one has its upper half cleared
+ * in 64-bit mode, as every 32-bit register write (SDM Vol. 1 3.4.1.1).
+ */
+static int zero_count(struct emu_ctx *ctx, const struct emu_insn *insn,
+		      const struct emu_opnd *d, unsigned size, uint64_t a)
+{
+	if (!d->mem)
+		reg_write(ctx, d->reg, size, a, insn);
+	return EMU_CONTINUE;
 }
 
 static inline __attribute__((always_inline)) int shift(struct emu_ctx *ctx, const struct emu_insn *insn, enum shift_op op)
@@ -99,7 +116,7 @@ static inline __attribute__((always_inline)) int shift(struct emu_ctx *ctx, cons
 	TRY(emu_resolve(ctx, insn, insn->dst, EMU_ACC_WRITE, &d));
 	TRY(emu_opnd_read(ctx, insn, &d, size, EMU_ACC_WRITE, &a));
 	if (!cnt)
-		return EMU_CONTINUE;
+		return zero_count(ctx, insn, &d, size, a);
 	res = shift_compute(op, a, cnt, size, cur_cf(ctx), &f, &mask);
 	r = emu_opnd_write(ctx, insn, &d, size, res);
 	if (r != EMU_CONTINUE)
@@ -133,7 +150,7 @@ static int double_shift(struct emu_ctx *ctx, const struct emu_insn *insn, bool l
 	TRY(emu_opnd_read(ctx, insn, &d, size, EMU_ACC_WRITE, &a));
 	b = reg_read(ctx, insn->reg, size, insn);
 	if (!cnt)
-		return EMU_CONTINUE;
+		return zero_count(ctx, insn, &d, size, a);
 	if (size == 2) {
 		/* 16-bit: counts 1..31 over the 48-bit pattern dst:src:dst. */
 		uint64_t v = (a << 32) | (b << 16) | a;
@@ -154,7 +171,7 @@ static int double_shift(struct emu_ctx *ctx, const struct emu_insn *insn, bool l
 	r = emu_opnd_write(ctx, insn, &d, size, res);
 	if (r != EMU_CONTINUE)
 		return r;
-	f = flags_szp(res, size) | (cf ? EMU_FLAG_CF : 0);
+	f = flags_szp(res, size) | (cf ? EMU_FLAG_CF : 0) | EMU_FLAG_AF;
 	if ((res ^ a) & sign_bit(size))
 		f |= EMU_FLAG_OF;
 	set_arith_flags(ctx, f, ARITH);

@@ -5,7 +5,7 @@
 # "N passed, N failed" (exit status non-zero when anything failed).
 #
 # A "test" is one cmocka test case, or one whole run of an oracle family
-# (difftest: 20,000 fixed-seed cases against the host CPU; decodetest:
+# (difftest: 100,000 fixed-seed cases against the host CPU; decodetest:
 # 300,000 fixed-seed cases against Zydis); each family prints its own
 # case counts above the summary.
 set -u
@@ -47,7 +47,7 @@ run_family() {	# name, command...
 	echo "== $name: $*"
 	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 }
-run_family difftest "$obj/tests/difftest/difftest" -n 20000 -s 1
+run_family difftest "$obj/tests/difftest/difftest" -n 100000 -s 1
 run_family decodetest "$obj/tests/decodetest/decodetest" -n 300000 -s 1
 
 echo "$passed passed, $failed failed"
