@@ -54,7 +54,7 @@ int emu_branch(struct emu_ctx *ctx, uint64_t target, unsigned opsize)
 	if (ctx->mode == EMU_MODE_64) {
 		if (opsize != 8)
 			target &= size_mask(opsize);
-		if ((uint64_t)((int64_t)(target << 16) >> 16) != target)
+		if (!emu_is_canonical(target))
 			return raise_gp0(ctx);
 	} else {
 		target &= size_mask(opsize);

@@ -19,13 +19,15 @@ static const emu_handler_t handlers[EMU_NR_OPS] = {
 };
 
 /*
- * Handlers that cope with pending lazy flags (they read flags only
- * through emu_cond()/cur_cf() and write them only through lazy_flags()/
- * set_arith_flags()). Every other handler runs with the flags folded
- * into rflags first, so it may use rflags freely.
+ * The simple handlers: they cope with pending lazy flags (they read flags
+ * only through emu_cond()/cur_cf() and write them only through
+ * lazy_flags()/set_arith_flags()), and they cannot change the CPU mode
+ * (CR0, EFER, CS, RFLAGS.VM). Every other handler runs with the flags
+ * folded into rflags first, and the interpreter loop recomputes the mode
+ * after it.
  */
 #define L(name) [EMU_OP_##name] = true
-static const bool lazy_ok[EMU_NR_OPS] = {
+static const bool simple[EMU_NR_OPS] = {
 	L(ADD), L(OR), L(ADC), L(SBB), L(AND), L(SUB), L(XOR), L(CMP), L(TEST),
 	L(INC), L(DEC), L(NEG), L(NOT), L(MUL), L(IMUL1), L(IMUL2), L(IMUL3),
 	L(DIV), L(IDIV), L(ROL), L(ROR), L(RCL), L(RCR), L(SHL), L(SHR), L(SAR),
@@ -77,7 +79,7 @@ static inline __attribute__((always_inline)) int execute(struct emu_ctx *ctx, co
 {
 	EMU_ASSERT(insn->op > EMU_OP_INVALID && insn->op < EMU_NR_OPS);
 	ctx->next_rip = (ctx->cpu.rip + insn->len) & rip_mask(ctx->mode);
-	if (!lazy_ok[insn->op])
+	if (!simple[insn->op])
 		emu_flags_sync(ctx);
 	int r = handlers[insn->op](ctx, insn);
 	if (r == EMU_CONTINUE)
@@ -189,10 +191,8 @@ int emu_run(struct emu_ctx *ctx, uint64_t max)
 	struct emu_insn local;
 	const struct emu_insn *insn;
 
+	ctx->mode = emu_cpu_mode(&ctx->cpu);
 	for (uint64_t n = 0; n < max; n++) {
-		/* The mode can change only through state emulate/ holds;
-		 * reading it each time is cheaper than tracking writers. */
-		ctx->mode = emu_cpu_mode(&ctx->cpu);
 		int r = get_insn(ctx, &local, &insn);
 		if (r == EMU_CONTINUE)
 			r = execute(ctx, insn);
@@ -203,6 +203,8 @@ int emu_run(struct emu_ctx *ctx, uint64_t max)
 			return r;
 		}
 		ctx->icount++;
+		if (!simple[insn->op])
+			ctx->mode = emu_cpu_mode(&ctx->cpu);
 	}
 	emu_flags_sync(ctx);
 	return EMU_CONTINUE;

@@ -119,6 +119,13 @@ static inline void gpr_set(struct emu_ctx *ctx, unsigned r, unsigned size, uint6
 
 /* ------------------------------------------------------------ modes */
 
+/* A 64-bit address is canonical when bits 63:47 are all equal (SDM Vol.
+ * 1 3.3.7.1, with 48-bit linear addresses). */
+static inline bool emu_is_canonical(uint64_t la)
+{
+	return (uint64_t)((int64_t)(la << 16) >> 16) == la;
+}
+
 static inline bool in_long_mode(const struct emu_ctx *ctx)
 {
 	return ctx->mode == EMU_MODE_64;

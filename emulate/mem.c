@@ -23,11 +23,6 @@ uint64_t emu_ea(const struct emu_ctx *ctx, const struct emu_insn *insn)
 	return ea & size_mask(insn->adsize);
 }
 
-static bool is_canonical(uint64_t la)
-{
-	return (uint64_t)((int64_t)(la << 16) >> 16) == la;
-}
-
 static int seg_fault(struct emu_ctx *ctx, unsigned seg)
 {
 	return emu_raise(ctx, seg == EMU_SS ? EMU_EXC_SS : EMU_EXC_GP, true, 0);
@@ -42,7 +37,7 @@ int emu_linear(struct emu_ctx *ctx, unsigned seg, uint64_t ea, unsigned size,
 		/* 64-bit mode: no limit or type checks; FS and GS keep their
 		 * bases; the whole access must be canonical. */
 		uint64_t a = ea + ((seg == EMU_FS || seg == EMU_GS) ? s->base : 0);
-		if (!is_canonical(a) || !is_canonical(a + size - 1))
+		if (!emu_is_canonical(a) || !emu_is_canonical(a + size - 1))
 			return seg_fault(ctx, seg);
 		*la = a;
 	} else {

@@ -141,11 +141,6 @@ static inline void emu_mode_changed(struct emu_ctx *ctx)
 		ctx->ops->mode_changed(ctx);
 }
 
-static inline bool emu_is_canonical(uint64_t a)
-{
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
-}
-
 static inline unsigned emu_iopl(const struct emu_ctx *ctx)
 {
 	return (ctx->cpu.rflags & EMU_FLAG_IOPL) >> 12;
