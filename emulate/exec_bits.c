@@ -64,7 +64,7 @@ EMU_HANDLER(btc) { return bit_test(ctx, insn, BT_COMPLEMENT); }
  * identified (not the index, not the source): we give the index's parity. */
 #define SCAN_FLAGS ARITH
 
-EMU_HANDLER(bsf)
+static int bit_scan(struct emu_ctx *ctx, const struct emu_insn *insn, bool reverse)
 {
 	uint64_t v;
 	TRY(emu_src_read(ctx, insn, EMU_LOC_RM, insn->opsize, &v));
@@ -72,25 +72,14 @@ EMU_HANDLER(bsf)
 		set_arith_flags(ctx, EMU_FLAG_ZF, SCAN_FLAGS);
 		return EMU_CONTINUE;
 	}
-	uint64_t n = (uint64_t)__builtin_ctzll(v);
+	uint64_t n = reverse ? 63 - (uint64_t)__builtin_clzll(v) : (uint64_t)__builtin_ctzll(v);
 	reg_write(ctx, insn->reg, insn->opsize, n, insn);
 	set_arith_flags(ctx, flags_szp(n, 1) & EMU_FLAG_PF, SCAN_FLAGS);
 	return EMU_CONTINUE;
 }
 
-EMU_HANDLER(bsr)
-{
-	uint64_t v;
-	TRY(emu_src_read(ctx, insn, EMU_LOC_RM, insn->opsize, &v));
-	if (!v) {
-		set_arith_flags(ctx, EMU_FLAG_ZF, SCAN_FLAGS);
-		return EMU_CONTINUE;
-	}
-	uint64_t n = 63 - (uint64_t)__builtin_clzll(v);
-	reg_write(ctx, insn->reg, insn->opsize, n, insn);
-	set_arith_flags(ctx, flags_szp(n, 1) & EMU_FLAG_PF, SCAN_FLAGS);
-	return EMU_CONTINUE;
-}
+EMU_HANDLER(bsf) { return bit_scan(ctx, insn, false); }
+EMU_HANDLER(bsr) { return bit_scan(ctx, insn, true); }
 
 /* TZCNT/LZCNT: CF = (source is zero), ZF = (result is zero). */
 static int count_bits(struct emu_ctx *ctx, const struct emu_insn *insn, bool leading)

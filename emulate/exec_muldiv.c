@@ -70,28 +70,28 @@ EMU_HANDLER(imul1)
 	return EMU_CONTINUE;
 }
 
-EMU_HANDLER(imul2)
-{
-	const unsigned size = insn->opsize;
-	uint64_t b, hi;
-	bool ovf;
-	TRY(emu_src_read(ctx, insn, EMU_LOC_RM, size, &b));
-	uint64_t lo = smul(reg_read(ctx, insn->reg, size, insn), b, size, &hi, &ovf);
-	reg_write(ctx, insn->reg, size, lo, insn);
-	mul_flags(ctx, lo, size, ovf);
-	return EMU_CONTINUE;
-}
-
-EMU_HANDLER(imul3)
+/* IMUL r, r/m (0F AF) and IMUL r, r/m, imm (69, 6B): the truncated
+ * signed product goes to the register. */
+static int imul_to_reg(struct emu_ctx *ctx, const struct emu_insn *insn, uint64_t b)
 {
 	const unsigned size = insn->opsize;
 	uint64_t a, hi;
 	bool ovf;
 	TRY(emu_src_read(ctx, insn, EMU_LOC_RM, size, &a));
-	uint64_t lo = smul(a, insn->imm & size_mask(size), size, &hi, &ovf);
+	uint64_t lo = smul(a, b, size, &hi, &ovf);
 	reg_write(ctx, insn->reg, size, lo, insn);
 	mul_flags(ctx, lo, size, ovf);
 	return EMU_CONTINUE;
+}
+
+EMU_HANDLER(imul2)
+{
+	return imul_to_reg(ctx, insn, reg_read(ctx, insn->reg, insn->opsize, insn));
+}
+
+EMU_HANDLER(imul3)
+{
+	return imul_to_reg(ctx, insn, insn->imm & size_mask(insn->opsize));
 }
 
 /* The dividend: AX, DX:AX, EDX:EAX or RDX:RAX. */
