@@ -1,17 +1,26 @@
 /*
- * dcache.c — the decoded-instruction cache (CONFIG_EMU_DECODE_CACHE).
+ * dcache.c — the decode cache (CONFIG_EMU_DECODE_CACHE): blocks of
+ * decoded instructions.
  *
- * Direct-mapped: entry i holds the instruction decoded at an address whose
- * low bits are i. A hot loop is decoded once; a conflict simply decodes
- * again. Entries are tagged with the full address and the decode mode
- * (the same bytes mean different instructions in 16/32/64-bit code).
+ * A block is a straight-line run of up to EMU_BLOCK_INSNS instructions,
+ * decoded once, keyed by the linear address of its first instruction and
+ * the decode mode; the interpreter loop (exec.c) runs a block's
+ * instructions one after the other and leaves it when rip goes elsewhere.
+ * The table is direct-mapped by a hash of the address: a conflict just
+ * means decoding again.
  *
- * Coherence is the caller's job: whoever writes a page that may hold
- * code calls emu_dcache_invalidate_page() (hw/ does this for every guest
- * write to a page it has fetched from: self- and cross-modifying code).
- * Because the index is the low address bits, one page's entries are the
- * 4096 consecutive slots starting at its index (when the cache has at
- * least 2^12 entries), so invalidation touches only those slots.
+ * Blocks end at an unconditional branch, at an instruction that may
+ * change the CPU mode, at a decode fault, and at the page end: only a
+ * block's single instruction may run into the next page. So a block lies
+ * in at most two pages, and invalidating a page drops every block that
+ * overlaps it.
+ *
+ * Coherence is the caller's job: whoever writes a page that may hold code
+ * calls emu_dcache_invalidate_page() (hw/ does this for every guest write
+ * to a page it has fetched from: self- and cross-modifying code). The
+ * interpreter checks the generation counter after each instruction, so a
+ * store into the block being executed takes effect at the next
+ * instruction, as x86 requires (SDM Vol. 3A 11.6).
  */
 #include <stdlib.h>
 
@@ -19,14 +28,15 @@
 
 struct emu_dcache *emu_dcache_create(unsigned bits)
 {
-	if (bits < 12 || bits > 24)
+	if (bits < 6 || bits > 16)
 		return NULL;
 	struct emu_dcache *dc = malloc(sizeof(*dc));
 	if (!dc)
 		return NULL;
-	dc->mask = (1ull << bits) - 1;
-	dc->e = malloc(sizeof(*dc->e) << bits);
-	if (!dc->e) {
+	dc->bits = bits;
+	dc->gen = 0;
+	dc->b = malloc(sizeof(*dc->b) << bits);
+	if (!dc->b) {
 		free(dc);
 		return NULL;
 	}
@@ -38,40 +48,25 @@ void emu_dcache_destroy(struct emu_dcache *dc)
 {
 	if (!dc)
 		return;
-	free(dc->e);
+	free(dc->b);
 	free(dc);
 }
 
-const struct emu_insn *emu_dcache_lookup(struct emu_dcache *dc, uint64_t addr,
-					 enum emu_mode mode)
-{
-	return dcache_lookup(dc, addr, mode);
-}
-
-void emu_dcache_fill(struct emu_dcache *dc, uint64_t addr, enum emu_mode mode,
-		     const struct emu_insn *insn)
-{
-	struct dcache_entry *e = &dc->e[addr & dc->mask];
-	e->addr = addr;
-	e->mode = mode;
-	e->insn = *insn;
-}
-
-/* Drop every entry whose instruction starts in, or runs into, the page.
- * An instruction that starts up to 14 bytes before the page may extend
- * into it, so those slots are checked too. */
 void emu_dcache_invalidate_page(struct emu_dcache *dc, uint64_t page_addr)
 {
-	uint64_t page = page_addr & ~4095ull;
-	for (uint64_t a = page - (EMU_MAX_INSN_LEN - 1); a != page + 4096; a++) {
-		struct dcache_entry *e = &dc->e[a & dc->mask];
-		if (e->addr == a)
-			e->mode = EMPTY;
+	const uint64_t page = page_addr & ~4095ull;
+	for (size_t i = 0; i < (size_t)1 << dc->bits; i++) {
+		struct emu_block *b = &dc->b[i];
+		if (b->mode != BLOCK_EMPTY && b->addr < page + 4096 &&
+		    b->addr + b->bytes > page)
+			b->mode = BLOCK_EMPTY;
 	}
+	dc->gen++;
 }
 
 void emu_dcache_flush(struct emu_dcache *dc)
 {
-	for (uint64_t i = 0; i <= dc->mask; i++)
-		dc->e[i].mode = EMPTY;
+	for (size_t i = 0; i < (size_t)1 << dc->bits; i++)
+		dc->b[i].mode = BLOCK_EMPTY;
+	dc->gen++;
 }

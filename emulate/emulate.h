@@ -376,19 +376,14 @@ void emu_cpu_reset(struct emu_cpu *cpu);
 
 #ifdef CONFIG_EMU_DECODE_CACHE
 /*
- * A direct-mapped cache of decoded instructions keyed by (address, mode),
- * where the address is whatever the caller fetches by: hw/ uses guest
- * physical addresses. The caller must invalidate a page whenever it is
- * written; emu_step() keys by linear address, which is right only while
- * linear-to-physical mappings of code do not change (the benchmark, the
- * tests); hw/ calls emu_dcache_lookup()/emu_dcache_fill() itself.
+ * The decode cache: blocks of decoded instructions keyed by linear
+ * address and mode, used by emu_step() and emu_run() when ctx->dcache is
+ * set. 2^bits blocks (6..16) of up to 16 instructions each. The caller
+ * keeps it coherent: invalidate a page whenever it is written, and flush
+ * when the linear-to-physical mapping of code changes.
  */
 struct emu_dcache *emu_dcache_create(unsigned bits);
 void emu_dcache_destroy(struct emu_dcache *dc);
-const struct emu_insn *emu_dcache_lookup(struct emu_dcache *dc, uint64_t addr,
-					 enum emu_mode mode);
-void emu_dcache_fill(struct emu_dcache *dc, uint64_t addr, enum emu_mode mode,
-		     const struct emu_insn *insn);
 void emu_dcache_invalidate_page(struct emu_dcache *dc, uint64_t page_addr);
 void emu_dcache_flush(struct emu_dcache *dc);
 #endif

@@ -145,67 +145,147 @@ static int fetch_decode(struct emu_ctx *ctx, struct emu_insn *insn)
 	}
 }
 
-/* Fetch and decode the instruction at rip, through the cache if any.
- * @local receives it when it does not come from the cache. */
-static inline __attribute__((always_inline)) int get_insn(struct emu_ctx *ctx, struct emu_insn *local,
-		    const struct emu_insn **insn)
-{
-#ifdef CONFIG_EMU_DECODE_CACHE
-	if (ctx->dcache) {
-		uint64_t key = ctx->cpu.seg[EMU_CS].base + ctx->cpu.rip;
-		*insn = dcache_lookup(ctx->dcache, key, ctx->mode);
-		if (*insn)
-			return EMU_CONTINUE;
-		TRY(fetch_decode(ctx, local));
-		emu_dcache_fill(ctx->dcache, key, ctx->mode, local);
-		*insn = local;
-		return EMU_CONTINUE;
-	}
-#endif
-	*insn = local;
-	return fetch_decode(ctx, local);
-}
-
 static bool retired(const struct emu_ctx *ctx, int r)
 {
 	return r == EMU_CONTINUE || r == EMU_HALT ||
 	       (r == EMU_EXCEPTION && ctx->exc.kind != EMU_EVENT_FAULT);
 }
 
-int emu_step(struct emu_ctx *ctx)
+/* Leave the interpreter: fold the flags back, count what retired. */
+static int finish(struct emu_ctx *ctx, int r, uint64_t n)
 {
-	struct emu_insn local;
-	const struct emu_insn *insn;
-
-	ctx->mode = emu_cpu_mode(&ctx->cpu);
-	TRY(get_insn(ctx, &local, &insn));
-	int r = execute(ctx, insn);
 	emu_flags_sync(ctx);
-	if (retired(ctx, r))
-		ctx->icount++;
+	ctx->icount += n + (r != EMU_CONTINUE && retired(ctx, r));
 	return r;
 }
 
-int emu_run(struct emu_ctx *ctx, uint64_t max)
+/* Without a cache: fetch and decode every instruction. */
+static int run_uncached(struct emu_ctx *ctx, uint64_t max)
 {
-	struct emu_insn local;
-	const struct emu_insn *insn;
+	struct emu_insn insn;
+	uint64_t n = 0;
 
 	ctx->mode = emu_cpu_mode(&ctx->cpu);
-	for (uint64_t n = 0; n < max; n++) {
-		int r = get_insn(ctx, &local, &insn);
+	while (n < max) {
+		int r = fetch_decode(ctx, &insn);
 		if (r == EMU_CONTINUE)
-			r = execute(ctx, insn);
-		if (r != EMU_CONTINUE) {
-			emu_flags_sync(ctx);
-			if (retired(ctx, r))
-				ctx->icount++;
-			return r;
-		}
-		ctx->icount++;
-		if (!simple[insn->op])
+			r = execute(ctx, &insn);
+		if (r != EMU_CONTINUE)
+			return finish(ctx, r, n);
+		n++;
+		if (!simple[insn.op])
 			ctx->mode = emu_cpu_mode(&ctx->cpu);
 	}
-	emu_flags_sync(ctx);
+	return finish(ctx, EMU_CONTINUE, n);
+}
+
+#ifdef CONFIG_EMU_DECODE_CACHE
+/* A block ends after an unconditional transfer or a non-simple handler
+ * (which may change the mode the rest was decoded in). */
+static bool ends_block(unsigned op)
+{
+	return !simple[op] || op == EMU_OP_JMP || op == EMU_OP_JMP_IND ||
+	       op == EMU_OP_CALL || op == EMU_OP_CALL_IND || op == EMU_OP_RET;
+}
+
+/*
+ * Decode the block starting at rip (linear address @key) into @b. The
+ * first instruction is fetched as emu_step() would (its faults are the
+ * result); the rest come from one fetch of the remainder of the page,
+ * clipped to the CS limit and the rip wrap, and the block stops before
+ * anything that does not decode within it.
+ */
+static int build_block(struct emu_ctx *ctx, struct emu_block *b, uint64_t key)
+{
+	uint8_t buf[4096];
+	const uint64_t mask = rip_mask(ctx->mode);
+	unsigned n = 1, used = 0;
+
+	b->mode = BLOCK_EMPTY;
+	TRY(fetch_decode(ctx, &b->insn[0]));
+	const unsigned first = b->insn[0].len;
+	const uint64_t next_la = key + first, next_ip = (ctx->cpu.rip + first) & mask;
+	uint64_t avail = (next_la & 4095) ? 4096 - (next_la & 4095) : 0;
+	if ((key & ~4095ull) != ((next_la - 1) & ~4095ull))
+		avail = 0;				/* the first one crossed */
+	if (avail > mask - next_ip + 1 || next_ip < ctx->cpu.rip)
+		avail = next_ip < ctx->cpu.rip ? 0 : mask - next_ip + 1;
+	if (ctx->mode != EMU_MODE_64) {
+		uint64_t lim = ctx->cpu.seg[EMU_CS].limit;
+		avail = next_ip > lim ? 0 : avail < lim - next_ip + 1 ? avail : lim - next_ip + 1;
+	}
+	if (ends_block(b->insn[0].op))
+		avail = 0;
+	if (avail && ctx->ops->fetch(ctx, next_la, buf, (unsigned)avail) == EMU_CONTINUE) {
+		while (n < EMU_BLOCK_INSNS && used < avail) {
+			int r = emu_decode(buf + used, avail - used, ctx->mode, &b->insn[n]);
+			if (r < 0)
+				break;
+			used += (unsigned)r;
+			if (ends_block(b->insn[n++].op))
+				break;
+		}
+	}
+	b->addr = key;
+	b->cs_limit = ctx->cpu.seg[EMU_CS].limit;
+	b->n = (uint8_t)n;
+	b->bytes = (uint16_t)(first + used);
+	b->mode = (uint8_t)ctx->mode;
 	return EMU_CONTINUE;
+}
+
+/*
+ * The interpreter loop over blocks: look up (or build) the block at rip,
+ * run its instructions while rip follows them, and leave it when a branch
+ * goes elsewhere, the mode may have changed, or code was invalidated.
+ */
+static int run_cached(struct emu_ctx *ctx, uint64_t max)
+{
+	struct emu_dcache *dc = ctx->dcache;
+	uint64_t n = 0;
+
+	ctx->mode = emu_cpu_mode(&ctx->cpu);
+	while (n < max) {
+		const uint64_t key = ctx->cpu.seg[EMU_CS].base + ctx->cpu.rip;
+		struct emu_block *b = dcache_slot(dc, key);
+		if (b->addr != key || b->mode != ctx->mode ||
+		    b->cs_limit != ctx->cpu.seg[EMU_CS].limit) {
+			int r = build_block(ctx, b, key);
+			if (r != EMU_CONTINUE)
+				return finish(ctx, r, n);
+		}
+		const uint64_t gen = dc->gen, mask = rip_mask(ctx->mode);
+		uint64_t expect = ctx->cpu.rip;
+		for (unsigned i = 0; i < b->n; i++) {
+			const struct emu_insn *insn = &b->insn[i];
+			expect = (expect + insn->len) & mask;
+			int r = execute(ctx, insn);
+			if (r != EMU_CONTINUE)
+				return finish(ctx, r, n);
+			if (++n == max)
+				break;
+			if (!simple[insn->op]) {
+				ctx->mode = emu_cpu_mode(&ctx->cpu);
+				break;
+			}
+			if (ctx->cpu.rip != expect || dc->gen != gen)
+				break;
+		}
+	}
+	return finish(ctx, EMU_CONTINUE, n);
+}
+#endif
+
+int emu_run(struct emu_ctx *ctx, uint64_t max)
+{
+#ifdef CONFIG_EMU_DECODE_CACHE
+	if (ctx->dcache)
+		return run_cached(ctx, max);
+#endif
+	return run_uncached(ctx, max);
+}
+
+int emu_step(struct emu_ctx *ctx)
+{
+	return emu_run(ctx, 1);
 }

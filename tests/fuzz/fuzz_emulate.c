@@ -3,7 +3,9 @@
  *
  * Input layout: byte 0 picks the machine state (bits 0-1: real mode,
  * 16-bit protected, 32-bit protected, 64-bit; bit 2: CPL 3; bit 3:
- * DF; bit 4: CR0.AM+RFLAGS.AC), bytes 1..128 seed the 16 GPRs, the rest
+ * DF; bit 4: CR0.AM+RFLAGS.AC; bit 5: run through the decode cache, with
+ * the code page invalidated after every write to it), bytes 1..128 seed
+ * the 16 GPRs, the rest
  * is code, placed at the start of a 64 KiB flat memory that also holds
  * data and the stack. The engine runs at most STEPS instructions with a
  * bounded REP (rep_limit) through permissive fake ops, so every input
@@ -40,6 +42,12 @@ static int fz_write(struct emu_ctx *c, uint64_t la, const void *buf, unsigned si
 	if (la >= MEM || size > MEM - la)
 		return emu_raise_pf(c, la, 2);
 	memcpy(to_fz(c)->mem + la, buf, size);
+#ifdef CONFIG_EMU_DECODE_CACHE
+	if (c->dcache) {
+		emu_dcache_invalidate_page(c->dcache, la);
+		emu_dcache_invalidate_page(c->dcache, la + size - 1);
+	}
+#endif
 	return EMU_CONTINUE;
 }
 
@@ -138,10 +146,9 @@ static int fz_cmpxchg(struct emu_ctx *c, uint64_t la, void *old, const void *new
 	if (la >= MEM || size > MEM - la)
 		return emu_raise_pf(c, la, 2);
 	memcpy(cur, to_fz(c)->mem + la, size);
-	if (!memcmp(cur, old, size))
-		memcpy(to_fz(c)->mem + la, new, size);
+	bool equal = !memcmp(cur, old, size);
 	memcpy(old, cur, size);
-	return EMU_CONTINUE;
+	return equal ? fz_write(c, la, new, size, EMU_ACC_WRITE) : EMU_CONTINUE;
 }
 
 static const struct emu_ops fz_ops = {
@@ -201,6 +208,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	f.ctx.ops = &fz_ops;
 	f.ctx.rep_limit = 4096;
+#ifdef CONFIG_EMU_DECODE_CACHE
+	static struct emu_dcache *dc;
+	if (!dc)
+		dc = emu_dcache_create(6);
+	emu_dcache_flush(dc);
+	f.ctx.dcache = (sel & 32) ? dc : NULL;
+#endif
 
 	for (int i = 0; i < STEPS; i++) {
 		int r = emu_step(&f.ctx);
