@@ -25,6 +25,8 @@ $MAKE -s -C "$src" O="$fo" CC=clang EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $SAN
 clang -std=gnu11 -g -O1 $SAN -fsanitize=fuzzer -I"$src" -include "$fo/include/generated/autoconf.h" \
 	"$src/tests/fuzz/fuzz_$target.c" "$fo/libhvlab.a" -o "$fo/fuzz-$target"
 mkdir -p "$fo/corpus-$target"
+seeds=""
+[ -d "$src/tests/fuzz/corpus/$target" ] && seeds="$src/tests/fuzz/corpus/$target"
 cd "$fo"
 exec "./fuzz-$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-	-print_final_stats=1 "corpus-$target" "$src/tests/fuzz/corpus/$target"
+	-print_final_stats=1 "corpus-$target" $seeds
