@@ -23,10 +23,32 @@ static inline __attribute__((always_inline)) int alu2(struct emu_ctx *ctx,
 	uint64_t a, b, res, cf = 0;
 	int r;
 
-	TRY(emu_resolve(ctx, insn, insn->dst, writes ? EMU_ACC_WRITE : 0, &d));
-	TRY(emu_src_read(ctx, insn, insn->src, size, &b));
 	if (op == ALU_ADC || op == ALU_SBB)
 		cf = cur_cf(ctx);
+	/* Register destination, register or immediate source, 32/64 bits:
+	 * the common case, without the operand helpers. */
+	if (!(insn->flags & EMU_I_MEM) && size >= 4) {
+		const unsigned dr = insn->dst == EMU_LOC_RM ? insn->rm :
+				    insn->dst == EMU_LOC_ACC ? EMU_RAX : insn->reg;
+		a = ctx->cpu.gpr[dr] & m;
+		b = insn->src == EMU_LOC_IMM ? insn->imm & m :
+		    ctx->cpu.gpr[insn->src == EMU_LOC_RM ? insn->rm : insn->reg] & m;
+		switch (op) {
+		case ALU_ADD: res = a + b; break;
+		case ALU_ADC: res = a + b + cf; break;
+		case ALU_SUB: case ALU_CMP: res = a - b; break;
+		case ALU_SBB: res = a - b - cf; break;
+		case ALU_AND: case ALU_TEST: res = a & b; break;
+		case ALU_OR: res = a | b; break;
+		default: res = a ^ b; break;
+		}
+		res &= m;
+		if (writes)
+			ctx->cpu.gpr[dr] = res;
+		goto flags;
+	}
+	TRY(emu_resolve(ctx, insn, insn->dst, writes ? EMU_ACC_WRITE : 0, &d));
+	TRY(emu_src_read(ctx, insn, insn->src, size, &b));
 	do {
 		TRY(emu_opnd_read(ctx, insn, &d, size, writes ? EMU_ACC_WRITE : 0, &a));
 		switch (op) {
@@ -43,6 +65,7 @@ static inline __attribute__((always_inline)) int alu2(struct emu_ctx *ctx,
 	} while (r == EMU_RMW_RETRY);
 	if (r != EMU_CONTINUE)
 		return r;
+flags:
 	switch (op) {
 	case ALU_ADD: case ALU_ADC: lazy_flags(ctx, LF_ADD, a, b, res, size); break;
 	case ALU_SUB: case ALU_CMP: case ALU_SBB: lazy_flags(ctx, LF_SUB, a, b, res, size); break;
