@@ -2,7 +2,8 @@
  * bench.c — emulate/ throughput: decode+execute speed on a fixed
  * instruction mix, with and without the decode cache.
  *
- * The guest is a 64-bit loop of 12 instructions (listed in mix[] below):
+ * The guest is a 64-bit loop of 12 instructions (listed in mix[] below,
+ * followed by a HLT that ends the run; emu_run() gets no other budget):
  * two loads and one store to a 512-byte buffer, ALU ops, a multiply, a
  * shift, an index wrap and a taken conditional branch, the shape of a
  * simple data-processing kernel. Memory is a flat 1 MiB array behind the
@@ -75,8 +76,10 @@ static const uint8_t mix[] = {
 	0x48, 0x85, 0xc9,		/* test rcx, rcx */
 	0x49, 0xff, 0xc8,		/* dec r8 */
 	0x75, 0x00,			/* jnz loop (displacement patched) */
+	0xf4,				/* hlt: not part of the loop */
 };
 #define MIX_INSNS 12
+#define LOOP_BYTES (sizeof(mix) - 1)
 
 static void setup(struct bench_vcpu *v, uint64_t iters)
 {
@@ -116,27 +119,22 @@ static double run_once(struct bench_vcpu *v, uint64_t iters, bool cached)
 #else
 	(void)cached;
 #endif
-	const uint64_t end = CODE_AT + sizeof(mix);
 	double t0 = now();
-	while (v->ctx.cpu.rip != end) {
-		/* The loop has no exit of its own: run it in slices and stop
-		 * when rip leaves it, as hw/ runs until an event. */
-		int r = emu_run(&v->ctx, MIX_INSNS);
-		if (r != EMU_CONTINUE) {
-			fprintf(stderr, "bench-emulate: result %d at rip %#llx\n", r,
-				(unsigned long long)v->ctx.cpu.rip);
-			return -1;
-		}
+	int r = emu_run(&v->ctx, ~0ull);
+	if (r != EMU_HALT || v->ctx.cpu.rip != CODE_AT + sizeof(mix)) {
+		fprintf(stderr, "bench-emulate: result %d at rip %#llx, expected the HLT\n", r,
+			(unsigned long long)v->ctx.cpu.rip);
+		return -1;
 	}
 	double t = now() - t0;
 #ifdef CONFIG_EMU_DECODE_CACHE
 	emu_dcache_destroy(v->ctx.dcache);
 	v->ctx.dcache = NULL;
 #endif
-	if (v->ctx.icount != iters * MIX_INSNS) {
+	if (v->ctx.icount != iters * MIX_INSNS + 1) {
 		fprintf(stderr, "bench-emulate: retired %llu instructions, expected %llu\n",
 			(unsigned long long)v->ctx.icount,
-			(unsigned long long)(iters * MIX_INSNS));
+			(unsigned long long)(iters * MIX_INSNS + 1));
 		return -1;
 	}
 	return t;
@@ -177,7 +175,7 @@ int main(int argc, char **argv)
 	if (!v.mem)
 		return 1;
 	memcpy(v.mem + CODE_AT, mix, sizeof(mix));
-	v.mem[CODE_AT + sizeof(mix) - 1] = (uint8_t)-(int)sizeof(mix);
+	v.mem[CODE_AT + LOOP_BYTES - 1] = (uint8_t)-(int)LOOP_BYTES;
 
 	printf("emulate/ throughput: %llu iterations x %d instructions, best of %d\n",
 	       (unsigned long long)iters, MIX_INSNS, runs);
