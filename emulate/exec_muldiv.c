@@ -7,8 +7,7 @@
  * #DE for a zero divisor and for a quotient that does not fit (SDM:
  * "If the quotient is too large for the designated register, #DE").
  *
- * Undefined flags: after MUL/IMUL, SF/ZF/PF come from the low half of
- * the product and AF is cleared; after DIV/IDIV see div_flags().
+ * Undefined flags: see mul_flags() and div_flags().
  * docs/emulate.md compares this with what the hosts do.
  */
 #include "emulate/exec.h"
@@ -27,12 +26,12 @@ static void put_pair(struct emu_ctx *ctx, unsigned size, uint64_t lo, uint64_t h
 	}
 }
 
+/* CF = OF = overflow; SF, ZF, AF, PF are undefined and, as on the AMD
+ * hosts, left unchanged. */
 static void mul_flags(struct emu_ctx *ctx, uint64_t lo, unsigned size, bool overflow)
 {
-	uint64_t f = flags_szp(lo, size);
-	if (overflow)
-		f |= EMU_FLAG_CF | EMU_FLAG_OF;
-	set_arith_flags(ctx, f, ARITH);
+	set_arith_flags(ctx, overflow ? EMU_FLAG_CF | EMU_FLAG_OF : 0,
+			EMU_FLAG_CF | EMU_FLAG_OF);
 }
 
 EMU_HANDLER(mul)

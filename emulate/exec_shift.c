@@ -172,7 +172,11 @@ static int double_shift(struct emu_ctx *ctx, const struct emu_insn *insn, bool l
 	if (r != EMU_CONTINUE)
 		return r;
 	f = flags_szp(res, size) | (cf ? EMU_FLAG_CF : 0) | EMU_FLAG_AF;
-	if ((res ^ a) & sign_bit(size))
+	/* OF: defined for a count of 1 (sign change). For larger counts the
+	 * AMD hosts give MSB(res) ^ CF (SHLD) and MSB(res) ^ the bit below it
+	 * (SHRD), which equal the sign-change rule at a count of 1. */
+	bool msb = res & sign_bit(size);
+	if (left ? msb ^ !!cf : msb ^ !!(res & (sign_bit(size) >> 1)))
 		f |= EMU_FLAG_OF;
 	set_arith_flags(ctx, f, ARITH);
 	return EMU_CONTINUE;

@@ -48,6 +48,10 @@ run_family() {	# name, command...
 	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 }
 run_family difftest "$obj/tests/difftest/difftest" -n 100000 -s 1
+if grep -q '^CONFIG_EMU_DECODE_CACHE=y' "$obj/.config"; then
+	# The same oracle through emu_run() and the block cache.
+	run_family difftest-cached "$obj/tests/difftest/difftest" -n 20000 -s 2 -r -d
+fi
 run_family decodetest "$obj/tests/decodetest/decodetest" -n 300000 -s 1
 
 echo "$passed passed, $failed failed"

@@ -272,6 +272,10 @@ void dt_emu_run(const struct dt_case *c, const uint8_t *code, uint8_t *sb,
  * r/m,Sreg and PUSH FS/GS) and check the emulated machine is in 64-bit
  * mode; 0 or -1 (message printed). */
 int dt_emu_init(void);
+/* -d: run the emulator through its decode cache; 0 or -1 (message printed). */
+int dt_emu_use_dcache(void);
+/* -r: run each case with one emu_run() instead of emu_step() by step. */
+void dt_emu_use_run(void);
 
 /* ------------------------------------------------------------ compare */
 

@@ -14,6 +14,12 @@
  * The run stops when RIP reaches the epilogue (the first byte after the
  * sequence), on an exception, on any other emu_step() result, or after
  * a step limit no correct run can reach.
+ *
+ * With -d the decode cache is used too, its code page invalidated before
+ * every case (the page is rewritten for each case, as self-modifying code
+ * would be): a mismatch that only shows without -c points at the cache's
+ * invalidation rather than at decoding. With -r the case runs through
+ * emu_run(), the interpreter loop (see run_loop()).
  */
 #include <cpuid.h>
 #include <stdio.h>
@@ -29,6 +35,10 @@
 #define PF_I (1u << 4)
 
 static uint16_t host_sel[EMU_NR_SREGS];
+static bool use_run;			/* -r */
+#ifdef CONFIG_EMU_DECODE_CACHE
+static struct emu_dcache *dcache;	/* -d */
+#endif
 
 struct dt_emu {
 	struct emu_ctx ctx;
@@ -195,56 +205,127 @@ int dt_emu_init(void)
 	return 0;
 }
 
-void dt_emu_run(const struct dt_case *c, const uint8_t *code, uint8_t *sb,
-		struct dt_result *r)
+int dt_emu_use_dcache(void)
 {
-	struct dt_emu de;
-	struct emu_cpu *cpu = &de.ctx.cpu;
-	uint64_t end = DT_SEQ_BASE + c->len;
+#ifdef CONFIG_EMU_DECODE_CACHE
+	dcache = emu_dcache_create(10);
+	if (dcache)
+		return 0;
+	fprintf(stderr, "difftest: emu_dcache_create() failed\n");
+#else
+	fprintf(stderr, "difftest: -d needs a build with CONFIG_EMU_DECODE_CACHE\n");
+#endif
+	return -1;
+}
 
-	memset(&de, 0, sizeof(de));
-	memset(r, 0, sizeof(*r));
-	de.code = code;
-	de.sb = sb;
-	de.ctx.ops = &dt_emu_ops;
-	machine_init(cpu);
-	memcpy(cpu->gpr, c->gpr, sizeof(cpu->gpr));
-	cpu->rip = DT_SEQ_BASE;
-	cpu->rflags = c->rflags;
+static void set_result(struct dt_emu *de, int rc, struct dt_result *r)
+{
+	if (rc == EMU_EXCEPTION) {
+		r->status = DT_FAULT;
+		r->vector = de->ctx.exc.vector;
+		r->error_code = de->ctx.exc.has_error_code ? de->ctx.exc.error_code : 0;
+		r->cr2 = de->ctx.exc.cr2;
+	} else {
+		r->status = DT_EMU_ERROR;
+		snprintf(r->why, sizeof(r->why), "emu_%s() = %d%s%s",
+			 use_run ? "run" : "step", rc,
+			 rc == EMU_UNHANDLEABLE ? ": " : "",
+			 rc == EMU_UNHANDLEABLE && de->ctx.unhandleable ?
+			 de->ctx.unhandleable : "");
+	}
+}
+
+/* emu_step() until the epilogue, recording the path for -u. */
+static void step_loop(struct dt_emu *de, uint64_t end, struct dt_result *r)
+{
+	struct emu_cpu *cpu = &de->ctx.cpu;
 
 	for (unsigned steps = 0;; steps++) {
 		int rc;
 
 		if (cpu->rip == end) {
 			r->status = DT_END;
-			break;
+			return;
 		}
 		if (steps == DT_EMU_MAX_STEPS) {
 			r->status = DT_EMU_RUNAWAY;
 			snprintf(r->why, sizeof(r->why),
 				 "no epilogue after %u steps", steps);
-			break;
+			return;
 		}
 		if (r->ntrace < DT_TRACE_MAX)
 			r->trace[r->ntrace++] = (uint16_t)(cpu->rip - DT_SEQ_BASE);
-		rc = emu_step(&de.ctx);
-		if (rc == EMU_CONTINUE)
-			continue;
-		if (rc == EMU_EXCEPTION) {
-			r->status = DT_FAULT;
-			r->vector = de.ctx.exc.vector;
-			r->error_code = de.ctx.exc.has_error_code ?
-				de.ctx.exc.error_code : 0;
-			r->cr2 = de.ctx.exc.cr2;
-		} else {
-			r->status = DT_EMU_ERROR;
-			snprintf(r->why, sizeof(r->why), "emu_step() = %d%s%s", rc,
-				 rc == EMU_UNHANDLEABLE ? ": " : "",
-				 rc == EMU_UNHANDLEABLE && de.ctx.unhandleable ?
-				 de.ctx.unhandleable : "");
+		rc = emu_step(&de->ctx);
+		if (rc != EMU_CONTINUE) {
+			set_result(de, rc, r);
+			return;
 		}
-		break;
 	}
+}
+
+/*
+ * -r: one emu_run(), the interpreter loop, which cannot be told where to
+ * stop. The emulator's copy of the code page has HLT at the epilogue, so
+ * the run ends there with #GP(0) (HLT at CPL 3) or EMU_HALT. No path is
+ * recorded, so -u statistics are not available with -r.
+ */
+static void run_loop(struct dt_emu *de, uint64_t end, struct dt_result *r)
+{
+	struct emu_cpu *cpu = &de->ctx.cpu;
+	int rc = emu_run(&de->ctx, DT_EMU_MAX_STEPS);
+
+	r->ntrace = DT_TRACE_MAX;
+	if ((rc == EMU_EXCEPTION && de->ctx.exc.vector == EMU_EXC_GP &&
+	     cpu->rip == end) || (rc == EMU_HALT && cpu->rip == end + 1)) {
+		cpu->rip = end;
+		r->status = DT_END;
+	} else if (rc == EMU_CONTINUE) {
+		r->status = DT_EMU_RUNAWAY;
+		snprintf(r->why, sizeof(r->why), "no epilogue after %u instructions",
+			 DT_EMU_MAX_STEPS);
+	} else {
+		set_result(de, rc, r);
+	}
+}
+
+void dt_emu_use_run(void)
+{
+	use_run = true;
+}
+
+void dt_emu_run(const struct dt_case *c, const uint8_t *code, uint8_t *sb,
+		struct dt_result *r)
+{
+	static uint8_t run_code[DT_CODE_SIZE];
+	struct dt_emu de;
+	struct emu_cpu *cpu = &de.ctx.cpu;
+	uint64_t end = DT_SEQ_BASE + c->len;
+
+	memset(&de, 0, sizeof(de));
+	memset(r, 0, sizeof(*r));
+	if (use_run) {
+		memcpy(run_code, code, DT_CODE_SIZE);
+		run_code[end - DT_CODE_BASE] = 0xf4;	/* HLT */
+		code = run_code;
+	}
+	de.code = code;
+	de.sb = sb;
+	de.ctx.ops = &dt_emu_ops;
+#ifdef CONFIG_EMU_DECODE_CACHE
+	if (dcache) {
+		emu_dcache_invalidate_page(dcache, DT_CODE_BASE);
+		de.ctx.dcache = dcache;
+	}
+#endif
+	machine_init(cpu);
+	memcpy(cpu->gpr, c->gpr, sizeof(cpu->gpr));
+	cpu->rip = DT_SEQ_BASE;
+	cpu->rflags = c->rflags;
+
+	if (use_run)
+		run_loop(&de, end, r);
+	else
+		step_loop(&de, end, r);
 	memcpy(r->gpr, cpu->gpr, sizeof(r->gpr));
 	r->rflags = cpu->rflags;
 	r->rip = cpu->rip;

@@ -329,7 +329,7 @@ static void emit_bt(struct gen *g, unsigned form)
 		gen_pin(g, (unsigned)r);
 		gen_modrm_reg(&in, (unsigned)r);
 		gen_mem(g, &in, in.osz, M_TARGET | M_NOFAULT,
-			gen_sb_addr(g, 0x2800, 0x3800));
+			gen_sb_addr(g, 0x2800, 0x3800) & ~(uint64_t)(in.osz - 1));
 		gen_set_operand(g, &in, (unsigned)r, in.osz, (uint64_t)off);
 	} else {
 		gen_rm_operand(g, &in, false, in.osz, 0, !(f->attr & A_NOWR), false);

@@ -1,7 +1,7 @@
 /*
  * gen.h — internals shared by the generator's files: encode.c (bytes from
- * fields), gen.c (cases, units, operands, flags, branches) and forms.c
- * (one emitter per form kind).
+ * fields), gen.c (cases, units, registers, flags, labels), gen_mem.c
+ * (memory operands) and forms*.c (one emitter per form kind).
  *
  * Vocabulary:
  *   unit   one "instruction" of a case: the setup instructions that give
@@ -90,7 +90,7 @@ struct dt_mem {
 #define M_ALIGN16  (1u << 2)	/* 16-byte aligned target (may misalign to fault) */
 #define M_TARGET   (1u << 3)	/* use the caller's target */
 #define M_AD64	   (1u << 4)	/* no address-size prefix */
-#define M_RSPOK	   (1u << 5)	/* RSP-relative allowed even though not a plain access */
+#define M_NOSPLIT  (1u << 5)	/* stay inside one 64-byte line (LOCK) */
 
 /* An instruction under construction. */
 struct dt_ins {

@@ -56,6 +56,10 @@ uint64_t gen_target(struct gen *g, unsigned size, unsigned flags,
 		t = gen_sb_addr(g, DT_HOT, DT_HOT + 0x100);
 	else
 		t = gen_sb_addr(g, DT_DATA_LO, DT_DATA_HI - 16);
+	/* A LOCKed access split across cache lines is slow on Intel hosts
+	 * with split-lock detection, or a SIGBUS (#AC) when it is fatal. */
+	if ((flags & M_NOSPLIT) && (t & 63) + size > 64)
+		t = (t & ~63ull) + 64 - size;
 	if (flags & M_ALIGN16) {
 		t &= ~15ull;
 		if (!(flags & M_NOFAULT) && dt_chance(&g->rng, 16)) {
@@ -137,6 +141,8 @@ void gen_mem(struct gen *g, struct dt_ins *in, unsigned size, unsigned flags,
 
 	memset(m, 0, sizeof(*m));
 	m->base = m->index = EMU_NOREG;
+	if (dt_forms[in->form].attr & A_LOCK)
+		flags |= M_NOSPLIT;
 	m->adsize = (!(flags & M_AD64) && dt_chance(&g->rng, 6)) ? 4 : 8;
 	if (flags & M_TARGET)
 		m->target = target;

@@ -1,7 +1,7 @@
 /*
  * main.c — difftest: emulate/ against the host CPU, case by case.
  *
- *   difftest [-n N] [-s SEED] [-c CASE] [-f FORM] [-v] [-u] [-x] [-l] [-m MAX]
+ *   difftest [-n N] [-s SEED] [-c CASE] [-f FORM] [-v] [-u] [-x] [-d] [-r] [-l] [-m MAX]
  *
  * Case i of seed s is a pure function of (s, i), so every mismatch line
  * names the command that reproduces it alone. For each mismatch the
@@ -24,7 +24,7 @@ struct opts {
 	uint64_t n, seed;
 	int64_t only;		/* -c, or -1 */
 	const char *form;	/* -f */
-	bool verbose, undef, self, list;
+	bool verbose, undef, self, list, dcache, run;
 	unsigned max_print;
 };
 
@@ -37,7 +37,7 @@ static unsigned blamed[DT_NFORMS];
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: difftest [-n N] [-s SEED] [-c CASE] [-f FORM] [-v] [-u] [-x] [-l] [-m MAX]\n"
+		"usage: difftest [-n N] [-s SEED] [-c CASE] [-f FORM] [-v] [-u] [-x] [-d] [-r] [-l] [-m MAX]\n"
 		"  -n N     run N cases (default 10000)\n"
 		"  -s SEED  the case stream (default 1)\n"
 		"  -c CASE  run only case CASE of the stream\n"
@@ -45,6 +45,8 @@ static void usage(void)
 		"  -v       print every case\n"
 		"  -u       print how often undefined flags differ from the host\n"
 		"  -x       self-check: compare two native runs instead of the emulator\n"
+		"  -d       run the emulator through its decode cache\n"
+		"  -r       run each case with emu_run() instead of emu_step() (no -u)\n"
 		"  -l       list the forms this host runs\n"
 		"  -m MAX   print details for at most MAX mismatches (default 30)\n");
 	exit(2);
@@ -55,7 +57,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	int ch;
 
 	*o = (struct opts){ .n = 10000, .seed = 1, .only = -1, .max_print = 30 };
-	while ((ch = getopt(argc, argv, "n:s:c:f:vuxlm:h")) != -1) {
+	while ((ch = getopt(argc, argv, "n:s:c:f:vuxdrlm:h")) != -1) {
 		switch (ch) {
 		case 'n': o->n = strtoull(optarg, NULL, 0); break;
 		case 's': o->seed = strtoull(optarg, NULL, 0); break;
@@ -64,6 +66,8 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'v': o->verbose = true; break;
 		case 'u': o->undef = true; break;
 		case 'x': o->self = true; break;
+		case 'd': o->dcache = true; break;
+		case 'r': o->run = true; break;
 		case 'l': o->list = true; break;
 		case 'm': o->max_print = (unsigned)strtoul(optarg, NULL, 0); break;
 		default: usage();
@@ -190,8 +194,10 @@ int main(int argc, char **argv)
 			printf("%s\n", dt_forms[flt.forms[i]].name);
 		return 0;
 	}
-	if (dt_emu_init() || dt_native_init())
+	if (dt_emu_init() || (o.dcache && dt_emu_use_dcache()) || dt_native_init())
 		return 2;
+	if (o.run)
+		dt_emu_use_run();
 
 	first = o.only >= 0 ? (uint64_t)o.only : 0;
 	last = o.only >= 0 ? first + 1 : o.n;

@@ -336,6 +336,7 @@ static void cmpxchg16b_needs_alignment(void **state)
 
 /* ------------------------------------------------------------ decode cache */
 
+#ifdef CONFIG_EMU_DECODE_CACHE
 static void dcache_needs_invalidation_on_code_writes(void **state)
 {
 	fake_mode_long(0);
@@ -373,6 +374,7 @@ static void dcache_needs_invalidation_on_code_writes(void **state)
 	fake.ctx.dcache = NULL;
 	emu_dcache_destroy(dc);
 }
+#endif
 
 /* ------------------------------------------------------------ flags, emu_run */
 
@@ -457,7 +459,9 @@ int main(void)
 		cmocka_unit_test_setup(repe_cmps_stops_on_mismatch, fake_setup),
 		cmocka_unit_test_setup(locked_add_retries_when_memory_changed, fake_setup),
 		cmocka_unit_test_setup(cmpxchg16b_needs_alignment, fake_setup),
+#ifdef CONFIG_EMU_DECODE_CACHE
 		cmocka_unit_test_setup(dcache_needs_invalidation_on_code_writes, fake_setup),
+#endif
 		cmocka_unit_test_setup(flags_are_exact_after_every_call, fake_setup),
 		cmocka_unit_test_setup(emu_run_stops_at_events_and_counts, fake_setup),
 		cmocka_unit_test_setup(bt_register_offset_reaches_below_the_operand, fake_setup),
