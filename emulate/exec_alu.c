@@ -13,6 +13,19 @@
 enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR,
 	      ALU_CMP, ALU_TEST };
 
+static inline uint64_t alu_calc(enum alu_op op, uint64_t a, uint64_t b, uint64_t cf)
+{
+	switch (op) {
+	case ALU_ADD: return a + b;
+	case ALU_ADC: return a + b + cf;
+	case ALU_SUB: case ALU_CMP: return a - b;
+	case ALU_SBB: return a - b - cf;
+	case ALU_AND: case ALU_TEST: return a & b;
+	case ALU_OR: return a | b;
+	default: return a ^ b;
+	}
+}
+
 static inline __attribute__((always_inline)) int alu2(struct emu_ctx *ctx,
 		const struct emu_insn *insn, enum alu_op op)
 {
@@ -33,16 +46,7 @@ static inline __attribute__((always_inline)) int alu2(struct emu_ctx *ctx,
 		a = ctx->cpu.gpr[dr] & m;
 		b = insn->src == EMU_LOC_IMM ? insn->imm & m :
 		    ctx->cpu.gpr[insn->src == EMU_LOC_RM ? insn->rm : insn->reg] & m;
-		switch (op) {
-		case ALU_ADD: res = a + b; break;
-		case ALU_ADC: res = a + b + cf; break;
-		case ALU_SUB: case ALU_CMP: res = a - b; break;
-		case ALU_SBB: res = a - b - cf; break;
-		case ALU_AND: case ALU_TEST: res = a & b; break;
-		case ALU_OR: res = a | b; break;
-		default: res = a ^ b; break;
-		}
-		res &= m;
+		res = alu_calc(op, a, b, cf) & m;
 		if (writes)
 			ctx->cpu.gpr[dr] = res;
 		goto flags;
@@ -51,16 +55,7 @@ static inline __attribute__((always_inline)) int alu2(struct emu_ctx *ctx,
 	TRY(emu_src_read(ctx, insn, insn->src, size, &b));
 	do {
 		TRY(emu_opnd_read(ctx, insn, &d, size, writes ? EMU_ACC_WRITE : 0, &a));
-		switch (op) {
-		case ALU_ADD: res = a + b; break;
-		case ALU_ADC: res = a + b + cf; break;
-		case ALU_SUB: case ALU_CMP: res = a - b; break;
-		case ALU_SBB: res = a - b - cf; break;
-		case ALU_AND: case ALU_TEST: res = a & b; break;
-		case ALU_OR: res = a | b; break;
-		default: res = a ^ b; break;
-		}
-		res &= m;
+		res = alu_calc(op, a, b, cf) & m;
 		r = writes ? emu_rmw_commit(ctx, insn, &d, size, a, res) : EMU_CONTINUE;
 	} while (r == EMU_RMW_RETRY);
 	if (r != EMU_CONTINUE)
