@@ -28,7 +28,7 @@ static void put_pair(struct emu_ctx *ctx, unsigned size, uint64_t lo, uint64_t h
 
 /* CF = OF = overflow; SF, ZF, AF, PF are undefined and, as on the AMD
  * hosts, left unchanged. */
-static void mul_flags(struct emu_ctx *ctx, uint64_t lo, unsigned size, bool overflow)
+static void mul_flags(struct emu_ctx *ctx, bool overflow)
 {
 	set_arith_flags(ctx, overflow ? EMU_FLAG_CF | EMU_FLAG_OF : 0,
 			EMU_FLAG_CF | EMU_FLAG_OF);
@@ -43,7 +43,7 @@ EMU_HANDLER(mul)
 	uint64_t lo = (uint64_t)p & size_mask(size);
 	uint64_t hi = (uint64_t)(p >> (size * 8)) & size_mask(size);
 	put_pair(ctx, size, lo, hi);
-	mul_flags(ctx, lo, size, hi != 0);
+	mul_flags(ctx, hi != 0);
 	return EMU_CONTINUE;
 }
 
@@ -65,7 +65,7 @@ EMU_HANDLER(imul1)
 	TRY(emu_src_read(ctx, insn, EMU_LOC_RM, size, &b));
 	uint64_t lo = smul(gpr_get(ctx, EMU_RAX, size), b, size, &hi, &ovf);
 	put_pair(ctx, size, lo, hi);
-	mul_flags(ctx, lo, size, ovf);
+	mul_flags(ctx, ovf);
 	return EMU_CONTINUE;
 }
 
@@ -79,7 +79,7 @@ static int imul_to_reg(struct emu_ctx *ctx, const struct emu_insn *insn, uint64_
 	TRY(emu_src_read(ctx, insn, EMU_LOC_RM, size, &a));
 	uint64_t lo = smul(a, b, size, &hi, &ovf);
 	reg_write(ctx, insn->reg, size, lo, insn);
-	mul_flags(ctx, lo, size, ovf);
+	mul_flags(ctx, ovf);
 	return EMU_CONTINUE;
 }
 
