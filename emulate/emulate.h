@@ -241,6 +241,10 @@ struct emu_exception {
 	bool has_error_code;
 	uint32_t error_code;
 	uint64_t cr2;		/* #PF: the faulting linear address */
+	uint64_t dr6;		/* #DB: the DR6 bits it reports (BD for a
+				 * MOV DR under DR7.GD, SDM Vol. 3B 18.2.4);
+				 * the caller merges them into DR6 when it
+				 * delivers the #DB. 0 for every other event. */
 };
 
 /* --------------------------------------------------------------- ops */
@@ -310,20 +314,101 @@ struct emu_ops {
 	/* Called after any write that changed segmentation or paging mode
 	 * (CR0, EFER, CS load): the caller's decode mode may change. */
 	void (*mode_changed)(struct emu_ctx *ctx);
+
+	/* Decode cache key (optional). The key of the code at linear @la,
+	 * e.g. its physical address after the fetch's translation: blocks
+	 * are then cached by that key, so they survive changes of the
+	 * linear mapping, and the caller invalidates pages by key when they
+	 * are written. Return false (with no side effects) when @la cannot
+	 * be translated for a fetch now: the instruction is then fetched
+	 * uncached, which raises the fault in its architectural order.
+	 * NULL: blocks are keyed by linear address. */
+	bool (*code_key)(struct emu_ctx *ctx, uint64_t la, uint64_t *key);
+
+	/* IRET passed every check and is about to retire (optional):
+	 * called once per successful IRET, never for one that faults or
+	 * becomes a task switch. hw/ unblocks NMIs here (SDM Vol. 3A 6.7.1). */
+	void (*iret)(struct emu_ctx *ctx);
+
+	/* Instructions a virtualization layer intercepts (exec_virt.c);
+	 * NULL: the CPU lacks the instruction, #UD. Each is called after
+	 * the instruction's mode and privilege checks, so the op's own
+	 * intercept check comes after them (SDM Vol. 3C 26.1.1). RDPMC:
+	 * after the CR4.PCE/CPL check; *val is the counter ECX selects, or
+	 * raise #GP(0). */
+	int (*rdpmc)(struct emu_ctx *ctx, uint32_t ecx, uint64_t *val);
+	/* MONITOR after its #UD, segmentation and ECX checks: arm the
+	 * monitor at linear @la (DS:rAX); @ecx is 0 (no extension is
+	 * defined), @edx the hints. */
+	int (*monitor)(struct emu_ctx *ctx, uint64_t la, uint32_t ecx,
+		       uint32_t edx);
+	/* MWAIT after its #UD and ECX[31:1] checks: @eax hints, @ecx bit 0
+	 * (interrupts as break events: raise #GP(0) if unsupported).
+	 * EMU_CONTINUE resumes after MWAIT; EMU_HALT waits, with rip
+	 * already past MWAIT as for HLT. */
+	int (*mwait)(struct emu_ctx *ctx, uint32_t eax, uint32_t ecx);
+	/* The VMX instructions other than VMCALL and the SVM instructions
+	 * other than VMMCALL, after the #UD the manuals raise for the mode
+	 * (real mode, vm86; VMX also compatibility mode). insn->op says
+	 * which (EMU_OP_VMLAUNCH ... EMU_OP_INVLPGA); the op does the rest:
+	 * #UD outside VMX operation or with EFER.SVME = 0, VM exits, #GP,
+	 * operands, effects. */
+	int (*virt_insn)(struct emu_ctx *ctx, const struct emu_insn *insn);
+	/* Intercept check of an instruction with no op of its own (enum
+	 * emu_icpt), called once after its #UD and privilege checks and
+	 * before any memory access or state change ("instruction
+	 * intercepts are checked after simple exceptions ... but before
+	 * exceptions related to memory accesses", APM Vol. 2 15.7).
+	 * EMU_CONTINUE carries on; any other result is the instruction's,
+	 * with nothing changed. NULL: nothing intercepts. */
+	int (*intercept)(struct emu_ctx *ctx, unsigned what);
 };
 
 enum emu_cache_op { EMU_CACHE_WBINVD, EMU_CACHE_INVD, EMU_CACHE_CLFLUSH };
 
 struct emu_dcache;
 
+/*
+ * The front TLB (optional): a direct-mapped cache of linear pages the
+ * caller has already translated and checked, consulted inline before the
+ * read and write ops for plain data accesses (not fetches, not implicit
+ * system accesses) that stay within one page. The caller fills and
+ * invalidates it; the engine only reads it and counts hits.
+ *
+ * An entry matches when its tag equals (la & ~0xfff) | key, where key is
+ * emu_tlb_key(): the access context the caller's permission check
+ * depended on. A read hit needs read_tag, a write hit write_tag; host
+ * memory of the page is at addend + la.
+ */
+#define EMU_TLB_BITS 8
+#define EMU_TLB_SIZE (1u << EMU_TLB_BITS)
+#define EMU_TLB_INVALID (~0ull)
+
+struct emu_tlb_entry {
+	uint64_t read_tag;
+	uint64_t write_tag;
+	uintptr_t addend;
+};
+
+struct emu_ctx;
+/* The key of the current access context: user (CPL 3) or supervisor,
+ * and for supervisor accesses RFLAGS.AC, which SMAP consults. Defined
+ * after struct emu_ctx below. */
+static inline uint64_t emu_tlb_key(const struct emu_ctx *ctx);
+
 /* The execution context: embed it in the caller's vcpu. */
 struct emu_ctx {
 	struct emu_cpu cpu;
 	const struct emu_ops *ops;
 	struct emu_dcache *dcache;	/* NULL: decode every time */
+	struct emu_tlb_entry *tlb;	/* EMU_TLB_SIZE entries, or NULL */
+	uint64_t tlb_hits;		/* accesses the front TLB served */
 	struct emu_exception exc;	/* valid after EMU_EXCEPTION */
 	const char *unhandleable;	/* valid after EMU_UNHANDLEABLE */
-	uint64_t icount;		/* instructions retired by emu_step() */
+	uint64_t icount;		/* instructions retired by emu_step() and
+					 * emu_run(), kept current as they run:
+					 * an op sees the count before the
+					 * instruction it is called from */
 	/* REP string instructions run at most this many iterations per
 	 * emu_execute() (0: until done) and then return EMU_CONTINUE with
 	 * rip still at the instruction, so the caller can take interrupts
@@ -331,6 +416,9 @@ struct emu_ctx {
 	uint32_t rep_limit;
 
 	/* Executor scratch, valid during emu_execute(). */
+	const struct emu_insn *insn;	/* the instruction executing (ops
+					 * that model intercepts read it) */
+	uint64_t op_src;		/* LMSW: its source operand, for ops */
 	uint64_t next_rip;		/* rip after this instruction */
 	enum emu_mode mode;		/* decode mode of this instruction */
 	/* Lazy arithmetic flags (executor-private): while instructions run,
@@ -343,6 +431,11 @@ struct emu_ctx {
 		uint8_t op, size;
 	} lf;
 };
+
+static inline uint64_t emu_tlb_key(const struct emu_ctx *ctx)
+{
+	return ctx->cpu.cpl == 3 ? 1 : (ctx->cpu.rflags & EMU_FLAG_AC) ? 2 : 0;
+}
 
 /* ------------------------------------------------------------ execution */
 
@@ -377,15 +470,101 @@ void emu_cpu_reset(struct emu_cpu *cpu);
 #ifdef CONFIG_EMU_DECODE_CACHE
 /*
  * The decode cache: blocks of decoded instructions keyed by linear
- * address and mode, used by emu_step() and emu_run() when ctx->dcache is
- * set. 2^bits blocks (6..16) of up to 16 instructions each. The caller
- * keeps it coherent: invalidate a page whenever it is written, and flush
- * when the linear-to-physical mapping of code changes.
+ * address (or by ops->code_key) and mode, used by emu_step() and
+ * emu_run() when ctx->dcache is set. 2^bits blocks (6..16) of up to 16
+ * instructions each. The caller keeps it coherent: invalidate a page
+ * (by key) whenever it is written and, with linear keys, flush when the
+ * linear-to-physical mapping of code changes.
  */
 struct emu_dcache *emu_dcache_create(unsigned bits);
 void emu_dcache_destroy(struct emu_dcache *dc);
 void emu_dcache_invalidate_page(struct emu_dcache *dc, uint64_t page_addr);
 void emu_dcache_flush(struct emu_dcache *dc);
 #endif
+
+/* ------------------------------------------------------------ event delivery */
+
+/*
+ * Event types, numbered as the VMX interruption type (SDM Vol. 3C
+ * 25.8.3, VM-entry interruption-information field bits 10:8), so hw/
+ * passes VMCS and VMCB events straight through. The type decides the
+ * EXT bit of the error codes delivery itself raises (SDM Vol. 3A 6.13:
+ * 0 only for INT n, INT3 and INTO) and whether the gate DPL is checked
+ * (the same three).
+ */
+enum emu_event_type {
+	EMU_EVENT_TYPE_EXT_INT = 0,	/* external interrupt */
+	EMU_EVENT_TYPE_NMI = 2,
+	EMU_EVENT_TYPE_HW_EXC = 3,	/* hardware exception, fault or trap */
+	EMU_EVENT_TYPE_SOFT_INT = 4,	/* INT n */
+	EMU_EVENT_TYPE_PRIV_SOFT_EXC = 5, /* INT1 (ICEBP) */
+	EMU_EVENT_TYPE_SOFT_EXC = 6,	/* INT3, INTO */
+};
+
+struct emu_event {
+	uint8_t vector;
+	uint8_t type;		/* enum emu_event_type */
+	bool has_error_code;	/* push error_code (real mode never does) */
+	uint32_t error_code;
+};
+
+/*
+ * Deliver @ev through the IDT (the IVT in real mode) as the current
+ * mode does: SDM Vol. 3A 6.12 (protected mode), 6.14 (IA-32e mode),
+ * 20.1.4 (real mode), 20.3.1 (from vm86); Vol. 2A INT n "Operation".
+ * The caller arranges what is pushed: cpu.rip is the return address
+ * (a fault's instruction; the next one for traps and software
+ * interrupts) and cpu.rflags the image, with RF already set where SDM
+ * Vol. 3B 18.3.1.1 says the image carries RF = 1 (faults other than an
+ * instruction breakpoint; events between REP iterations).
+ *
+ * EMU_CONTINUE: the handler's CS:rIP, SS:rSP, RFLAGS and CPL are
+ * loaded, and ops->mode_changed was called. EMU_EXCEPTION: ctx->exc is
+ * the fault delivery itself raised (selector error codes carry EXT);
+ * registers are as they were (stack memory below rSP may have been
+ * written); the caller applies the #DF rules (SDM Vol. 3A Table 6-5).
+ * EMU_UNHANDLEABLE: a task gate ("task switch") or INT n in vm86 with
+ * CR4.VME (the redirection bitmap), neither of which is modelled.
+ */
+int emu_deliver(struct emu_ctx *ctx, const struct emu_event *ev);
+
+/* The event that delivers an EMU_EXCEPTION result (ctx->exc): faults
+ * are hardware exceptions, INT n a software interrupt, INT3/INTO
+ * software exceptions and INT1 a privileged software exception. */
+void emu_exc_to_event(const struct emu_exception *exc, struct emu_event *ev);
+
+/* ------------------------------------------------------------ intercepts */
+
+/*
+ * What ops->intercept is asked about: the instructions SVM intercepts
+ * by their own bit (APM Vol. 2 15.7, VMCB offsets 00Ch-010h) that have
+ * no op to carry the check; VMX's descriptor-table exiting (SDM Vol. 3C
+ * 26.1.3) covers the table ones. RSM is not in the engine's ISA; INVD,
+ * HLT, CPUID and the like reach hw/ through their ops. The intercept of
+ * INT n and PUSHF/POPF/IRET in vm86 with IOPL < 3 comes after their
+ * #GP(0).
+ */
+enum emu_icpt {
+	EMU_ICPT_PUSHF,
+	EMU_ICPT_POPF,
+	EMU_ICPT_IRET,
+	EMU_ICPT_INTN,		/* INT n (CD ib) */
+	EMU_ICPT_ICEBP,		/* INT1 (F1) */
+	EMU_ICPT_SIDT,
+	EMU_ICPT_SGDT,
+	EMU_ICPT_SLDT,
+	EMU_ICPT_STR,
+	EMU_ICPT_LIDT,
+	EMU_ICPT_LGDT,
+	EMU_ICPT_LLDT,
+	EMU_ICPT_LTR,
+	EMU_NR_ICPTS
+};
+
+/* For the executor's handlers: ask ops->intercept, if there is one. */
+static inline int emu_intercept(struct emu_ctx *ctx, enum emu_icpt what)
+{
+	return ctx->ops->intercept ? ctx->ops->intercept(ctx, what) : EMU_CONTINUE;
+}
 
 #endif /* HVLAB_EMULATE_H */

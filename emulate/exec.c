@@ -58,6 +58,7 @@ int emu_raise(struct emu_ctx *ctx, unsigned vector, bool has_error,
 	ctx->exc.has_error_code = has_error;
 	ctx->exc.error_code = has_error ? error_code : 0;
 	ctx->exc.cr2 = 0;
+	ctx->exc.dr6 = 0;
 	return EMU_EXCEPTION;
 }
 
@@ -79,6 +80,7 @@ static inline __attribute__((always_inline)) int execute(struct emu_ctx *ctx, co
 {
 	EMU_ASSERT(insn->op > EMU_OP_INVALID && insn->op < EMU_NR_OPS);
 	ctx->next_rip = (ctx->cpu.rip + insn->len) & rip_mask(ctx->mode);
+	ctx->insn = insn;
 	if (!simple[insn->op])
 		emu_flags_sync(ctx);
 	int r = handlers[insn->op](ctx, insn);
@@ -151,30 +153,41 @@ static bool retired(const struct emu_ctx *ctx, int r)
 	       (r == EMU_EXCEPTION && ctx->exc.kind != EMU_EVENT_FAULT);
 }
 
-/* Leave the interpreter: fold the flags back, count what retired. */
+/* Leave the interpreter: fold the flags back, count the last
+ * instruction if it retired with an event (ctx->icount is kept live for
+ * the others, so ops can tell which instruction they run in). */
 static int finish(struct emu_ctx *ctx, int r, uint64_t n)
 {
+	(void)n;
 	emu_flags_sync(ctx);
-	ctx->icount += n + (r != EMU_CONTINUE && retired(ctx, r));
+	ctx->icount += r != EMU_CONTINUE && retired(ctx, r);
+	return r;
+}
+
+/* One instruction fetched and decoded without the cache. */
+static int step_uncached(struct emu_ctx *ctx)
+{
+	struct emu_insn insn;
+	int r = fetch_decode(ctx, &insn);
+	if (r == EMU_CONTINUE)
+		r = execute(ctx, &insn);
+	if (r == EMU_CONTINUE && !simple[insn.op])
+		ctx->mode = emu_cpu_mode(&ctx->cpu);
 	return r;
 }
 
 /* Without a cache: fetch and decode every instruction. */
 static int run_uncached(struct emu_ctx *ctx, uint64_t max)
 {
-	struct emu_insn insn;
 	uint64_t n = 0;
 
 	ctx->mode = emu_cpu_mode(&ctx->cpu);
 	while (n < max) {
-		int r = fetch_decode(ctx, &insn);
-		if (r == EMU_CONTINUE)
-			r = execute(ctx, &insn);
+		int r = step_uncached(ctx);
 		if (r != EMU_CONTINUE)
 			return finish(ctx, r, n);
 		n++;
-		if (!simple[insn.op])
-			ctx->mode = emu_cpu_mode(&ctx->cpu);
+		ctx->icount++;
 	}
 	return finish(ctx, EMU_CONTINUE, n);
 }
@@ -246,14 +259,32 @@ static int run_cached(struct emu_ctx *ctx, uint64_t max)
 
 	ctx->mode = emu_cpu_mode(&ctx->cpu);
 	while (n < max) {
-		const uint64_t key = ctx->cpu.seg[EMU_CS].base + ctx->cpu.rip;
+		uint64_t key = ctx->cpu.seg[EMU_CS].base + ctx->cpu.rip;
+		bool once = false;
+		if (ctx->ops->code_key) {
+			if (!ctx->ops->code_key(ctx, key, &key)) {
+				int r = step_uncached(ctx);
+				if (r != EMU_CONTINUE)
+					return finish(ctx, r, n);
+				n++;
+				ctx->icount++;
+				continue;
+			}
+		}
 		struct emu_block *b = dcache_slot(dc, key);
 		if (b->addr != key || b->mode != ctx->mode ||
 		    b->cs_limit != ctx->cpu.seg[EMU_CS].limit) {
 			int r = build_block(ctx, b, key);
 			if (r != EMU_CONTINUE)
 				return finish(ctx, r, n);
+			/* Keyed by a translation, an instruction that runs into
+			 * the next page depends on a second page the key does
+			 * not name: run it once, do not keep it. */
+			once = ctx->ops->code_key &&
+			       (key & 4095) + b->bytes > 4096;
 		}
+		if (once)
+			b->mode = BLOCK_EMPTY;
 		const uint64_t gen = dc->gen, mask = rip_mask(ctx->mode);
 		uint64_t expect = ctx->cpu.rip;
 		for (unsigned i = 0; i < b->n; i++) {
@@ -262,6 +293,7 @@ static int run_cached(struct emu_ctx *ctx, uint64_t max)
 			int r = execute(ctx, insn);
 			if (r != EMU_CONTINUE)
 				return finish(ctx, r, n);
+			ctx->icount++;
 			if (++n == max)
 				break;
 			if (!simple[insn->op]) {

@@ -206,17 +206,58 @@ struct emu_opnd {
 	uint64_t la;
 };
 
+/*
+ * The front TLB lookups (emulate.h): NULL when the access must go to the
+ * ops: no front TLB, a fetch or implicit system access, a miss, or an
+ * access that crosses into the next page.
+ */
+static inline void *emu_tlb_read(struct emu_ctx *ctx, uint64_t la, unsigned size,
+				 unsigned acc)
+{
+	if (!ctx->tlb || (acc & (EMU_ACC_FETCH | EMU_ACC_SYS | EMU_ACC_WRITE)) ||
+	    (la & 4095) + size > 4096)
+		return NULL;
+	const struct emu_tlb_entry *e = &ctx->tlb[(la >> 12) & (EMU_TLB_SIZE - 1)];
+	if (e->read_tag != ((la & ~4095ull) | emu_tlb_key(ctx)))
+		return NULL;
+	ctx->tlb_hits++;
+	return (void *)(e->addend + (uintptr_t)la);
+}
+
+static inline void *emu_tlb_write(struct emu_ctx *ctx, uint64_t la, unsigned size,
+				  unsigned acc)
+{
+	if (!ctx->tlb || (acc & (EMU_ACC_FETCH | EMU_ACC_SYS)) ||
+	    (la & 4095) + size > 4096)
+		return NULL;
+	const struct emu_tlb_entry *e = &ctx->tlb[(la >> 12) & (EMU_TLB_SIZE - 1)];
+	if (e->write_tag != ((la & ~4095ull) | emu_tlb_key(ctx)))
+		return NULL;
+	ctx->tlb_hits++;
+	return (void *)(e->addend + (uintptr_t)la);
+}
+
 /* Linear-address accesses (after segmentation). */
 static inline int la_read(struct emu_ctx *ctx, uint64_t la, uint64_t *v,
 			  unsigned size, unsigned acc)
 {
 	*v = 0;
+	const void *p = emu_tlb_read(ctx, la, size, acc);
+	if (p) {
+		memcpy(v, p, size);
+		return EMU_CONTINUE;
+	}
 	return ctx->ops->read(ctx, la, v, size, acc);
 }
 
 static inline int la_write(struct emu_ctx *ctx, uint64_t la, uint64_t v,
 			   unsigned size, unsigned acc)
 {
+	void *p = emu_tlb_write(ctx, la, size, acc | EMU_ACC_WRITE);
+	if (p) {
+		memcpy(p, &v, size);
+		return EMU_CONTINUE;
+	}
 	return ctx->ops->write(ctx, la, &v, size, acc);
 }
 

@@ -13,6 +13,7 @@
 #include "emulate/sys.h"
 
 #define DR7_GD (1ull << 13)
+#define DR6_BD (1ull << 13)	/* "debug register access detected" */
 
 /* CPL 0 (real mode counts as 0; vm86 runs at 3). */
 static int need_cpl0(struct emu_ctx *ctx)
@@ -155,9 +156,12 @@ EMU_HANDLER(smsw)
 
 /*
  * MOV DRn: CPL 0 (#GP(0)); DR4/DR5 are DR6/DR7 unless CR4.DE, then #UD;
- * DR7.GD set makes any access a #DB fault (general detect, SDM Vol. 3A
- * 17.2.4; hw/ sets DR6.BD and clears GD on delivery). In 64-bit mode the
- * upper 32 bits of DR6/DR7 must be written as 0.
+ * DR7.GD set makes any access a #DB fault before the register is read
+ * or written (general detect, SDM Vol. 3B 18.2.4, 18.3.1.3). The #DB
+ * reports DR6.BD in ctx->exc.dr6; hw/ merges it into DR6 and clears GD
+ * when it delivers the #DB. The privilege and #UD checks come first:
+ * both take priority even over VM exits (SDM Vol. 3C 26.1.1). In 64-bit
+ * mode the upper 32 bits of DR6/DR7 must be written as 0.
  */
 static int dr_prologue(struct emu_ctx *ctx, unsigned *dr)
 {
@@ -171,8 +175,11 @@ static int dr_prologue(struct emu_ctx *ctx, unsigned *dr)
 	if (!ctx->ops->get_dr || !ctx->ops->set_dr)
 		return no_op(ctx, "MOV DR without get_dr/set_dr ops");
 	TRY(ctx->ops->get_dr(ctx, 7, &dr7));
-	if (dr7 & DR7_GD)
-		return emu_raise(ctx, EMU_EXC_DB, false, 0);
+	if (dr7 & DR7_GD) {
+		emu_raise(ctx, EMU_EXC_DB, false, 0);
+		ctx->exc.dr6 = DR6_BD;
+		return EMU_EXCEPTION;
+	}
 	return EMU_CONTINUE;
 }
 

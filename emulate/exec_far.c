@@ -560,7 +560,7 @@ static int iret_to_vm86(struct emu_ctx *ctx, uint64_t ip, uint64_t cs, uint64_t 
  * instead of a task return), ignoring VM in the image, and in 64-bit mode
  * always popping SS:RSP.
  */
-EMU_HANDLER(iret)
+static int iret_operation(struct emu_ctx *ctx, const struct emu_insn *insn)
 {
 	const unsigned os = insn->opsize, cpl = ctx->cpu.cpl;
 	const bool lm = ia32e(ctx);
@@ -618,4 +618,14 @@ EMU_HANDLER(iret)
 	if (rpl > cpl)
 		invalidate_data_segs(ctx);
 	return EMU_CONTINUE;
+}
+
+/* Every IRET that passes its checks ends NMI blocking (SDM Vol. 3A
+ * 6.7.1): tell the caller, once, and only then. */
+EMU_HANDLER(iret)
+{
+	const int r = iret_operation(ctx, insn);
+	if (r == EMU_CONTINUE && ctx->ops->iret)
+		ctx->ops->iret(ctx);
+	return r;
 }

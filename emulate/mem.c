@@ -79,6 +79,11 @@ int emu_read_buf(struct emu_ctx *ctx, unsigned seg, uint64_t ea, void *buf,
 {
 	uint64_t la;
 	TRY(emu_linear(ctx, seg, ea, size, acc, &la));
+	const void *p = emu_tlb_read(ctx, la, size, acc);
+	if (p) {
+		memcpy(buf, p, size);
+		return EMU_CONTINUE;
+	}
 	return ctx->ops->read(ctx, la, buf, size, acc);
 }
 
@@ -87,6 +92,11 @@ int emu_write_buf(struct emu_ctx *ctx, unsigned seg, uint64_t ea, const void *bu
 {
 	uint64_t la;
 	TRY(emu_linear(ctx, seg, ea, size, acc | EMU_ACC_WRITE, &la));
+	void *p = emu_tlb_write(ctx, la, size, acc | EMU_ACC_WRITE);
+	if (p) {
+		memcpy(p, buf, size);
+		return EMU_CONTINUE;
+	}
 	return ctx->ops->write(ctx, la, buf, size, acc | EMU_ACC_WRITE);
 }
 

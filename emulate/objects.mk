@@ -23,3 +23,5 @@ obj-y += exec_int.o
 obj-y += io.o
 obj-y += reset.o
 obj-$(CONFIG_EMU_DECODE_CACHE) += dcache.o
+obj-y += deliver.o
+obj-y += exec_virt.o
