@@ -115,7 +115,7 @@ LDFLAGS_ALL := $(SANFLAGS) $(EXTRA_LDFLAGS)
 
 # ---------------------------------------------------------------- objects
 # Library directories, in dependency order.
-lib-dirs := emulate
+lib-dirs := emulate hw
 
 define collect-objs
 obj-y :=
@@ -133,6 +133,8 @@ prog-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/vmm/*.c)
 # with the shared fakes in tests/unit/support/.
 unit-tests := $(patsubst $(srctree)/tests/unit/%.c,$(obj)/tests/unit/%,$(wildcard $(srctree)/tests/unit/test_*.c))
 unit-support-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/unit/support/*.c))
+# Builders and harnesses shared by unit tests and benchmarks (no cmocka).
+test-support-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/support/*.c))
 difftest-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/difftest/*.c)) \
                  $(patsubst $(srctree)/%.S,$(obj)/%.o,$(wildcard $(srctree)/tests/difftest/*.S))
 decodetest-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/decodetest/*.c))
@@ -142,7 +144,7 @@ DECODETEST := $(obj)/tests/decodetest/decodetest
 BENCH_EMU := $(obj)/bench/emulate/bench-emulate
 
 all-objs := $(lib-objs) $(prog-objs) $(difftest-objs) $(decodetest-objs) $(bench-emu-objs) \
-            $(addsuffix .o,$(unit-tests)) $(unit-support-objs)
+            $(addsuffix .o,$(unit-tests)) $(unit-support-objs) $(test-support-objs)
 
 ifneq ($(config-only),y)
 all: $(LIB) $(PROG) $(unit-tests) $(if $(difftest-objs),$(DIFFTEST)) \
@@ -177,7 +179,7 @@ $(PROG): $(prog-objs) $(LIB)
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
 	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^
 
-$(obj)/tests/unit/%: $(obj)/tests/unit/%.o $(unit-support-objs) $(LIB)
+$(obj)/tests/unit/%: $(obj)/tests/unit/%.o $(unit-support-objs) $(test-support-objs) $(LIB)
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
 	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka
 
@@ -219,7 +221,7 @@ fuzz-emulate:
 
 # ---------------------------------------------------------------- housekeeping
 clean:
-	@rm -rf $(obj)/emulate $(obj)/vmm $(obj)/tests $(obj)/bench $(obj)/fuzz $(LIB) $(PROG)
+	@rm -rf $(obj)/emulate $(obj)/hw $(obj)/vmm $(obj)/tests $(obj)/bench $(obj)/fuzz $(LIB) $(PROG)
 
 distclean:
 	@rm -rf $(obj)

@@ -1,0 +1,156 @@
+/*
+ * event.c — exceptions and interrupts into the running guest.
+ *
+ * Delivery itself is emulate/'s emu_deliver() (the IDT, gates, stack
+ * switches). Around it this file applies what the processor adds:
+ *
+ * - the hypervisor's interception of exceptions (vendor hooks), checked
+ *   for each exception before it is delivered;
+ * - CR2 for #PF and DR6 for #DB, written only when the exception is
+ *   actually delivered to the guest (an intercepted #PF leaves CR2 alone,
+ *   SDM Vol. 3C 27.1);
+ * - RF = 1 in the RFLAGS image of faults (SDM Vol. 3B 18.3.1.1);
+ * - the combination rules of SDM Vol. 3A Table 6-5 when delivery faults:
+ *
+ *     first \ second     benign     contributory   page fault
+ *     benign             serial     serial         serial
+ *     contributory       serial     #DF            serial
+ *     page fault         serial     #DF            #DF
+ *     double fault       serial     shutdown       shutdown
+ *
+ *   contributory = #DE, #TS, #NP, #SS, #GP; an interrupt as the first
+ *   event counts as benign;
+ * - IDT-vectoring information: while an event is being delivered,
+ *   cpu->vectoring names it, so an exit during delivery reports it.
+ */
+#include "hw/event.h"
+
+static bool is_exception(const struct emu_event *ev)
+{
+	return ev->type == EMU_EVENT_TYPE_HW_EXC || ev->type == EMU_EVENT_TYPE_SOFT_EXC ||
+	       ev->type == EMU_EVENT_TYPE_PRIV_SOFT_EXC;
+}
+
+enum exc_class { BENIGN, CONTRIBUTORY, PAGE_FAULT, DOUBLE_FAULT };
+
+static enum exc_class classify(const struct emu_event *ev)
+{
+	if (ev->type != EMU_EVENT_TYPE_HW_EXC)
+		return BENIGN;
+	switch (ev->vector) {
+	case EMU_EXC_DE: case EMU_EXC_TS: case EMU_EXC_NP: case EMU_EXC_SS: case EMU_EXC_GP:
+		return CONTRIBUTORY;
+	case EMU_EXC_PF:
+		return PAGE_FAULT;
+	case EMU_EXC_DF:
+		return DOUBLE_FAULT;
+	}
+	return BENIGN;
+}
+
+static int intercepted(struct hw_cpu *cpu, const struct emu_event *ev, uint64_t extra)
+{
+	switch (cpu->guest) {
+	case HW_GUEST_VMX: return vmx_event_exception(cpu, ev, extra);
+	case HW_GUEST_SVM: return svm_event_exception(cpu, ev, extra);
+	default: return EMU_CONTINUE;
+	}
+}
+
+static int triple_fault(struct hw_cpu *cpu)
+{
+	cpu->ev.shutdown = true;
+	switch (cpu->guest) {
+	case HW_GUEST_VMX: return vmx_event_triple_fault(cpu);
+	case HW_GUEST_SVM: return svm_event_triple_fault(cpu);
+	default: return EMU_STOP;
+	}
+}
+
+/* What the processor writes before it delivers @ev to the guest. */
+static void prepare(struct hw_cpu *cpu, const struct emu_event *ev, uint64_t extra)
+{
+	if (ev->type != EMU_EVENT_TYPE_HW_EXC)
+		return;
+	if (ev->vector == EMU_EXC_PF) {
+		cpu->cr2 = extra;
+	} else if (ev->vector == EMU_EXC_DB) {
+		cpu->dr6 |= extra;
+		cpu->dr7 &= ~(1ull << 13);	/* GD cleared on #DB (18.2.4) */
+	}
+}
+
+static int deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra, bool injected)
+{
+	struct hw_vectoring *vec = &cpu->vectoring;
+
+	vec->valid = false;
+	for (;;) {
+		if (!injected) {
+			if (is_exception(&ev)) {
+				int r = intercepted(cpu, &ev, extra);
+				if (r != EMU_CONTINUE)
+					return r;
+			}
+			prepare(cpu, &ev, extra);
+		}
+		injected = false;
+		vec->valid = true;
+		vec->ev = ev;
+		int r = emu_deliver(&cpu->emu, &ev);
+		if (r == EMU_CONTINUE) {
+			vec->valid = false;
+			if (ev.type == EMU_EVENT_TYPE_NMI)
+				cpu->ev.nmi_blocked = true;
+			if (is_exception(&ev))
+				cpu->cnt.exceptions++;
+			else
+				cpu->cnt.interrupts++;
+			return EMU_CONTINUE;
+		}
+		if (r != EMU_EXCEPTION)
+			return r;	/* EMU_STOP with vectoring info, or unhandleable */
+
+		struct emu_event next;
+		emu_exc_to_event(&cpu->emu.exc, &next);
+		const enum exc_class first = classify(&ev), second = classify(&next);
+		extra = next.vector == EMU_EXC_PF ? cpu->emu.exc.cr2 : cpu->emu.exc.dr6;
+		if (first == DOUBLE_FAULT && (second == CONTRIBUTORY || second == PAGE_FAULT))
+			return triple_fault(cpu);
+		if ((first == CONTRIBUTORY && second == CONTRIBUTORY) ||
+		    (first == PAGE_FAULT && second != BENIGN)) {
+			next = (struct emu_event){ .vector = EMU_EXC_DF,
+						   .type = EMU_EVENT_TYPE_HW_EXC,
+						   .has_error_code = true, .error_code = 0 };
+			extra = 0;
+		}
+		/* The new event is delivered instead; the interrupted one is
+		 * what an exit while checking it reports. */
+		ev = next;
+		if (ev.type == EMU_EVENT_TYPE_HW_EXC)
+			cpu->emu.cpu.rflags |= EMU_FLAG_RF;
+	}
+}
+
+int hw_deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra)
+{
+	return deliver(cpu, ev, extra, false);
+}
+
+int hw_inject(struct hw_cpu *cpu, struct emu_event ev)
+{
+	return deliver(cpu, ev, 0, true);
+}
+
+int hw_exception(struct hw_cpu *cpu)
+{
+	const struct emu_exception *exc = &cpu->emu.exc;
+	struct emu_event ev;
+
+	emu_exc_to_event(exc, &ev);
+	/* A fault's RFLAGS image carries RF = 1 (18.3.1.1); an instruction
+	 * breakpoint would not, and the model has none. */
+	if (exc->kind == EMU_EVENT_FAULT)
+		cpu->emu.cpu.rflags |= EMU_FLAG_RF;
+	return hw_deliver(cpu, ev, ev.vector == EMU_EXC_PF ? exc->cr2 : exc->dr6);
+}

@@ -1,0 +1,151 @@
+/*
+ * run.c — the guest execution loop: between VM entry and VM exit, run
+ * the engine in batches and take events between them.
+ *
+ *   loop:
+ *     exit recorded, or something unsupported?     -> return
+ *     host timer due (hw_cpu_set_deadline)?        -> fire it
+ *     take pending events (vendor: exits, delivery)
+ *     halted and nothing taken?                    -> skip time to the
+ *                                                     next timer
+ *     run up to the next timer; one instruction at a time while an
+ *     event waits behind IF or a shadow, or RFLAGS.TF is set
+ *     result: exception -> deliver/intercept; HLT -> halted;
+ *             STOP -> an op recorded an exit
+ *
+ * Batching is exact, not an approximation: nothing outside the guest can
+ * change between two of its instructions except through this loop (the
+ * host timer is an instruction count), so events are only ever taken at
+ * the first instruction boundary where they are allowed.
+ */
+#include "hw/event.h"
+#include "hw/intercept.h"
+#include "hw/vmx.h"
+
+int hw_exit(struct hw_cpu *cpu, uint64_t reason, uint64_t qual)
+{
+	cpu->exit = (struct hw_exit){ .pending = true, .reason = reason, .qual = qual };
+	return EMU_STOP;
+}
+
+int hw_unsupported(struct hw_cpu *cpu, const char *why)
+{
+	cpu->unsupported = why;
+	return EMU_STOP;
+}
+
+void hw_intr_ack(struct hw_cpu *cpu)
+{
+	if (cpu->ev.timer)
+		cpu->ev.timer = false;
+	else
+		cpu->ev.intr = false;
+}
+
+static int take_events(struct hw_cpu *cpu, bool *blocked)
+{
+	switch (cpu->guest) {
+	case HW_GUEST_VMX: return vmx_events(cpu, blocked);
+	case HW_GUEST_SVM: return svm_events(cpu, blocked);
+	default: *blocked = false; return EMU_CONTINUE;
+	}
+}
+
+/* The next instruction-clock value at which something fires. */
+static uint64_t next_timer(const struct hw_cpu *cpu)
+{
+	uint64_t t = cpu->deadline;
+	if (cpu->guest == HW_GUEST_VMX && (cpu->vmx_ctl.pin & VMX_PIN_PREEMPTION_TIMER) &&
+	    cpu->vmx_ctl.preempt_deadline < t)
+		t = cpu->vmx_ctl.preempt_deadline;
+	return t;
+}
+
+/* #DB single-step trap after an instruction that began with TF = 1
+ * (SDM Vol. 3B 18.3.1.4): DR6.BS. */
+#define DR6_BS (1ull << 14)
+
+static void after_run(struct hw_cpu *cpu, int r, bool tf)
+{
+	switch (r) {
+	case EMU_CONTINUE:
+		if (tf) {
+			struct emu_event ev = { .vector = EMU_EXC_DB, .type = EMU_EVENT_TYPE_HW_EXC };
+			if (hw_deliver(cpu, ev, DR6_BS) == EMU_UNHANDLEABLE)
+				hw_unsupported(cpu, cpu->emu.unhandleable);
+		}
+		break;
+	case EMU_EXCEPTION:
+		if (hw_exception(cpu) == EMU_UNHANDLEABLE)
+			hw_unsupported(cpu, cpu->emu.unhandleable);
+		break;
+	case EMU_HALT:
+		cpu->ev.halted = true;
+		break;
+	case EMU_STOP:
+		break;
+	case EMU_UNHANDLEABLE:
+		hw_unsupported(cpu, cpu->emu.unhandleable);
+		break;
+	default:
+		/* EMU_IO_NEEDED: no op of the model asks for it. */
+		hw_unsupported(cpu, "an operation asked the VMM to complete it");
+		break;
+	}
+}
+
+void hw_guest_run(struct hw_cpu *cpu)
+{
+	cpu->unsupported = NULL;
+	cpu->vectoring.valid = false;
+	while (!cpu->exit.pending && !cpu->unsupported) {
+		if (hw_clock(cpu) >= cpu->deadline) {
+			cpu->ev.timer = true;
+			cpu->deadline = UINT64_MAX;
+		}
+		bool blocked;
+		int r = take_events(cpu, &blocked);
+		if (r == EMU_UNHANDLEABLE) {
+			hw_unsupported(cpu, cpu->emu.unhandleable);
+			continue;
+		}
+		if (r != EMU_CONTINUE && r != HW_EVENT_TAKEN)
+			continue;
+		if (cpu->ev.halted) {
+			/* Nothing woke it: time passes until the next timer. A
+			 * halted guest with no timer pending would wait forever
+			 * on silicon; the host timer fires at once instead, so
+			 * the caller regains control (docs/hw.md). If even that
+			 * cannot wake it or exit, the guest is stuck for good. */
+			const uint64_t t = next_timer(cpu), now = hw_clock(cpu);
+			if (t != UINT64_MAX)
+				cpu->cnt.halted_insns += t > now ? t - now : 0;
+			else if (!cpu->ev.timer)
+				cpu->ev.timer = true;
+			else
+				hw_unsupported(cpu, "halted with every wake-up event blocked");
+			continue;
+		}
+		const uint64_t now = hw_clock(cpu), t = next_timer(cpu);
+		const bool tf = cpu->emu.cpu.rflags & EMU_FLAG_TF;
+		uint64_t max = t > now ? t - now : 1;
+		if (blocked || tf)
+			max = 1;
+		const uint64_t before = cpu->emu.icount;
+		r = emu_run(&cpu->emu, max);
+		cpu->cnt.insns += cpu->emu.icount - before;
+		after_run(cpu, r, tf);
+	}
+	hw_cpu_sync_counters(cpu);
+}
+
+/* TSC offsetting (SDM Vol. 3C 26.3 "RDTSC", APM Vol. 2 15.30.5): what a
+ * guest's RDTSC, RDTSCP and RDMSR of IA32_TSC add to the processor's TSC. */
+uint64_t hw_guest_tsc_offset(const struct hw_cpu *cpu)
+{
+	switch (cpu->guest) {
+	case HW_GUEST_VMX: return cpu->vmx_ctl.tsc_offset;
+	case HW_GUEST_SVM: return cpu->svm_ctl.tsc_offset;
+	default: return 0;
+	}
+}
