@@ -17,11 +17,21 @@ void vmx_exit_save_guest_state(struct hw_cpu *cpu);
 void vmx_exit_load_host_state(struct hw_cpu *cpu);
 
 /*
- * The VM-entry checks (27.2, 27.3.1), on the current VMCS: each returns 0
- * when the state is valid, or the VM-instruction error (7: invalid
- * control fields, 8: invalid host-state fields) / for the guest state
- * the exit qualification of the failed entry (0 default, 4 bad VMCS link
- * pointer...) plus one, with *why set to one line naming the rule.
+ * The VM-entry checks on the current VMCS (hw/vmx_check.c,
+ * hw/vmx_check_guest.c), to run in this order; each returns 0 when every
+ * rule holds. Otherwise, with *why (if @why is not NULL) pointed at a
+ * static one-line reason naming the rule:
+ *
+ *   vmx_check_controls     27.2.1      7: VM-instruction error "VM entry
+ *                                      with invalid control field(s)"
+ *   vmx_check_host_state   27.2.2-4    8: "... invalid host-state field(s)"
+ *   vmx_check_guest_state  27.3.1      exit qualification + 1 of the
+ *                                      failed entry (27.8): 1 (qual 0,
+ *                                      default), 3 (qual 2, PDPTEs),
+ *                                      5 (qual 4, VMCS link pointer)
+ *
+ * They read the VMCS and the capability MSRs and change nothing. The
+ * guest check assumes the other two passed (it trusts the controls).
  */
 int vmx_check_controls(struct hw_cpu *cpu, const char **why);
 int vmx_check_host_state(struct hw_cpu *cpu, const char **why);
