@@ -139,16 +139,20 @@ difftest-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/test
                  $(patsubst $(srctree)/%.S,$(obj)/%.o,$(wildcard $(srctree)/tests/difftest/*.S))
 decodetest-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/decodetest/*.c))
 bench-emu-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/bench/emulate/*.c))
+bench-hw-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/bench/hw/*.c))
 DIFFTEST := $(obj)/tests/difftest/difftest
 DECODETEST := $(obj)/tests/decodetest/decodetest
 BENCH_EMU := $(obj)/bench/emulate/bench-emulate
+BENCH_HW := $(obj)/bench/hw/bench-hw
 
 all-objs := $(lib-objs) $(prog-objs) $(difftest-objs) $(decodetest-objs) $(bench-emu-objs) \
+            $(bench-hw-objs) \
             $(addsuffix .o,$(unit-tests)) $(unit-support-objs) $(test-support-objs)
 
 ifneq ($(config-only),y)
 all: $(LIB) $(PROG) $(unit-tests) $(if $(difftest-objs),$(DIFFTEST)) \
-     $(if $(decodetest-objs),$(DECODETEST)) $(if $(bench-emu-objs),$(BENCH_EMU))
+     $(if $(decodetest-objs),$(DECODETEST)) $(if $(bench-emu-objs),$(BENCH_EMU)) \
+     $(if $(bench-hw-objs),$(BENCH_HW))
 endif
 
 $(obj)/%.o: $(srctree)/%.c | $(AUTOCONF_H)
@@ -192,6 +196,10 @@ $(DECODETEST): $(decodetest-objs) $(LIB)
 	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^ -lZydis
 
 $(BENCH_EMU): $(bench-emu-objs) $(LIB)
+	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
+	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^
+
+$(BENCH_HW): $(bench-hw-objs) $(test-support-objs) $(LIB)
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
 	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^
 

@@ -4,9 +4,10 @@
  *
  * The opcode map is data (opcodes.def); this file turns it into lookup
  * tables and walks the instruction format: legacy prefixes and REX,
- * opcode (one-byte, 0F, 0F 38, 0F 3A maps), ModRM, SIB, displacement,
- * immediates. It is a pure function of the bytes and the code size: no
- * state, no allocation, so decoded instructions can be cached.
+ * opcode (one-byte, 0F, 0F 38, 0F 3A maps), mandatory prefixes, ModRM,
+ * SIB, displacement, immediates. It is a pure function of the bytes and
+ * the code size: no state, no allocation, so decoded instructions can be
+ * cached.
  *
  * Invariants: a returned length is 1..15 and covers every byte the
  * instruction uses; a row that is absent from opcodes.def decodes as #UD;
@@ -20,9 +21,9 @@
 /* Operand kinds (the SDM appendix A letters, see opcodes.def). */
 enum {
 	_ = 0,
-	Eb, Ev, Ew, Gb, Gv, Gw, Gz, M, Mp, Ms, Mb, Mq, Ry, Cd, Dd, Sw,
+	Eb, Ev, Ew, Ey, Gb, Gv, Gw, Gy, Gz, M, Mp, Ms, Mb, Mq, Ry, Cd, Dd, Sw,
 	Ib, Iw, Iz, Iv, sIb, Jb, Jz, Ob, Ov, Ap, Zb, Zv,
-	AL, rAX, eAX, DX, CL, ONE, sES, sCS, sSS, sDS, sFS, sGS,
+	AL, rAX, eAX, ECX, DX, CL, ONE, sES, sCS, sSS, sDS, sFS, sGS,
 	Xb, Xv, Xz, Yb, Yv, Yz,
 };
 
@@ -30,6 +31,7 @@ enum {
 enum {
 	B = 1 << 0, D64 = 1 << 1, F64 = 1 << 2, I64 = 1 << 3, O64 = 1 << 4,
 	LK = 1 << 5, STR = 1 << 6, CRX = 1 << 7, W = 1 << 8, NOREX = 1 << 9,
+	NP = 1 << 10, DQ = 1 << 11,
 };
 
 enum emu_group {
@@ -87,10 +89,24 @@ static const struct f3row {
 #include "emulate/opcodes.def"
 };
 
+/* Memory-form group rows selected by a mandatory prefix (GRPMP). */
+static const struct grp_pfx_row {
+	uint8_t group, reg, pfx;
+	struct opdesc d;
+} grp_pfx_rows[] = {
+#define GRPMP(g, reg, pfx, name, o1, o2, o3, fl) { GRP_##g, reg, pfx, D(name, o1, o2, o3, fl) },
+#include "emulate/opcodes.def"
+};
+
+/* The three-byte map 0F 38 (all rows need the mandatory 66). */
+static const struct opdesc map38[256] = {
+#define OP38(b, name, o1, o2, o3, fl) [b] = D(name, o1, o2, o3, fl),
+#include "emulate/opcodes.def"
+};
+
 /* Fixed descriptors for forms decode.c selects by hand. */
 static const struct opdesc movsxd_desc = D(MOVSXD, Gv, Ev, _, 0);
 static const struct opdesc xchg_r8_desc = D(XCHG, Zv, rAX, _, 0);
-static const struct opdesc invpcid_desc = D(INVPCID, Gv, M, _, F64);
 
 static bool is_mem_only(unsigned k)
 {
@@ -100,6 +116,24 @@ static bool is_mem_only(unsigned k)
 static bool has_modrm_operand(unsigned k)
 {
 	return (k >= Eb && k <= Sw);
+}
+
+/*
+ * The memory form of @group /@reg under a mandatory prefix: F3 (whatever
+ * 66 says), else 66 without F2/F3; NULL when the plain row applies
+ * (0F C7 /6: VMPTRLD, 66 VMCLEAR, F3 VMXON; Zydis and XED agree).
+ */
+static const struct opdesc *grp_prefixed(unsigned group, unsigned reg,
+					 bool opsz, unsigned rep)
+{
+	for (size_t i = 0; i < sizeof(grp_pfx_rows) / sizeof(grp_pfx_rows[0]); i++) {
+		const struct grp_pfx_row *r = &grp_pfx_rows[i];
+		if (r->group != group || r->reg != reg)
+			continue;
+		if ((r->pfx == 0xf3 && rep == 0xf3) || (r->pfx == 0x66 && opsz && !rep))
+			return &r->d;
+	}
+	return NULL;
 }
 
 /* Bytes of an immediate operand of kind @k. */
@@ -190,11 +224,12 @@ opcode:;
 		if (b == 0x38 || b == 0x3a) {
 			NEED(1);
 			uint8_t b3 = bytes[p++];
-			/* Of the three-byte maps only INVPCID (66 0F 38 82)
-			 * is in the engine's ISA; other prefixes make it #UD,
-			 * after its length (ModRM and on) is known. */
-			if (b == 0x38 && b3 == 0x82) {
-				d = &invpcid_desc;
+			/* Of the three-byte maps only the 66 0F 38 rows
+			 * (INVEPT, INVVPID, INVPCID) are in the engine's ISA;
+			 * other prefixes make them #UD, after their length
+			 * (ModRM and on) is known. */
+			if (b == 0x38 && map38[b3].op != EMU_OP_INVALID) {
+				d = &map38[b3];
 				b = b3;
 				map = 3;
 				goto have_desc;
@@ -244,9 +279,15 @@ have_desc:;
 		 * are VEX/EVEX prefixes outside 64-bit mode. */
 		if (map == 1 && (b == 0xc4 || b == 0xc5 || b == 0x62) && mod == 3)
 			return -EMU_DEC_UD;
-		if (d->group != GRP_NONE)
-			d = mod == 3 ? &grp_reg[d->group][reg][rm]
-				     : &grp_mem[d->group][reg];
+		if (d->group != GRP_NONE) {
+			const unsigned g = d->group;
+			d = mod == 3 ? &grp_reg[g][reg][rm] : &grp_mem[g][reg];
+			if (mod != 3 && (opsz_pfx || rep)) {
+				const struct opdesc *pd = grp_prefixed(g, reg, opsz_pfx, rep);
+				if (pd)
+					d = pd;
+			}
+		}
 	}
 	if (d->op == EMU_OP_INVALID)
 		return -EMU_DEC_UD;
@@ -261,15 +302,13 @@ have_desc:;
 		opsize = 1;
 	else if (d->flags & W)
 		opsize = 2;
-	else if (d->flags & CRX)
+	else if (d->flags & (CRX | DQ))
 		opsize = m64 ? 8 : 4;
 	else if (m64)
 		opsize = (rex & 8) || (d->flags & F64) ? 8 :
 			 opsz_pfx ? 2 : (d->flags & D64) ? 8 : 4;
 	else
 		opsize = (mode == EMU_MODE_16) ^ opsz_pfx ? 2 : 4;
-	if (map == 3)		/* INVPCID: 66 is mandatory, not a size */
-		opsize = m64 ? 8 : 4;
 	if (m64)
 		adsize = adsz_pfx ? 4 : 8;
 	else
@@ -371,6 +410,8 @@ modrm_done:
 	if ((opsz_pfx || rep) && map == 2 &&
 	    (b == 0xae || (b == 0x01 && modrm == 0xc1)))
 		ud = true;
+	if ((d->flags & NP) && (opsz_pfx || rep))
+		ud = true;
 	if (d->op == EMU_OP_LDS) {	/* which segment register: by opcode */
 		static const uint8_t lds_seg[] = { [0xc4] = EMU_ES, [0xc5] = EMU_DS,
 			[0xb2] = EMU_SS, [0xb4] = EMU_FS, [0xb5] = EMU_GS };
@@ -391,11 +432,12 @@ modrm_done:
 			break;
 		nops++;
 		switch (k) {
-		case Eb: case Ev: case Ew: case M: case Mp: case Ms: case Mb:
-		case Mq: case Ry:
+		case Eb: case Ev: case Ew: case Ey: case M: case Mp: case Ms:
+		case Mb: case Mq: case Ry:
 			loc = EMU_LOC_RM;
 			break;
-		case Gb: case Gv: case Gw: case Gz: case Cd: case Dd: case Sw:
+		case Gb: case Gv: case Gw: case Gy: case Gz: case Cd: case Dd:
+		case Sw:
 			loc = EMU_LOC_REG;
 			break;
 		case Zb: case Zv:
@@ -407,6 +449,8 @@ modrm_done:
 			break;
 		case CL:
 			loc = EMU_LOC_CL;
+			break;
+		case ECX:	/* shown, not an operand handlers read by loc */
 			break;
 		case DX:
 			loc = EMU_LOC_DX;

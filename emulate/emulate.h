@@ -403,6 +403,12 @@ struct emu_ctx {
 	struct emu_dcache *dcache;	/* NULL: decode every time */
 	struct emu_tlb_entry *tlb;	/* EMU_TLB_SIZE entries, or NULL */
 	uint64_t tlb_hits;		/* accesses the front TLB served */
+	/* code_key results are reused for the same linear page while the
+	 * caller leaves key_epoch alone; it bumps it whenever a key it gave
+	 * may have changed (a translation dropped, a privilege change, a
+	 * page's decoded code dropped). */
+	uint64_t key_epoch;
+	uint64_t key_page_la, key_page, key_page_epoch;
 	struct emu_exception exc;	/* valid after EMU_EXCEPTION */
 	const char *unhandleable;	/* valid after EMU_UNHANDLEABLE */
 	uint64_t icount;		/* instructions retired by emu_step() and

@@ -202,13 +202,15 @@ static bool ends_block(unsigned op)
 }
 
 /*
- * Decode the block starting at rip (linear address @key) into @b. The
+ * Decode the block starting at rip (linear address @la, cache key @key)
+ * into @b. The
  * first instruction is fetched as emu_step() would (its faults are the
  * result); the rest come from one fetch of the remainder of the page,
  * clipped to the CS limit and the rip wrap, and the block stops before
  * anything that does not decode within it.
  */
-static int build_block(struct emu_ctx *ctx, struct emu_block *b, uint64_t key)
+static int build_block(struct emu_ctx *ctx, struct emu_block *b, uint64_t key,
+		       uint64_t la)
 {
 	uint8_t buf[4096];
 	const uint64_t mask = rip_mask(ctx->mode);
@@ -217,9 +219,9 @@ static int build_block(struct emu_ctx *ctx, struct emu_block *b, uint64_t key)
 	b->mode = BLOCK_EMPTY;
 	TRY(fetch_decode(ctx, &b->insn[0]));
 	const unsigned first = b->insn[0].len;
-	const uint64_t next_la = key + first, next_ip = (ctx->cpu.rip + first) & mask;
+	const uint64_t next_la = la + first, next_ip = (ctx->cpu.rip + first) & mask;
 	uint64_t avail = (next_la & 4095) ? 4096 - (next_la & 4095) : 0;
-	if ((key & ~4095ull) != ((next_la - 1) & ~4095ull))
+	if ((la & ~4095ull) != ((next_la - 1) & ~4095ull))
 		avail = 0;				/* the first one crossed */
 	if (avail > mask - next_ip + 1 || next_ip < ctx->cpu.rip)
 		avail = next_ip < ctx->cpu.rip ? 0 : mask - next_ip + 1;
@@ -259,10 +261,18 @@ static int run_cached(struct emu_ctx *ctx, uint64_t max)
 
 	ctx->mode = emu_cpu_mode(&ctx->cpu);
 	while (n < max) {
-		uint64_t key = ctx->cpu.seg[EMU_CS].base + ctx->cpu.rip;
+		const uint64_t la = ctx->cpu.seg[EMU_CS].base + ctx->cpu.rip;
+		uint64_t key = la;
 		bool once = false;
-		if (ctx->ops->code_key) {
-			if (!ctx->ops->code_key(ctx, key, &key)) {
+		if (ctx->ops->code_key && (la & ~4095ull) == ctx->key_page_la &&
+		    ctx->key_epoch == ctx->key_page_epoch) {
+			key = ctx->key_page | (la & 4095);
+		} else if (ctx->ops->code_key) {
+			if (ctx->ops->code_key(ctx, la, &key)) {
+				ctx->key_page_la = la & ~4095ull;
+				ctx->key_page = key & ~4095ull;
+				ctx->key_page_epoch = ctx->key_epoch;
+			} else {
 				int r = step_uncached(ctx);
 				if (r != EMU_CONTINUE)
 					return finish(ctx, r, n);
@@ -274,7 +284,7 @@ static int run_cached(struct emu_ctx *ctx, uint64_t max)
 		struct emu_block *b = dcache_slot(dc, key);
 		if (b->addr != key || b->mode != ctx->mode ||
 		    b->cs_limit != ctx->cpu.seg[EMU_CS].limit) {
-			int r = build_block(ctx, b, key);
+			int r = build_block(ctx, b, key, la);
 			if (r != EMU_CONTINUE)
 				return finish(ctx, r, n);
 			/* Keyed by a translation, an instruction that runs into

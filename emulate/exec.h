@@ -237,16 +237,40 @@ static inline void *emu_tlb_write(struct emu_ctx *ctx, uint64_t la, unsigned siz
 	return (void *)(e->addend + (uintptr_t)la);
 }
 
-/* Linear-address accesses (after segmentation). */
+/* Little-endian loads and stores of 1, 2, 4 or 8 bytes at host memory,
+ * with a constant size per case so the compiler emits one move. */
+static inline uint64_t emu_host_load(const void *p, unsigned size)
+{
+	uint8_t b; uint16_t w; uint32_t d; uint64_t q;
+	switch (size) {
+	case 1: memcpy(&b, p, 1); return b;
+	case 2: memcpy(&w, p, 2); return w;
+	case 4: memcpy(&d, p, 4); return d;
+	default: memcpy(&q, p, 8); return q;
+	}
+}
+
+static inline void emu_host_store(void *p, uint64_t v, unsigned size)
+{
+	uint8_t b = (uint8_t)v; uint16_t w = (uint16_t)v; uint32_t d = (uint32_t)v;
+	switch (size) {
+	case 1: memcpy(p, &b, 1); break;
+	case 2: memcpy(p, &w, 2); break;
+	case 4: memcpy(p, &d, 4); break;
+	default: memcpy(p, &v, 8); break;
+	}
+}
+
+/* Linear-address accesses (after segmentation), size 1, 2, 4 or 8. */
 static inline int la_read(struct emu_ctx *ctx, uint64_t la, uint64_t *v,
 			  unsigned size, unsigned acc)
 {
-	*v = 0;
 	const void *p = emu_tlb_read(ctx, la, size, acc);
 	if (p) {
-		memcpy(v, p, size);
+		*v = emu_host_load(p, size);
 		return EMU_CONTINUE;
 	}
+	*v = 0;
 	return ctx->ops->read(ctx, la, v, size, acc);
 }
 
@@ -255,7 +279,7 @@ static inline int la_write(struct emu_ctx *ctx, uint64_t la, uint64_t v,
 {
 	void *p = emu_tlb_write(ctx, la, size, acc | EMU_ACC_WRITE);
 	if (p) {
-		memcpy(p, &v, size);
+		emu_host_store(p, v, size);
 		return EMU_CONTINUE;
 	}
 	return ctx->ops->write(ctx, la, &v, size, acc);

@@ -500,6 +500,7 @@ static int iret_vm86(struct emu_ctx *ctx, unsigned os)
 
 	if (emu_iopl(ctx) < 3 && !(vme && os == 2))
 		return raise_gp0(ctx);
+	TRY(emu_intercept(ctx, EMU_ICPT_IRET));
 	TRY(emu_stack_peek(ctx, 0, &ip, os));
 	TRY(emu_stack_peek(ctx, os, &cs, os));
 	TRY(emu_stack_peek(ctx, 2 * os, &fl, os));
@@ -568,13 +569,17 @@ static int iret_operation(struct emu_ctx *ctx, const struct emu_insn *insn)
 	struct emu_desc cd;
 	struct emu_segment nss;
 
-	if (in_real_mode(ctx))
-		return iret_real(ctx, os);
+	/* The intercept check (APM Vol. 2 15.7) follows the #GP(0)s that
+	 * need no memory: vm86 with IOPL < 3 (in iret_vm86) and NT = 1 in
+	 * IA-32e mode; it precedes the stack reads and a task return. */
 	if (in_vm86(ctx))
 		return iret_vm86(ctx, os);
+	if (lm && (ctx->cpu.rflags & EMU_FLAG_NT))
+		return raise_gp0(ctx);
+	TRY(emu_intercept(ctx, EMU_ICPT_IRET));
+	if (in_real_mode(ctx))
+		return iret_real(ctx, os);
 	if (ctx->cpu.rflags & EMU_FLAG_NT) {
-		if (lm)
-			return raise_gp0(ctx);
 		task_switch(ctx);
 		return EMU_UNHANDLEABLE;
 	}

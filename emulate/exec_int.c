@@ -8,6 +8,8 @@
  * fills ctx->exc (EMU_EVENT_SOFTINT or EMU_EVENT_TRAP), moves rip past
  * the instruction (the return address the IDT handler sees) and
  * returns EMU_EXCEPTION; the caller delivers the event through the IDT.
+ * INT n and INT1 ask ops->intercept first (after INT n's vm86 #GP(0)):
+ * SVM intercepts both by their own bits (APM Vol. 2 15.7).
  */
 #include "emulate/sys.h"
 
@@ -24,12 +26,17 @@ static int raise_after(struct emu_ctx *ctx, unsigned vector, enum emu_event_kind
  * INT n. In vm86 with IOPL < 3 it faults to the monitor (#GP(0)) unless
  * CR4.VME, where the TSS redirection bitmap decides (SDM Vol. 3A
  * 20.4.2); that path belongs to event delivery and is not modelled here.
+ * The intercept check sits between the two: the #GP(0) is a simple
+ * exception, the redirection is the instruction's own work.
  */
 EMU_HANDLER(int)
 {
-	if (in_vm86(ctx) && emu_iopl(ctx) < 3) {
-		if (!(ctx->cpu.cr4 & EMU_CR4_VME))
-			return raise_gp0(ctx);
+	const bool vm86_low_iopl = in_vm86(ctx) && emu_iopl(ctx) < 3;
+
+	if (vm86_low_iopl && !(ctx->cpu.cr4 & EMU_CR4_VME))
+		return raise_gp0(ctx);
+	TRY(emu_intercept(ctx, EMU_ICPT_INTN));
+	if (vm86_low_iopl) {
 		ctx->unhandleable = "INT n in vm86 with CR4.VME (redirection bitmap)";
 		return EMU_UNHANDLEABLE;
 	}
@@ -37,7 +44,12 @@ EMU_HANDLER(int)
 }
 
 EMU_HANDLER(int3) { return raise_after(ctx, EMU_EXC_BP, EMU_EVENT_TRAP); }
-EMU_HANDLER(int1) { return raise_after(ctx, EMU_EXC_DB, EMU_EVENT_TRAP); }
+
+EMU_HANDLER(int1)
+{
+	TRY(emu_intercept(ctx, EMU_ICPT_ICEBP));
+	return raise_after(ctx, EMU_EXC_DB, EMU_EVENT_TRAP);
+}
 
 EMU_HANDLER(into)
 {

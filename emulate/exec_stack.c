@@ -3,7 +3,9 @@
  * instructions CLC, STC, CMC, CLD, STD (SDM Vol. 2B).
  *
  * POPF's rules on which RFLAGS bits may change depend on mode, CPL and
- * IOPL; they are written as the SDM's decision table below.
+ * IOPL; they are written as the SDM's decision table below. PUSHF and
+ * POPF ask ops->intercept after their vm86 #GP(0) and before the stack
+ * access (APM Vol. 2 15.7).
  */
 #include "emulate/exec.h"
 
@@ -74,6 +76,7 @@ EMU_HANDLER(pushf)
 	uint64_t f = ctx->cpu.rflags;
 	if (in_vm86(ctx) && ((f & EMU_FLAG_IOPL) >> 12) < 3)
 		return raise_gp0(ctx);
+	TRY(emu_intercept(ctx, EMU_ICPT_PUSHF));
 	f &= ~(uint64_t)(EMU_FLAG_VM | EMU_FLAG_RF);
 	return emu_push(ctx, f, insn->opsize);
 }
@@ -111,6 +114,7 @@ EMU_HANDLER(popf)
 		if (ctx->cpu.cpl > iopl)
 			mask &= ~(uint64_t)EMU_FLAG_IF;
 	}
+	TRY(emu_intercept(ctx, EMU_ICPT_POPF));
 	if (os == 2)
 		mask &= 0xffff;
 	TRY(emu_pop(ctx, &v, os));

@@ -7,7 +7,10 @@
  * State the executor does not model is reached through ops. TLB and
  * cache maintenance with no op is a no-op (a caller without a TLB has
  * nothing to flush); an instruction that must produce a value with no op
- * to produce it raises #UD, as on a CPU without the feature.
+ * to produce it raises #UD, as on a CPU without the feature. LGDT, LIDT,
+ * SGDT and SIDT ask ops->intercept after their privilege checks and
+ * before touching memory (APM Vol. 2 15.7; SDM Vol. 3C 26.1.3,
+ * descriptor-table exiting).
  */
 #include "emulate/sys.h"
 
@@ -33,13 +36,14 @@ EMU_HANDLER(hlt)
  * mode, else 4 of which a 16-bit operand size keeps 24 bits.
  */
 static int load_dtable(struct emu_ctx *ctx, const struct emu_insn *insn,
-		       struct emu_dtable *t)
+		       struct emu_dtable *t, enum emu_icpt icpt)
 {
 	const uint64_t ea = emu_ea(ctx, insn);
 	const unsigned bsz = in_long_mode(ctx) ? 8 : 4;
 	uint64_t limit, base;
 
 	TRY(need_cpl0(ctx));
+	TRY(emu_intercept(ctx, icpt));
 	TRY(emu_read_mem(ctx, insn->seg, ea, &limit, 2));
 	TRY(emu_read_mem(ctx, insn->seg, (ea + 2) & size_mask(insn->adsize), &base, bsz));
 	if (!in_long_mode(ctx) && insn->opsize == 2)
@@ -55,7 +59,7 @@ static int load_dtable(struct emu_ctx *ctx, const struct emu_insn *insn,
  * the 286-era 24-bit form is gone). CR4.UMIP: CPL 0 only.
  */
 static int store_dtable(struct emu_ctx *ctx, const struct emu_insn *insn,
-			const struct emu_dtable *t)
+			const struct emu_dtable *t, enum emu_icpt icpt)
 {
 	const uint64_t ea = emu_ea(ctx, insn);
 	const unsigned bsz = in_long_mode(ctx) ? 8 : 4;
@@ -63,15 +67,16 @@ static int store_dtable(struct emu_ctx *ctx, const struct emu_insn *insn,
 
 	if ((ctx->cpu.cr4 & EMU_CR4_UMIP) && (ctx->cpu.cpl > 0 || in_vm86(ctx)))
 		return raise_gp0(ctx);
+	TRY(emu_intercept(ctx, icpt));
 	memcpy(buf, &t->limit, 2);
 	memcpy(buf + 2, &t->base, bsz);
 	return emu_write_buf(ctx, insn->seg, ea, buf, 2 + bsz, 0);
 }
 
-EMU_HANDLER(lgdt) { return load_dtable(ctx, insn, &ctx->cpu.gdtr); }
-EMU_HANDLER(lidt) { return load_dtable(ctx, insn, &ctx->cpu.idtr); }
-EMU_HANDLER(sgdt) { return store_dtable(ctx, insn, &ctx->cpu.gdtr); }
-EMU_HANDLER(sidt) { return store_dtable(ctx, insn, &ctx->cpu.idtr); }
+EMU_HANDLER(lgdt) { return load_dtable(ctx, insn, &ctx->cpu.gdtr, EMU_ICPT_LGDT); }
+EMU_HANDLER(lidt) { return load_dtable(ctx, insn, &ctx->cpu.idtr, EMU_ICPT_LIDT); }
+EMU_HANDLER(sgdt) { return store_dtable(ctx, insn, &ctx->cpu.gdtr, EMU_ICPT_SGDT); }
+EMU_HANDLER(sidt) { return store_dtable(ctx, insn, &ctx->cpu.idtr, EMU_ICPT_SIDT); }
 
 /* ------------------------------------------------------------ TLB and caches */
 

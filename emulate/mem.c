@@ -103,14 +103,17 @@ int emu_write_buf(struct emu_ctx *ctx, unsigned seg, uint64_t ea, const void *bu
 int emu_read_mem(struct emu_ctx *ctx, unsigned seg, uint64_t ea, uint64_t *val,
 		 unsigned size)
 {
-	*val = 0;
-	return emu_read_buf(ctx, seg, ea, val, size, 0);
+	uint64_t la;
+	TRY(emu_linear(ctx, seg, ea, size, 0, &la));
+	return la_read(ctx, la, val, size, 0);
 }
 
 int emu_write_mem(struct emu_ctx *ctx, unsigned seg, uint64_t ea, uint64_t val,
 		  unsigned size)
 {
-	return emu_write_buf(ctx, seg, ea, &val, size, 0);
+	uint64_t la;
+	TRY(emu_linear(ctx, seg, ea, size, EMU_ACC_WRITE, &la));
+	return la_write(ctx, la, val, size, EMU_ACC_WRITE);
 }
 
 /* The memory halves of the operand helpers in exec.h. */

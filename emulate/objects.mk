@@ -24,3 +24,4 @@ obj-y += io.o
 obj-y += reset.o
 obj-$(CONFIG_EMU_DECODE_CACHE) += dcache.o
 obj-y += deliver.o
+obj-y += exec_virt.o

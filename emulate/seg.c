@@ -6,7 +6,9 @@
  *
  * The descriptor checks of a data/stack load live in desc.c
  * (emu_load_sreg). A load that faults changes nothing: rSP and the
- * destination GPR are committed after it.
+ * destination GPR are committed after it. LLDT, LTR, SLDT and STR ask
+ * ops->intercept after their #UD and privilege checks and before their
+ * operand is read or written (APM Vol. 2 15.7; SDM Vol. 3C 26.1.3).
  */
 #include "emulate/sys.h"
 
@@ -100,13 +102,14 @@ EMU_HANDLER(lds)
 /* ------------------------------------------------------------ LDTR and TR */
 
 static int system_sel_prologue(struct emu_ctx *ctx, const struct emu_insn *insn,
-			       uint16_t *sel)
+			       enum emu_icpt icpt, uint16_t *sel)
 {
 	uint64_t v;
 	if (!in_protected(ctx))
 		return raise_ud(ctx);
 	if (ctx->cpu.cpl)
 		return raise_gp0(ctx);
+	TRY(emu_intercept(ctx, icpt));
 	TRY(emu_src_read(ctx, insn, EMU_LOC_RM, 2, &v));
 	*sel = (uint16_t)v;
 	return EMU_CONTINUE;
@@ -118,7 +121,7 @@ EMU_HANDLER(lldt)
 	struct emu_desc d;
 	uint16_t sel;
 
-	TRY(system_sel_prologue(ctx, insn, &sel));
+	TRY(system_sel_prologue(ctx, insn, EMU_ICPT_LLDT, &sel));
 	if (!(sel & 0xfffc)) {
 		emu_null_seg(&ctx->cpu.ldtr, sel);
 		return EMU_CONTINUE;
@@ -142,7 +145,7 @@ EMU_HANDLER(ltr)
 	struct emu_desc d;
 	uint16_t sel;
 
-	TRY(system_sel_prologue(ctx, insn, &sel));
+	TRY(system_sel_prologue(ctx, insn, EMU_ICPT_LTR, &sel));
 	if (!(sel & 0xfffc))
 		return raise_gp0(ctx);
 	if (sel & EMU_SEL_TI)
@@ -165,17 +168,18 @@ EMU_HANDLER(ltr)
 
 /* SLDT/STR: not in real mode or vm86; CR4.UMIP makes them CPL 0 only. */
 static int store_system_sel(struct emu_ctx *ctx, const struct emu_insn *insn,
-			    uint16_t sel)
+			    uint16_t sel, enum emu_icpt icpt)
 {
 	if (!in_protected(ctx))
 		return raise_ud(ctx);
 	if ((ctx->cpu.cr4 & EMU_CR4_UMIP) && ctx->cpu.cpl > 0)
 		return raise_gp0(ctx);
+	TRY(emu_intercept(ctx, icpt));
 	return store_sel(ctx, insn, sel);
 }
 
-EMU_HANDLER(sldt) { return store_system_sel(ctx, insn, ctx->cpu.ldtr.sel); }
-EMU_HANDLER(str) { return store_system_sel(ctx, insn, ctx->cpu.tr.sel); }
+EMU_HANDLER(sldt) { return store_system_sel(ctx, insn, ctx->cpu.ldtr.sel, EMU_ICPT_SLDT); }
+EMU_HANDLER(str) { return store_system_sel(ctx, insn, ctx->cpu.tr.sel, EMU_ICPT_STR); }
 
 /* ------------------------------------------------------------ LAR LSL VERR VERW */
 

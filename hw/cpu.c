@@ -98,6 +98,8 @@ int hw_cpu_create(struct hw_machine *m, unsigned id, struct hw_cpu **out)
 #endif
 	cpu->emu.ops = &hw_emu_ops;
 	cpu->emu.tlb = cpu->tlb.front;
+	cpu->tlb.epoch = &cpu->emu.key_epoch;
+	cpu->emu.key_page_la = ~0ull;
 	cpu_reset_state(cpu);
 	m->cpus[slot] = cpu;
 	*out = cpu;

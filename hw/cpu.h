@@ -131,6 +131,7 @@ struct hw_cpu {
 	/* Set when the guest did something the model does not implement
 	 * (a task switch, say): the entry returns *_MODEL_UNSUPPORTED. */
 	const char *unsupported;
+	bool monitor_armed;		/* MONITOR since the last MWAIT */
 	uint64_t deadline;		/* hw_cpu_set_deadline() */
 
 	struct vmx_cpu vmx;

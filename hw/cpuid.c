@@ -32,6 +32,7 @@
 #define F1D_PSE36 (1u << 17)
 #define F1D_CLFSH (1u << 19)
 /* Leaf 1 ECX (SDM Table 3-10). */
+#define F1C_MONITOR (1u << 3)
 #define F1C_VMX (1u << 5)
 #define F1C_PCID (1u << 17)
 #define F1C_POPCNT (1u << 23)
@@ -88,10 +89,18 @@ void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[
 		 * 0x31 (AMD, extended family 8): a Skylake / Zen 2 identity. */
 		out[A] = amd ? 0x00830f10 : 0x000506e3;
 		out[B] = (8u << 8) | (1u << 16) | ((uint32_t)(cpu->id & 0xff) << 24);
-		out[C] = F1C_PCID | F1C_POPCNT | (amd ? 0 : F1C_VMX);
+		out[C] = F1C_MONITOR | F1C_PCID | F1C_POPCNT | (amd ? 0 : F1C_VMX);
 		out[D] = F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE |
 			 F1D_MCE | F1D_CX8 | F1D_SEP | F1D_MTRR | F1D_PGE | F1D_CMOV |
 			 F1D_PAT | F1D_PSE36 | F1D_CLFSH;
+		break;
+	case 5:
+		/* MONITOR/MWAIT (SDM CPUID leaf 05H): 64-byte monitor lines,
+		 * extensions enumerated, interrupts as break events (MWAIT
+		 * ECX[0]); no C-state sub-states. */
+		out[A] = 64;
+		out[B] = 64;
+		out[C] = 3;
 		break;
 	case 7:
 		if (subleaf == 0) {

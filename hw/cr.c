@@ -151,4 +151,5 @@ void hw_efer_changed(struct hw_cpu *cpu)
 {
 	update_lma(&cpu->emu.cpu);
 	hw_xlat_update(cpu);
+	cpu->emu.key_epoch++;	/* NXE decides fetch rights */
 }

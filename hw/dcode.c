@@ -15,6 +15,7 @@ void hw_code_page_drop(struct hw_machine *m, uint64_t pfn)
 			emu_dcache_invalidate_page(cpu->emu.dcache, pfn << 12);
 #endif
 		cpu->cnt.smc_invalidations++;
+		cpu->emu.key_epoch++;	/* its key must be taken (and marked) again */
 	}
 }
 

@@ -19,6 +19,15 @@ int hw_mem_cmpxchg(struct emu_ctx *ctx, uint64_t la, void *old, const void *new,
 int hw_mem_fetch(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size);
 bool hw_mem_code_key(struct emu_ctx *ctx, uint64_t la, uint64_t *key);
 
+/* The ops of instructions that exist mostly to be intercepted
+ * (hw/insn_icpt.c). */
+int hw_op_rdpmc(struct emu_ctx *ctx, uint32_t ecx, uint64_t *val);
+int hw_op_monitor(struct emu_ctx *ctx, uint64_t la, uint32_t ecx, uint32_t edx);
+int hw_op_mwait(struct emu_ctx *ctx, uint32_t eax, uint32_t ecx);
+int hw_op_virt_insn(struct emu_ctx *ctx, const struct emu_insn *insn);
+int hw_op_intercept(struct emu_ctx *ctx, unsigned what);
+void hw_op_iret(struct emu_ctx *ctx);
+
 /* ---------------------------------------------------------- translation */
 
 /*

@@ -35,6 +35,9 @@ struct hw_tlb_config {
 	unsigned entries_4k, ways_4k;
 	unsigned entries_2m, ways_2m;
 	unsigned entries_1g, ways_1g;
+	unsigned psc_entries;	/* entries of each paging-structure cache
+				 * (PML4, PDPTE, PDE; hw/psc.h), at most
+				 * HW_PSC_MAX_ENTRIES; 0: none */
 };
 
 struct hw_machine_config {

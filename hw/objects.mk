@@ -31,3 +31,5 @@ obj-y += vmx_check.o
 obj-y += vmx_check_guest.o
 obj-y += vmx_run.o
 obj-y += svm_run.o
+obj-y += psc.o
+obj-y += insn_icpt.o

@@ -200,6 +200,7 @@ static void op_set_shadow(struct emu_ctx *ctx, bool mov_ss)
 static void op_mode_changed(struct emu_ctx *ctx)
 {
 	hw_xlat_update(to_hw_cpu(ctx));
+	ctx->key_epoch++;	/* CPL may have changed: fetch rights too */
 }
 
 const struct emu_ops hw_emu_ops = {
@@ -226,4 +227,10 @@ const struct emu_ops hw_emu_ops = {
 	.pause = op_pause,
 	.set_shadow = op_set_shadow,
 	.mode_changed = op_mode_changed,
+	.iret = hw_op_iret,
+	.rdpmc = hw_op_rdpmc,
+	.monitor = hw_op_monitor,
+	.mwait = hw_op_mwait,
+	.virt_insn = hw_op_virt_insn,
+	.intercept = hw_op_intercept,
 };

@@ -152,6 +152,7 @@ static void enter_translation(struct hw_cpu *cpu, const struct vmcb *v)
 		n->npt_nxe = cpu->host.efer & EFER_NXE;
 		cpu->msr.pat = v->save.g_pat;
 	}
+	cpu->emu.key_epoch++;	/* a new guest context */
 	cpu->xlat.vpid = (uint16_t)c->guest_asid;
 	hw_xlat_update(cpu);
 	if (cpu->xlat.pg.mode == HW_PAGING_PAE)

@@ -31,8 +31,16 @@ static int array_init(struct hw_tlb_array *a, unsigned entries, unsigned ways,
 	return 0;
 }
 
+/* Entries left the TLB: decode-cache keys derived from them are stale. */
+static void bump_epoch(struct hw_tlb *tlb)
+{
+	if (tlb->epoch)
+		(*tlb->epoch)++;
+}
+
 void hw_tlb_front_clear(struct hw_tlb *tlb)
 {
+	bump_epoch(tlb);
 	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
 		tlb->front[i].read_tag = tlb->front[i].write_tag = EMU_TLB_INVALID;
 }
@@ -40,6 +48,7 @@ void hw_tlb_front_clear(struct hw_tlb *tlb)
 /* An entry of 4 KiB page @vpn leaves the TLB: so does its front copy. */
 static void front_drop_4k(struct hw_tlb *tlb, uint64_t vpn)
 {
+	bump_epoch(tlb);
 	struct emu_tlb_entry *f = &tlb->front[vpn & (EMU_TLB_SIZE - 1)];
 	if ((f->read_tag >> 12) == vpn || (f->write_tag >> 12) == vpn)
 		f->read_tag = f->write_tag = EMU_TLB_INVALID;
@@ -60,11 +69,15 @@ int hw_tlb_init(struct hw_tlb *tlb, const struct hw_tlb_config *cfg)
 			return -ENOMEM;
 		}
 	}
-	return 0;
+	int r = hw_psc_init(&tlb->psc, cfg->psc_entries);
+	if (r)
+		hw_tlb_free(tlb);
+	return r;
 }
 
 void hw_tlb_free(struct hw_tlb *tlb)
 {
+	hw_psc_free(&tlb->psc);
 	free(tlb->front);
 	tlb->front = NULL;
 	for (unsigned s = 0; s < HW_TLB_NR_SIZES; s++) {
@@ -135,6 +148,7 @@ void hw_tlb_flush_addr(struct hw_tlb *tlb, uint64_t la, uint64_t tag, uint64_t m
 			}
 		}
 	}
+	hw_psc_flush_tag(&tlb->psc, tag, mask);
 	/* The front holds 4 KiB pieces: a large page's may be anywhere. */
 	if (large)
 		hw_tlb_front_clear(tlb);
@@ -158,6 +172,7 @@ void hw_tlb_flush_tag(struct hw_tlb *tlb, uint64_t tag, uint64_t mask, bool keep
 				e->vpn = ~0ull;
 		}
 	}
+	hw_psc_flush_tag(&tlb->psc, tag, mask);
 	hw_tlb_front_clear(tlb);
 }
 
@@ -169,6 +184,7 @@ void hw_tlb_flush_if(struct hw_tlb *tlb, bool (*drop)(const struct hw_tlb_entry 
 			if (a->e[i].vpn != ~0ull && drop(&a->e[i]))
 				a->e[i].vpn = ~0ull;
 	}
+	hw_psc_flush_if(&tlb->psc, drop);
 	hw_tlb_front_clear(tlb);
 }
 
@@ -179,5 +195,6 @@ void hw_tlb_flush_all(struct hw_tlb *tlb)
 		for (unsigned i = 0; i < a->sets * a->ways; i++)
 			a->e[i].vpn = ~0ull;
 	}
+	hw_psc_flush_all(&tlb->psc);
 	hw_tlb_front_clear(tlb);
 }

@@ -28,6 +28,7 @@
 #include "emulate/emulate.h"
 #include "hvlab/types.h"
 #include "hw/hw.h"
+#include "hw/psc.h"
 #include "hw/walk.h"
 
 #define HW_TLB_PCID_MASK 0xfffull
@@ -60,6 +61,9 @@ struct hw_tlb_array {
 struct hw_tlb {
 	struct hw_tlb_array a[HW_TLB_NR_SIZES];
 	struct emu_tlb_entry *front;	/* EMU_TLB_SIZE entries */
+	uint64_t *epoch;		/* bumped when entries go (emu key_epoch) */
+	struct hw_psc psc;		/* paging-structure caches: every flush
+					 * below drops theirs too (hw/psc.c) */
 };
 
 /* Drop every front entry (after any invalidation it cannot narrow). */

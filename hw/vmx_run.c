@@ -36,6 +36,7 @@ static void enter_translation(struct hw_cpu *cpu)
 		n->ept_ad = c->eptp & EPTP_AD;
 		n->ept_x_only = true;
 	}
+	cpu->emu.key_epoch++;	/* a new guest context */
 	cpu->xlat.vpid = c->vpid;
 	hw_xlat_update(cpu);
 }

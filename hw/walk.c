@@ -27,6 +27,22 @@
  * they did happen.) An entry someone else changed between step 1 and its
  * update makes the walk start over (hw_walk_set_bits).
  *
+ * Paging-structure caches (hw/psc.h; SDM 4.10.3). hw_walk_cached()
+ * looks for the lowest cached entry for the address before step 1 and,
+ * on a hit, starts there: with the cached table address and rights, one
+ * walk_cache_hits instead of the references of the entries it stands for
+ * (4.10.3.2). Under EPT the cached entry is a combined one that also
+ * gives the next table's host-physical address and EPT rights, so that
+ * table's EPT walk is skipped too (Vol. 3C 29.4.1); under NPT that walk
+ * is made. A walk that ends in a translation caches, after step 5, each
+ * entry it read that references a table: those are present, free of
+ * reserved bits and now have A = 1 (4.10.3.1 creates entries only from
+ * such entries, "before caching ... the processor sets any accessed
+ * flags that are not already 1"; PS = 1 entries map a page and are not
+ * cached). A walk that faults caches nothing and drops the entries a
+ * walk of its address would use (4.10.4.1, page faults; 29.4.3.1, EPT
+ * violations), so a fault that cached entries caused does not recur.
+ *
  * Reserved bits (4.1.4 and Tables 4-4 to 4-20): above MAXPHYADDR (bits
  * 51:M of 4-level entries, 62:M of PAE entries, 21:(M-19) of a 4 MiB PDE
  * with M capped at 40 by PSE-36), XD when EFER.NXE = 0, PS in a PML4E,
@@ -38,6 +54,7 @@
 #include <string.h>
 
 #include "hw/dcode.h"
+#include "hw/psc.h"
 #include "hw/walk_internal.h"
 
 void hw_pt_fmt_x86(struct hw_pt_fmt *f, enum hw_paging_mode mode, unsigned maxphyaddr,
@@ -184,6 +201,8 @@ struct gstep {
 	gpa_t gpa;			/* where it is, guest-physical */
 	hpa_t hpa;			/* and host-physical */
 	uint64_t val;			/* what the walk read */
+	unsigned level;			/* its level (1 = PTE) */
+	unsigned rights;		/* HW_R_W/U/XD combined down to it */
 	struct hw_nested_path np;	/* the nested translation of its page */
 };
 
@@ -200,6 +219,58 @@ static uint64_t leaf_base(const struct hw_pt_fmt *f, uint64_t e, unsigned shift)
 	if (f->size == 4 && shift == 22)
 		return (e & HW_BITS(31, 22)) | (((e >> 13) & 0xff) << 32);
 	return e & f->addr & ~((1ull << shift) - 1);
+}
+
+/*
+ * Where a walk of @la starts: at the root, or below the lowest cached
+ * entry for it (counting the hit). Sets *table, *level and *rights, and
+ * returns the cache entry used, or NULL.
+ */
+static const struct hw_psc_entry *walk_start(struct hw_walk_ctx *c,
+					     const struct hw_paging *pg,
+					     const struct hw_pt_fmt *f, uint64_t la,
+					     gpa_t *table, unsigned *level, unsigned *rights)
+{
+	*table = pg->cr3 & f->addr;
+	*level = f->top;
+	if (!c->psc)
+		return NULL;
+	unsigned hit_level;
+	const struct hw_psc_entry *e = hw_psc_lookup(c->psc, pg->mode, c->nst->kind, c->tag,
+						      la, &hit_level);
+	if (!e)
+		return NULL;
+	c->cnt->walk_cache_hits++;
+	*table = e->table;
+	*level = hit_level - 1;
+	*rights = e->rights;
+	return e;
+}
+
+/*
+ * Cache what a successful walk read (see the note at the top): each
+ * entry of @st that references a table, with the rights down to it and
+ * the next table, host-physical and with its EPT rights under EPT.
+ */
+static void psc_fill(struct hw_walk_ctx *c, const struct hw_paging *pg,
+		     const struct hw_pt_fmt *f, uint64_t la, const struct gstep *st,
+		     unsigned n)
+{
+	const bool ept = c->nst->kind == HW_NESTED_EPT;
+	for (unsigned i = 0; i + 1 < n; i++) {
+		const struct gstep *next = &st[i + 1];
+		const struct hw_psc_entry e = {
+			.tag = c->tag,
+			.mode = (uint8_t)pg->mode,
+			.nested = (uint8_t)c->nst->kind,
+			.table = st[i].val & f->addr,
+			.table_hpa = next->hpa & HV_PAGE_MASK,
+			.rights = (uint8_t)(st[i].rights & (HW_R_W | HW_R_U | HW_R_XD)),
+			.ept_allow = ept ? (uint8_t)next->np.allow : 0,
+			.ept_rwx = ept ? (uint8_t)next->np.ept_rwx : 0,
+		};
+		hw_psc_fill(c->psc, st[i].level, la, &e);
+	}
 }
 
 /* One attempt at the walk (steps 1-5 above). 0 when w->fault says how it
@@ -226,10 +297,12 @@ static int guest_walk(struct hw_walk_ctx *c, const struct hw_paging *pg, uint64_
 		if (pg->mode != HW_PAGING_4LEVEL)
 			la = (uint32_t)la;
 		hw_pt_fmt_x86(&f, pg->mode, pg->maxphyaddr, pg->nxe, pg->pse);
-		gpa_t table = pg->cr3 & f.addr;
+		gpa_t table;
 		unsigned level;
 		uint64_t e;
-		for (level = f.top;; level--) {
+		const struct hw_psc_entry *hit = walk_start(c, pg, &f, la, &table, &level,
+							    &rights);
+		for (;; level--) {
 			const unsigned idx = hw_pt_index(&f, la, level);
 			if (pg->mode == HW_PAGING_PAE && level == 3) {
 				/* A register: no reference, no rights, no A flag. */
@@ -242,7 +315,14 @@ static int guest_walk(struct hw_walk_ctx *c, const struct hw_paging *pg, uint64_
 			struct gstep *s = &st[n++];
 			s->gpa = table + idx * f.size;
 			s->hpa = s->gpa;
-			if (nested) {
+			s->level = level;
+			if (hit && n == 1 && c->nst->kind == HW_NESTED_EPT) {
+				/* A combined entry: the table's EPT walk is in it. */
+				s->hpa = hit->table_hpa + idx * f.size;
+				s->np = (struct hw_nested_path){ .hpa = s->hpa, .shift = 12,
+								 .allow = hit->ept_allow,
+								 .ept_rwx = hit->ept_rwx };
+			} else if (nested) {
 				if (!hw_nested_translate(c, s->gpa, 0, HW_NESTED_PAGING, &s->np, w))
 					return 0;
 				if (hw_nested_commit(c, &s->np))
@@ -261,6 +341,7 @@ static int guest_walk(struct hw_walk_ctx *c, const struct hw_paging *pg, uint64_
 				rights &= ~HW_R_U;
 			if (e & HW_PTE_XD)
 				rights |= HW_R_XD;	/* only with NXE: else reserved */
+			s->rights = rights;
 			if (leaf)
 				break;
 			table = e & f.addr;
@@ -316,18 +397,32 @@ static int guest_walk(struct hw_walk_ctx *c, const struct hw_paging *pg, uint64_
 	}
 	if (dirty)
 		rights |= HW_R_DIRTY;
+	if (c->psc)
+		psc_fill(c, pg, &f, la, st, n);
 	w->gpa = gpa;
 	w->rights = rights;
 	return 0;
+}
+
+enum hw_walk_fault hw_walk_cached(struct hw_machine *m, const struct hw_paging *pg,
+				  const struct hw_nested *nst, struct hw_psc *psc,
+				  uint64_t tag, uint64_t la, unsigned acc, struct hw_walk *w,
+				  struct hw_counters *cnt)
+{
+	struct hw_walk_ctx c;
+	hw_walk_ctx_init(&c, m, nst, cnt);
+	c.psc = psc && psc->entries ? psc : NULL;
+	c.tag = tag;
+	while (guest_walk(&c, pg, la, acc, w) == -EAGAIN)
+		;
+	if (c.psc && w->fault != HW_WALK_OK)
+		hw_psc_flush_la(c.psc, pg->mode, tag, la);
+	return w->fault;
 }
 
 enum hw_walk_fault hw_walk(struct hw_machine *m, const struct hw_paging *pg,
 			   const struct hw_nested *nst, uint64_t la, unsigned acc,
 			   struct hw_walk *w, struct hw_counters *cnt)
 {
-	struct hw_walk_ctx c;
-	hw_walk_ctx_init(&c, m, nst, cnt);
-	while (guest_walk(&c, pg, la, acc, w) == -EAGAIN)
-		;
-	return w->fault;
+	return hw_walk_cached(m, pg, nst, NULL, 0, la, acc, w, cnt);
 }

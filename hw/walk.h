@@ -27,6 +27,7 @@
 #include "hw/cost.h"
 
 struct hw_machine;
+struct hw_psc;
 
 enum hw_paging_mode {
 	HW_PAGING_NONE,		/* CR0.PG = 0: linear = guest physical */
@@ -150,6 +151,19 @@ struct hw_walk {
 enum hw_walk_fault hw_walk(struct hw_machine *m, const struct hw_paging *pg,
 			   const struct hw_nested *nst, uint64_t la, unsigned acc,
 			   struct hw_walk *w, struct hw_counters *cnt);
+
+/*
+ * hw_walk() through the paging-structure caches @psc (hw/psc.h; NULL or
+ * no entries: none) of address space @tag (hw/tlb.h HW_TLB_TAG): the walk
+ * starts below the lowest cached entry for @la and counts one
+ * walk_cache_hits for the references that skips; a walk that ends in a
+ * translation caches the entries it read that reference a table; one
+ * that faults drops the cached entries a walk of @la would use (hw/walk.c).
+ */
+enum hw_walk_fault hw_walk_cached(struct hw_machine *m, const struct hw_paging *pg,
+				  const struct hw_nested *nst, struct hw_psc *psc,
+				  uint64_t tag, uint64_t la, unsigned acc, struct hw_walk *w,
+				  struct hw_counters *cnt);
 
 /*
  * Translate guest-physical @gpa through the nested tables only (guest

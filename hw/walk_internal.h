@@ -26,6 +26,8 @@
 #include "hw/hw.h"
 #include "hw/walk.h"
 
+struct hw_psc;
+
 /* Bits hi..lo (inclusive) set; 0 when hi < lo. */
 #define HW_BITS(hi, lo) ((~0ull >> (63 - (hi))) & (~0ull << (lo)))
 
@@ -102,6 +104,8 @@ struct hw_walk_ctx {
 	const struct hw_nested *nst;
 	struct hw_counters *cnt;
 	struct hw_pt_fmt nfmt;	/* the nested format, when nst->kind != NONE */
+	struct hw_psc *psc;	/* paging-structure caches, or NULL (hw/psc.h) */
+	uint64_t tag;		/* ... of this address space (HW_TLB_TAG) */
 };
 
 void hw_walk_ctx_init(struct hw_walk_ctx *c, struct hw_machine *m,

@@ -82,6 +82,8 @@ void hw_walk_ctx_init(struct hw_walk_ctx *c, struct hw_machine *m,
 	c->m = m;
 	c->nst = nst;
 	c->cnt = cnt;
+	c->psc = NULL;
+	c->tag = 0;
 	if (nst->kind == HW_NESTED_EPT)
 		ept_fmt(&c->nfmt, nst->maxphyaddr);
 	else if (nst->kind == HW_NESTED_NPT)

@@ -16,9 +16,11 @@
  *   LZCNT, TZCNT on   F3 0F BD / F3 0F BC are LZCNT/TZCNT (in scope).
  *   WBNOINVD off      F3 0F 09 stays WBINVD with an ignored F3 (default).
  *
- * Scope. The engine implements the general-purpose and system ISA, not
- * x87, MMX, SSE/AVX*, AMX, VMX/SVM (but VMCALL and VMMCALL), TSX, MPX,
- * CET, SGX, 3DNow!, XOP and the like. is_in_scope() draws that
+ * Scope. The engine implements the general-purpose and system ISA, and
+ * decodes the VMX and SVM instructions (but VMFUNC), RDPMC, MONITOR and
+ * MWAIT for a virtualization layer to intercept (emulate/exec_virt.c);
+ * not x87, MMX, SSE/AVX*, AMX, TSX, MPX, CET, SGX, 3DNow!, XOP and the
+ * like. is_in_scope() draws that
  * line from Zydis's ISA set, with mnemonic exceptions where a set mixes
  * both sides (decision table in the function).
  */
@@ -90,11 +92,12 @@ int dt_zydis_init(void)
  *                                         model is AMD (exec_syscall.c);
  *                                         the same BASE/LONGMODE condition
  *   POPCNT LZCNT CLFSH PAUSE RDTSCP   yes
- *   RDPID INVPCID
+ *   RDPID INVPCID RDPMC SVM
+ *   MONITOR                           yes: MONITOR, MWAIT (0F 01 C8/C9)
  *   SSE, SSE2                         LFENCE, MFENCE, SFENCE only
  *   BMI1                              TZCNT only (F3 0F BC, no VEX)
- *   VTX / SVM                         VMCALL / VMMCALL only
- *   RDPMC, I486 (RSM), PREFETCH_NOP   no: not in the engine's list; the
+ *   VTX                               all but VMFUNC (0F 01 D4)
+ *   I486 (RSM), PREFETCH_NOP          no: not in the engine's list; the
  *                                         0F 0D group is PREFETCH/PREFETCHW
  *   anything else                     no
  * Only legacy-encoded instructions qualify (no VEX/EVEX/XOP/3DNow!).
@@ -130,7 +133,12 @@ static bool is_in_scope(const ZydisDecodedInstruction *in)
 	case ZYDIS_ISA_SET_RDTSCP:
 	case ZYDIS_ISA_SET_RDPID:
 	case ZYDIS_ISA_SET_INVPCID:
+	case ZYDIS_ISA_SET_RDPMC:
+	case ZYDIS_ISA_SET_SVM:
 		return true;
+	case ZYDIS_ISA_SET_MONITOR:
+		return in->mnemonic == ZYDIS_MNEMONIC_MONITOR ||
+		       in->mnemonic == ZYDIS_MNEMONIC_MWAIT;
 	case ZYDIS_ISA_SET_SSE:
 	case ZYDIS_ISA_SET_SSE2:
 		return in->mnemonic == ZYDIS_MNEMONIC_LFENCE ||
@@ -139,9 +147,7 @@ static bool is_in_scope(const ZydisDecodedInstruction *in)
 	case ZYDIS_ISA_SET_BMI1:
 		return in->mnemonic == ZYDIS_MNEMONIC_TZCNT;
 	case ZYDIS_ISA_SET_VTX:
-		return in->mnemonic == ZYDIS_MNEMONIC_VMCALL;
-	case ZYDIS_ISA_SET_SVM:
-		return in->mnemonic == ZYDIS_MNEMONIC_VMMCALL;
+		return in->mnemonic != ZYDIS_MNEMONIC_VMFUNC;
 	default:
 		return false;
 	}

@@ -25,10 +25,16 @@ static const uint8_t sum_loop[] = {
 	0xf4,				/* hlt */
 };
 
+/*
+ * @ram_size 32 MiB puts guest RAM's host-physical addresses (16 MiB up)
+ * inside the guest's own linear mappings: a model that confused the two
+ * (decoded blocks are keyed by host-physical address) would run other
+ * bytes instead of failing loudly.
+ */
 static void run_sum(enum hw_vendor v, bool tdp)
 {
 	struct hwg g;
-	const struct hwg_config cfg = { .vendor = v, .tdp = tdp, .ram_size = 4 << 20 };
+	const struct hwg_config cfg = { .vendor = v, .tdp = tdp, .ram_size = 32 << 20 };
 	assert_int_equal(hwg_create(&g, &cfg), 0);
 	hwg_load(&g, 0x10000, sum_loop, sizeof(sum_loop));
 	hwg_set_entry(&g, 0x10000, 0x80000);

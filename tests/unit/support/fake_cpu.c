@@ -17,6 +17,7 @@ static bool in_mem(uint64_t la, unsigned size)
 static int f_read(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size,
 		  unsigned acc)
 {
+	fake.read_count++;
 	if (!in_mem(la, size))
 		return emu_raise_pf(ctx, la, 0);
 	memcpy(buf, fake.mem + la, size);
@@ -26,6 +27,7 @@ static int f_read(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size,
 static int f_write(struct emu_ctx *ctx, uint64_t la, const void *buf,
 		   unsigned size, unsigned acc)
 {
+	fake.write_count++;
 	if (!in_mem(la, size))
 		return emu_raise_pf(ctx, la, 2);
 	if (acc & EMU_ACC_SYS)
@@ -193,6 +195,48 @@ static void f_set_shadow(struct emu_ctx *ctx, bool mov_ss)
 
 static void f_mode_changed(struct emu_ctx *ctx) { fake.mode_changed_count++; }
 
+static int f_rdpmc(struct emu_ctx *ctx, uint32_t ecx, uint64_t *val)
+{
+	fake.pmc_ecx = ecx;
+	fake.rdpmc_count++;
+	*val = fake.pmc_val;
+	return EMU_CONTINUE;
+}
+
+static int f_monitor(struct emu_ctx *ctx, uint64_t la, uint32_t ecx, uint32_t edx)
+{
+	fake.monitor_la = la;
+	fake.monitor_ecx = ecx;
+	fake.monitor_edx = edx;
+	fake.monitor_count++;
+	return EMU_CONTINUE;
+}
+
+static int f_mwait(struct emu_ctx *ctx, uint32_t eax, uint32_t ecx)
+{
+	fake.mwait_eax = eax;
+	fake.mwait_ecx = ecx;
+	fake.mwait_count++;
+	return fake.mwait_result;
+}
+
+static int f_virt_insn(struct emu_ctx *ctx, const struct emu_insn *insn)
+{
+	fake.virt_insn = *insn;
+	fake.virt_count++;
+	return fake.virt_result;
+}
+
+static int f_intercept(struct emu_ctx *ctx, unsigned what)
+{
+	if (what < EMU_NR_ICPTS)
+		fake.icpt_count[what]++;
+	fake.icpt_calls++;
+	fake.icpt_what = what;
+	fake.icpt_mem_before = fake.read_count + fake.write_count;
+	return fake.icpt_result;
+}
+
 static const struct emu_ops fake_ops = {
 	.read = f_read,
 	.write = f_write,
@@ -215,6 +259,11 @@ static const struct emu_ops fake_ops = {
 	.pause = f_pause,
 	.set_shadow = f_set_shadow,
 	.mode_changed = f_mode_changed,
+	.rdpmc = f_rdpmc,
+	.monitor = f_monitor,
+	.mwait = f_mwait,
+	.virt_insn = f_virt_insn,
+	.intercept = f_intercept,
 };
 
 /* ------------------------------------------------------------ memory */

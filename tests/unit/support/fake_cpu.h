@@ -106,6 +106,30 @@ struct fake_cpu {
 	bool shadow_mov_ss;
 	int mode_changed_count;
 	int sys_writes;			/* writes with EMU_ACC_SYS */
+
+	/* Calls of the read and write ops (memory accesses made). */
+	int read_count, write_count;
+
+	/* RDPMC, MONITOR, MWAIT, VMX/SVM (emulate/exec_virt.c): the last
+	 * call's arguments; mwait_result and virt_result are returned. */
+	uint64_t pmc_val;
+	uint32_t pmc_ecx;
+	int rdpmc_count;
+	uint64_t monitor_la;
+	uint32_t monitor_ecx, monitor_edx;
+	int monitor_count;
+	uint32_t mwait_eax, mwait_ecx;
+	int mwait_count, mwait_result;
+	struct emu_insn virt_insn;
+	int virt_count, virt_result;
+
+	/* ops->intercept: calls per enum emu_icpt, the last one asked, the
+	 * read/write calls made before it, and what it returns. */
+	int icpt_count[EMU_NR_ICPTS];
+	int icpt_calls;
+	unsigned icpt_what;
+	int icpt_mem_before;
+	int icpt_result;
 };
 
 extern struct fake_cpu fake;

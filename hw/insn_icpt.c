@@ -1,0 +1,199 @@
+/*
+ * insn_icpt.c — the engine ops for instructions that exist mostly to be
+ * intercepted: RDPMC, MONITOR, MWAIT, the VMX and SVM instructions, and
+ * the SVM intercept hook for instructions with no op of their own
+ * (PUSHF, POPF, IRET, INT n, INT1, the descriptor-table instructions);
+ * plus IRET's NMI unblocking.
+ *
+ *   instruction        VMX non-root (SDM 26.1)        SVM guest (APM 15.7-15.9)
+ *   RDPMC              RDPMC exiting -> 15            RDPMC intercept -> 0x6f
+ *   MONITOR            MONITOR exiting -> 39          MONITOR -> 0x8a
+ *   MWAIT              MWAIT exiting -> 36            MWAIT -> 0x8b, armed -> 0x8c
+ *   VMX instructions   always exit (18-27, 50, 53)    #UD
+ *   SVM instructions   #UD                            intercept -> 0x80-0x86, 0x7a
+ *   PUSHF ... LTR      (descriptor-table exiting      intercepts -> 0x66-0x75, 0x88
+ *                       is not offered)
+ *
+ * Not intercepted, the model has no performance counters (RDPMC raises
+ * #GP(0) for every counter: CPUID leaf 0xA reports none), and MONITOR/
+ * MWAIT complete at once: MWAIT may return for any reason (SDM Vol. 2B
+ * MWAIT), so waking immediately is always correct, if idle guests spin.
+ * SVM instructions a guest runs with EFER.SVME = 1 and no intercept
+ * would need nested SVM, which the model does not implement.
+ */
+#include "hw/exec.h"
+#include "hw/svm_internal.h"
+#include "hw/vmx.h"
+
+static int vmx_insn_exit(struct hw_cpu *cpu, uint64_t reason, uint64_t qual)
+{
+	hw_exit(cpu, reason, qual);
+	cpu->exit.insn_len = cpu->emu.insn->len;
+	return EMU_STOP;
+}
+
+static int svm_insn_exit(struct hw_cpu *cpu, uint64_t code)
+{
+	hw_exit(cpu, code, 0);
+	cpu->exit.insn_len = cpu->emu.insn->len;
+	return EMU_STOP;
+}
+
+int hw_op_rdpmc(struct emu_ctx *ctx, uint32_t ecx, uint64_t *val)
+{
+	struct hw_cpu *cpu = to_hw_cpu(ctx);
+	if (cpu->guest == HW_GUEST_VMX && (cpu->vmx_ctl.proc & VMX_PROC_RDPMC_EXITING))
+		return vmx_insn_exit(cpu, VMX_EXIT_RDPMC, 0);
+	if (cpu->guest == HW_GUEST_SVM && (cpu->svm_ctl.intercept_misc1 & SVM_INTERCEPT_RDPMC))
+		return svm_insn_exit(cpu, SVM_EXIT_RDPMC);
+	return emu_raise(ctx, EMU_EXC_GP, true, 0);
+}
+
+int hw_op_monitor(struct emu_ctx *ctx, uint64_t la, uint32_t ecx, uint32_t edx)
+{
+	struct hw_cpu *cpu = to_hw_cpu(ctx);
+	if (cpu->guest == HW_GUEST_VMX && (cpu->vmx_ctl.proc & VMX_PROC_MONITOR_EXITING))
+		return vmx_insn_exit(cpu, VMX_EXIT_MONITOR, 0);
+	if (cpu->guest == HW_GUEST_SVM && (cpu->svm_ctl.intercept_misc2 & SVM_INTERCEPT2_MONITOR))
+		return svm_insn_exit(cpu, SVM_EXIT_MONITOR);
+	cpu->monitor_armed = true;
+	return EMU_CONTINUE;
+}
+
+int hw_op_mwait(struct emu_ctx *ctx, uint32_t eax, uint32_t ecx)
+{
+	struct hw_cpu *cpu = to_hw_cpu(ctx);
+	const bool armed = cpu->monitor_armed;
+	cpu->monitor_armed = false;
+	if (cpu->guest == HW_GUEST_VMX && (cpu->vmx_ctl.proc & VMX_PROC_MWAIT_EXITING)) {
+		/* Qualification bit 0: the monitor was armed (28.2.1). */
+		return vmx_insn_exit(cpu, VMX_EXIT_MWAIT, armed);
+	}
+	if (cpu->guest == HW_GUEST_SVM) {
+		const uint32_t m2 = cpu->svm_ctl.intercept_misc2;
+		if (m2 & SVM_INTERCEPT2_MWAIT)
+			return svm_insn_exit(cpu, SVM_EXIT_MWAIT);
+		if ((m2 & SVM_INTERCEPT2_MWAIT_COND) && armed)
+			return svm_insn_exit(cpu, SVM_EXIT_MWAIT_COND);
+	}
+	return EMU_CONTINUE;
+}
+
+/* VMX instruction exits (Appendix C) by engine operation. */
+static uint64_t vmx_reason(unsigned op)
+{
+	switch (op) {
+	case EMU_OP_VMCLEAR:	return VMX_EXIT_VMCLEAR;
+	case EMU_OP_VMLAUNCH:	return VMX_EXIT_VMLAUNCH;
+	case EMU_OP_VMPTRLD:	return VMX_EXIT_VMPTRLD;
+	case EMU_OP_VMPTRST:	return VMX_EXIT_VMPTRST;
+	case EMU_OP_VMREAD:	return VMX_EXIT_VMREAD;
+	case EMU_OP_VMRESUME:	return VMX_EXIT_VMRESUME;
+	case EMU_OP_VMWRITE:	return VMX_EXIT_VMWRITE;
+	case EMU_OP_VMXOFF:	return VMX_EXIT_VMXOFF;
+	case EMU_OP_VMXON:	return VMX_EXIT_VMXON;
+	case EMU_OP_INVEPT:	return VMX_EXIT_INVEPT;
+	case EMU_OP_INVVPID:	return VMX_EXIT_INVVPID;
+	default:		return 0;
+	}
+}
+
+/* SVM instruction intercepts: misc word, bit, exit code. */
+static bool svm_icpt(const struct hw_cpu *cpu, unsigned op, uint64_t *code)
+{
+	const uint32_t m1 = cpu->svm_ctl.intercept_misc1, m2 = cpu->svm_ctl.intercept_misc2;
+	switch (op) {
+	case EMU_OP_VMRUN:  *code = SVM_EXIT_VMRUN;  return m2 & SVM_INTERCEPT2_VMRUN;
+	case EMU_OP_VMLOAD: *code = SVM_EXIT_VMLOAD; return m2 & SVM_INTERCEPT2_VMLOAD;
+	case EMU_OP_VMSAVE: *code = SVM_EXIT_VMSAVE; return m2 & SVM_INTERCEPT2_VMSAVE;
+	case EMU_OP_STGI:   *code = SVM_EXIT_STGI;   return m2 & SVM_INTERCEPT2_STGI;
+	case EMU_OP_CLGI:   *code = SVM_EXIT_CLGI;   return m2 & SVM_INTERCEPT2_CLGI;
+	case EMU_OP_SKINIT: *code = SVM_EXIT_SKINIT; return m2 & SVM_INTERCEPT2_SKINIT;
+	case EMU_OP_INVLPGA: *code = SVM_EXIT_INVLPGA; return m1 & SVM_INTERCEPT_INVLPGA;
+	default: return false;
+	}
+}
+
+/*
+ * VM-exit instruction information for the VMX instructions (28.2.5,
+ * Tables 28-13 to 28-15): scaling 1:0, address size 9:7, register
+ * operand 10 (VMREAD/VMWRITE), segment 17:15, index 21:18 and invalid
+ * 22, base 26:23 and invalid 27, the register operand 31:28 (VMREAD,
+ * VMWRITE, INVEPT, INVVPID). The qualification is the displacement.
+ */
+static uint32_t vmx_insn_info(const struct emu_insn *insn)
+{
+	uint32_t info = (insn->adsize == 2 ? 0u : insn->adsize == 4 ? 1u : 2u) << 7;
+	if (insn->flags & EMU_I_MEM) {
+		info |= insn->scale | ((uint32_t)insn->seg << 15);
+		if (insn->index == EMU_NOREG)
+			info |= 1u << 22;
+		else
+			info |= (uint32_t)insn->index << 18;
+		if (insn->base == EMU_NOREG || insn->base == EMU_REG_RIP)
+			info |= 1u << 27;
+		else
+			info |= (uint32_t)insn->base << 23;
+	} else {
+		info |= 1u << 10 | ((uint32_t)insn->rm << 3);
+	}
+	info |= (uint32_t)insn->reg << 28;
+	return info;
+}
+
+int hw_op_virt_insn(struct emu_ctx *ctx, const struct emu_insn *insn)
+{
+	struct hw_cpu *cpu = to_hw_cpu(ctx);
+	const uint64_t reason = vmx_reason(insn->op);
+	uint64_t code;
+
+	if (cpu->guest == HW_GUEST_VMX && reason) {
+		vmx_insn_exit(cpu, reason, (insn->flags & EMU_I_MEM) ? (uint64_t)(int64_t)insn->disp : 0);
+		if (reason != VMX_EXIT_VMLAUNCH && reason != VMX_EXIT_VMRESUME &&
+		    reason != VMX_EXIT_VMXOFF)
+			cpu->exit.insn_info = vmx_insn_info(insn);
+		return EMU_STOP;
+	}
+	if (cpu->guest == HW_GUEST_SVM && !reason) {
+		if (!(ctx->cpu.efer & EFER_SVME))
+			return emu_raise(ctx, EMU_EXC_UD, false, 0);
+		if (svm_icpt(cpu, insn->op, &code))
+			return svm_insn_exit(cpu, code);
+		return hw_unsupported(cpu, "an SVM instruction in a guest (nested SVM)");
+	}
+	return emu_raise(ctx, EMU_EXC_UD, false, 0);
+}
+
+/* SVM intercepts of instructions without an op (enum emu_icpt). */
+int hw_op_intercept(struct emu_ctx *ctx, unsigned what)
+{
+	struct hw_cpu *cpu = to_hw_cpu(ctx);
+	static const struct { uint32_t misc1, misc2; uint64_t code; } map[] = {
+		[EMU_ICPT_PUSHF] = { SVM_INTERCEPT_PUSHF, 0, SVM_EXIT_PUSHF },
+		[EMU_ICPT_POPF]  = { SVM_INTERCEPT_POPF, 0, SVM_EXIT_POPF },
+		[EMU_ICPT_IRET]  = { SVM_INTERCEPT_IRET, 0, SVM_EXIT_IRET },
+		[EMU_ICPT_INTN]  = { SVM_INTERCEPT_INTN, 0, SVM_EXIT_SWINT },
+		[EMU_ICPT_ICEBP] = { 0, SVM_INTERCEPT2_ICEBP, SVM_EXIT_ICEBP },
+		[EMU_ICPT_SIDT]  = { SVM_INTERCEPT_IDTR_READ, 0, SVM_EXIT_IDTR_READ },
+		[EMU_ICPT_SGDT]  = { SVM_INTERCEPT_GDTR_READ, 0, SVM_EXIT_GDTR_READ },
+		[EMU_ICPT_SLDT]  = { SVM_INTERCEPT_LDTR_READ, 0, SVM_EXIT_LDTR_READ },
+		[EMU_ICPT_STR]   = { SVM_INTERCEPT_TR_READ, 0, SVM_EXIT_TR_READ },
+		[EMU_ICPT_LIDT]  = { SVM_INTERCEPT_IDTR_WRITE, 0, SVM_EXIT_IDTR_WRITE },
+		[EMU_ICPT_LGDT]  = { SVM_INTERCEPT_GDTR_WRITE, 0, SVM_EXIT_GDTR_WRITE },
+		[EMU_ICPT_LLDT]  = { SVM_INTERCEPT_LDTR_WRITE, 0, SVM_EXIT_LDTR_WRITE },
+		[EMU_ICPT_LTR]   = { SVM_INTERCEPT_TR_WRITE, 0, SVM_EXIT_TR_WRITE },
+	};
+	if (cpu->guest != HW_GUEST_SVM || what >= sizeof(map) / sizeof(map[0]))
+		return EMU_CONTINUE;
+	if ((cpu->svm_ctl.intercept_misc1 & map[what].misc1) ||
+	    (cpu->svm_ctl.intercept_misc2 & map[what].misc2))
+		return svm_insn_exit(cpu, map[what].code);
+	return EMU_CONTINUE;
+}
+
+/* IRET completed: NMIs are unblocked (SDM Vol. 3A 6.7.1; with VMX
+ * virtual NMIs, virtual-NMI blocking, 25.3). */
+void hw_op_iret(struct emu_ctx *ctx)
+{
+	to_hw_cpu(ctx)->ev.nmi_blocked = false;
+}
