@@ -245,6 +245,10 @@ struct emu_exception {
 				 * MOV DR under DR7.GD, SDM Vol. 3B 18.2.4);
 				 * the caller merges them into DR6 when it
 				 * delivers the #DB. 0 for every other event. */
+	uint8_t insn_len;	/* length of the instruction that raised it
+				 * (0 when no instruction did): what a
+				 * hypervisor re-injecting INT3/INTO/INT n
+				 * needs (VM-exit instruction length, nRIP) */
 };
 
 /* --------------------------------------------------------------- ops */

@@ -59,6 +59,7 @@ int emu_raise(struct emu_ctx *ctx, unsigned vector, bool has_error,
 	ctx->exc.error_code = has_error ? error_code : 0;
 	ctx->exc.cr2 = 0;
 	ctx->exc.dr6 = 0;
+	ctx->exc.insn_len = 0;
 	return EMU_EXCEPTION;
 }
 
@@ -86,6 +87,8 @@ static inline __attribute__((always_inline)) int execute(struct emu_ctx *ctx, co
 	int r = handlers[insn->op](ctx, insn);
 	if (r == EMU_CONTINUE)
 		ctx->cpu.rip = ctx->next_rip;
+	else
+		ctx->exc.insn_len = insn->len;
 	return r;
 }
 

@@ -9,6 +9,11 @@
  */
 #include "hw/cpu.h"
 
+void hw_machine_set_prices(struct hw_machine *m, const struct hw_prices *prices)
+{
+	m->cfg.prices = *prices;
+}
+
 uint64_t hw_cpu_cycles(const struct hw_cpu *cpu)
 {
 	const struct hw_prices *p = &cpu->m->cfg.prices;
@@ -16,7 +21,10 @@ uint64_t hw_cpu_cycles(const struct hw_cpu *cpu)
 	const uint64_t exit_price = cpu->m->cfg.vendor == HW_VENDOR_AMD ?
 				    p->svm_exit_entry : p->vmx_exit_entry;
 
-	return (c->insns + c->halted_insns) * p->cpi_milli / 1000 +
+	/* Instructions of a batch still running count too (run.c). */
+	const uint64_t insns = c->insns + (cpu->emu.icount - cpu->batch_icount);
+
+	return (insns + c->halted_insns) * p->cpi_milli / 1000 +
 	       c->exits * exit_price +
 	       c->walk_refs * p->walk_ref +
 	       c->walk_cache_hits * p->walk_cache_hit;

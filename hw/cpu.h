@@ -57,6 +57,7 @@ struct hw_events {
 	uint8_t intr_vector;	/* what an acknowledge would return */
 	bool timer;		/* the host timer fired (hw_cpu_set_deadline) */
 	bool nmi_pending;	/* NMI latched, not yet delivered */
+	bool init_pending;	/* INIT latched (hw_cpu_init) */
 	bool nmi_blocked;	/* between NMI delivery and the next IRET */
 	uint8_t shadow;		/* HW_SHADOW_*: blocking by STI / MOV SS ... */
 	uint64_t shadow_at;	/* ... while emu.icount equals this: during
@@ -141,6 +142,10 @@ struct hw_cpu {
 	struct vmcb_control svm_ctl;
 
 	struct hw_counters cnt;
+	/* emu.icount when the running batch started: instructions retired
+	 * in it are emu.icount - batch_icount until it ends and they are
+	 * added to cnt.insns (RDTSC in mid-batch reads them). */
+	uint64_t batch_icount;
 };
 
 /* The interrupt shadow in force now (SDM Vol. 3A 6.8.3), or 0. */

@@ -4,9 +4,11 @@
  * SDM Vol. 3A 4.10.4.1 (the engine has already made the architectural
  * #GP checks that do not depend on the model: emulate/exec_cr.c).
  *
- * Invalidations touch only the current address-space tag's VPID/ASID
- * and EP4TA (SDM Vol. 3C 28.3.3.1: in VMX non-root operation these
- * operations affect only mappings of the current VPID and EP4TA).
+ * Invalidations touch only the current VPID/ASID's entries, and for
+ * combined mappings every EP4TA of it (SDM Vol. 3C 29.4.3.1: in VMX
+ * non-root operation INVLPG, INVPCID and MOV to CR0/CR3/CR4 invalidate
+ * "mappings associated with the current VPID ... for combined mappings,
+ * all EP4TAs").
  *
  *   operation                               drops
  *   MOV CR0 changing PG or WP (*)           everything of this VPID, globals too
@@ -39,7 +41,8 @@
 #define CR4_SMAP (1ull << 21)
 #define CR3_NOFLUSH (1ull << 63)
 
-static const uint64_t vpid_mask = HW_TLB_M_VPID | HW_TLB_M_EP4TA;
+static const uint64_t vpid_mask = HW_TLB_M_VPID;
+static const uint64_t vpid_pcid_mask = HW_TLB_M_VPID | HW_TLB_M_PCID;
 
 void hw_flush_vpid(struct hw_cpu *cpu, bool keep_global)
 {
@@ -95,7 +98,7 @@ int hw_set_cr3(struct hw_cpu *cpu, uint64_t val)
 	hw_xlat_update(cpu);
 	if (!noflush) {
 		cpu->cnt.tlb_flushes++;
-		hw_tlb_flush_tag(&cpu->tlb, cpu->xlat.tag, ~0ull, true);
+		hw_tlb_flush_tag(&cpu->tlb, cpu->xlat.tag, vpid_pcid_mask, true);
 	}
 	return EMU_CONTINUE;
 }
@@ -124,7 +127,7 @@ int hw_set_cr4(struct hw_cpu *cpu, uint64_t val)
 void hw_invlpg(struct hw_cpu *cpu, uint64_t la)
 {
 	cpu->cnt.tlb_flushes++;
-	hw_tlb_flush_addr(&cpu->tlb, la, cpu->xlat.tag, ~0ull, false);
+	hw_tlb_flush_addr(&cpu->tlb, la, cpu->xlat.tag, vpid_pcid_mask, false);
 }
 
 void hw_invpcid(struct hw_cpu *cpu, unsigned type, uint64_t pcid, uint64_t la)
@@ -133,10 +136,10 @@ void hw_invpcid(struct hw_cpu *cpu, unsigned type, uint64_t pcid, uint64_t la)
 	cpu->cnt.tlb_flushes++;
 	switch (type) {
 	case 0:
-		hw_tlb_flush_addr(&cpu->tlb, la, tag, ~0ull, true);
+		hw_tlb_flush_addr(&cpu->tlb, la, tag, vpid_pcid_mask, true);
 		break;
 	case 1:
-		hw_tlb_flush_tag(&cpu->tlb, tag, ~0ull, true);
+		hw_tlb_flush_tag(&cpu->tlb, tag, vpid_pcid_mask, true);
 		break;
 	case 2:
 		hw_tlb_flush_tag(&cpu->tlb, tag, vpid_mask, false);

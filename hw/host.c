@@ -62,6 +62,11 @@ void hw_cpu_nmi(struct hw_cpu *cpu)
 	cpu->ev.nmi_pending = true;
 }
 
+void hw_cpu_init(struct hw_cpu *cpu)
+{
+	cpu->ev.init_pending = true;
+}
+
 void hw_cpu_set_deadline(struct hw_cpu *cpu, uint64_t insns)
 {
 	cpu->deadline = insns;

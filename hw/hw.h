@@ -107,6 +107,17 @@ void hw_cpu_set_intr(struct hw_cpu *cpu, bool asserted, uint8_t vector);
 void hw_cpu_nmi(struct hw_cpu *cpu);
 
 /*
+ * The INIT signal (SDM Vol. 3A 9.1; Vol. 3C 25.2, 26.2; APM Vol. 2
+ * 15.13.4). In VMX non-root operation it causes a VM exit (reason 3);
+ * in an SVM guest with the INIT intercept a #VMEXIT (0x63). In VMX root
+ * operation it is blocked, as the SDM says, and stays pending for the
+ * next guest. The model runs no host code, so an INIT that would reset
+ * the host itself (an SVM guest without the intercept) ends the entry as
+ * unsupported.
+ */
+void hw_cpu_init(struct hw_cpu *cpu);
+
+/*
  * A host timer: when the processor has retired @insns guest instructions
  * in total (hw_counters.insns), the INTR line is asserted with
  * HW_DEADLINE_VECTOR, which a hypervisor that intercepts external
@@ -125,6 +136,11 @@ const char *hw_cpu_unsupported(const struct hw_cpu *cpu);
 
 /* The processor's counters (hw/cost.h); valid between entries. */
 const struct hw_counters *hw_cpu_counters(struct hw_cpu *cpu);
+/* Change the machine's prices (run-time overrides of the Kconfig
+ * defaults); modeled cycles are recomputed from the counters, so the
+ * new prices apply to everything counted so far. */
+void hw_machine_set_prices(struct hw_machine *m, const struct hw_prices *prices);
+
 /* Modeled cycles so far: the counters priced with the machine's prices. */
 uint64_t hw_cpu_cycles(const struct hw_cpu *cpu);
 

@@ -24,6 +24,7 @@ void hw_machine_config_default(struct hw_machine_config *cfg, enum hw_vendor ven
 		.entries_4k = CONFIG_HW_TLB_4K_ENTRIES, .ways_4k = CONFIG_HW_TLB_4K_WAYS,
 		.entries_2m = CONFIG_HW_TLB_2M_ENTRIES, .ways_2m = CONFIG_HW_TLB_2M_WAYS,
 		.entries_1g = CONFIG_HW_TLB_1G_ENTRIES, .ways_1g = CONFIG_HW_TLB_1G_WAYS,
+		.psc_entries = CONFIG_HW_PSC_ENTRIES,
 	};
 	cfg->prices = (struct hw_prices){
 		.cpi_milli = CONFIG_HW_PRICE_CPI_MILLI,
@@ -64,6 +65,10 @@ int hw_machine_config_check(const struct hw_machine_config *cfg, const char **wh
 	    t->ways_4k > 255 || t->ways_2m > 255 || t->ways_1g > 255) {
 		*why = "TLB entries must be a multiple of the ways (at most 255) "
 		       "with a power-of-two number of sets";
+		return -EINVAL;
+	}
+	if (t->psc_entries > HW_PSC_MAX_ENTRIES) {
+		*why = "a paging-structure cache has at most 1024 entries";
 		return -EINVAL;
 	}
 	return 0;

@@ -131,9 +131,10 @@ void hw_guest_run(struct hw_cpu *cpu)
 		uint64_t max = t > now ? t - now : 1;
 		if (blocked || tf)
 			max = 1;
-		const uint64_t before = cpu->emu.icount;
+		cpu->batch_icount = cpu->emu.icount;
 		r = emu_run(&cpu->emu, max);
-		cpu->cnt.insns += cpu->emu.icount - before;
+		cpu->cnt.insns += cpu->emu.icount - cpu->batch_icount;
+		cpu->batch_icount = cpu->emu.icount;
 		after_run(cpu, r, tf);
 	}
 	hw_cpu_sync_counters(cpu);

@@ -5,6 +5,7 @@
  *
  * Between instructions, highest first:
  *
+ *   INIT, INIT intercept                    #VMEXIT INIT (0x63)
  *   NMI, NMI intercept                      #VMEXIT NMI
  *   NMI, not blocked                        deliver vector 2
  *   INTR, INTR intercept, interrupts on     #VMEXIT INTR
@@ -29,8 +30,8 @@ int svm_event_exception(struct hw_cpu *cpu, const struct emu_event *ev, uint64_t
 		cpu->exit.info2 = extra;	/* the faulting address (15.12) */
 	if (ev->type == EMU_EVENT_TYPE_SOFT_EXC || ev->type == EMU_EVENT_TYPE_PRIV_SOFT_EXC) {
 		/* INT3/INTO/INT1 intercepted: RIP at the instruction, nRIP after. */
-		cpu->exit.insn_len = cpu->emu.insn->len;
-		cpu->emu.cpu.rip -= cpu->emu.insn->len;
+		cpu->exit.insn_len = cpu->emu.exc.insn_len;
+		cpu->emu.cpu.rip -= cpu->emu.exc.insn_len;
 	}
 	return EMU_STOP;
 }
@@ -71,6 +72,13 @@ int svm_events(struct hw_cpu *cpu, bool *blocked)
 	uint8_t vector;
 
 	*blocked = false;
+	if (cpu->ev.init_pending) {
+		if (c->intercept_misc1 & SVM_INTERCEPT_INIT) {
+			cpu->ev.init_pending = false;
+			return hw_exit(cpu, SVM_EXIT_INIT, 0);
+		}
+		return hw_unsupported(cpu, "INIT in a guest without the INIT intercept");
+	}
 	if (cpu->ev.nmi_pending) {
 		if (c->intercept_misc1 & SVM_INTERCEPT_NMI)
 			return hw_exit(cpu, SVM_EXIT_NMI, 0);

@@ -9,6 +9,7 @@
  * VMX additions of Vol. 3C 26.7; where the SDM leaves two VMX exits
  * unordered the model picks the order below and docs/hw.md says so):
  *
+ *   INIT                                    exit 3 (26.2: always)
  *   VMX-preemption timer expired            exit 52
  *   NMI, NMI exiting                        exit 0 (NMI)
  *   NMI window open, NMI-window exiting     exit 8
@@ -50,8 +51,8 @@ int vmx_event_exception(struct hw_cpu *cpu, const struct emu_event *ev, uint64_t
 	if (ev->type == EMU_EVENT_TYPE_SOFT_EXC || ev->type == EMU_EVENT_TYPE_PRIV_SOFT_EXC) {
 		/* INT3, INTO, INT1: RIP references the instruction and the
 		 * exit reports its length (28.2.4), for re-injection. */
-		cpu->exit.insn_len = cpu->emu.insn->len;
-		cpu->emu.cpu.rip -= cpu->emu.insn->len;
+		cpu->exit.insn_len = cpu->emu.exc.insn_len;
+		cpu->emu.cpu.rip -= cpu->emu.exc.insn_len;
 	}
 	return EMU_STOP;
 }
@@ -80,6 +81,10 @@ int vmx_events(struct hw_cpu *cpu, bool *blocked)
 	uint8_t vector;
 
 	*blocked = false;
+	if (cpu->ev.init_pending) {
+		cpu->ev.init_pending = false;
+		return hw_exit(cpu, VMX_EXIT_INIT, 0);
+	}
 	if ((c->pin & VMX_PIN_PREEMPTION_TIMER) && hw_clock(cpu) >= c->preempt_deadline)
 		return hw_exit(cpu, VMX_EXIT_PREEMPTION_TIMER, 0);
 	if (cpu->ev.nmi_pending && (c->pin & VMX_PIN_NMI_EXITING)) {

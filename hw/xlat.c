@@ -179,7 +179,8 @@ int hw_translate(struct hw_cpu *cpu, uint64_t la, unsigned acc, hpa_t *hpa)
 	cpu->cnt.tlb_misses++;
 
 	struct hw_walk w;
-	if (hw_walk(cpu->m, &cpu->xlat.pg, &cpu->xlat.nst, la, a, &w, &cpu->cnt) != HW_WALK_OK) {
+	if (hw_walk_cached(cpu->m, &cpu->xlat.pg, &cpu->xlat.nst, &cpu->tlb.psc, cpu->xlat.tag,
+			   la, a, &w, &cpu->cnt) != HW_WALK_OK) {
 		hw_tlb_flush_addr(&cpu->tlb, la, cpu->xlat.tag, ~0ull, false);
 		return hw_exit_nested(cpu, &w, la);
 	}

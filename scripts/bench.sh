@@ -3,7 +3,8 @@
 # build the benchmark configuration (configs/bench_defconfig, in
 # BUILDDIR/bench so it never disturbs the test build), run every
 # benchmark and print its table. Today: the emulate/ throughput
-# benchmark; the MMU comparison suite joins it with the run loop.
+# benchmark and the silicon model's guest speed (bench-hw); the MMU
+# comparison suite joins them with the run loop.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 O=${1:-build}
@@ -17,3 +18,5 @@ bo=$(cd "$bo" && pwd)
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
 echo "configuration: $O/bench ($("$bo/hvlab" config | tr '\n' ' '))"
 "$bo/bench/emulate/bench-emulate"
+echo
+"$bo/bench/hw/bench-hw"

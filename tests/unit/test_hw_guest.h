@@ -81,7 +81,7 @@
 #define SEL_UCODE64	0x4b
 
 /* Exit codes, from the manuals: SDM Vol. 3D Appendix C (HLT 12, triple
- * fault 2, I/O 30, VMCALL 18); APM Vol. 2 Appendix C (VMEXIT_HLT 0x78,
+ * fault 2, I/O 30); APM Vol. 2 Appendix C (VMEXIT_HLT 0x78,
  * VMEXIT_SHUTDOWN 0x7f, VMEXIT_IOIO 0x7b). */
 #define VMX_EXIT_HLT_NR		12
 #define VMX_EXIT_TRIPLE_NR	2
@@ -92,7 +92,6 @@
 
 /* Control-register and EFER bits (SDM Vol. 3A 2.5, 2.2.1). */
 #define CR0_PE		(1ull << 0)
-#define CR0_MP		(1ull << 1)
 #define CR0_ET		(1ull << 4)
 #define CR0_NE		(1ull << 5)
 #define CR0_WP		(1ull << 16)

@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "hw/hw.h"
+#include "hw/svm.h"
+#include "hw/vmcb.h"
 #include "tests/support/hwguest.h"
 
 #define VMX_HLT 12
@@ -58,6 +60,39 @@ static void vmx_no_ept(void **state) { run_sum(HW_VENDOR_INTEL, false); }
 static void svm_npt(void **state) { run_sum(HW_VENDOR_AMD, true); }
 static void svm_no_npt(void **state) { run_sum(HW_VENDOR_AMD, false); }
 
+/* INIT (SDM Vol. 3C 26.2: a VM exit, reason 3, in VMX non-root operation;
+ * APM Vol. 2 15.13.4: #VMEXIT 0x63 with the INIT intercept, bit 3 of the
+ * vector at 0x00c). */
+static void init_signal(void **state)
+{
+	struct hwg g;
+	const struct hwg_config vcfg = { .vendor = HW_VENDOR_INTEL, .tdp = true,
+					 .ram_size = 4 << 20 };
+	assert_int_equal(hwg_create(&g, &vcfg), 0);
+	hwg_load(&g, 0x10000, sum_loop, sizeof(sum_loop));
+	hwg_set_entry(&g, 0x10000, 0x80000);
+	hw_cpu_init(g.cpu);
+	int st;
+	assert_int_equal(hwg_run(&g, &st), 3);
+	assert_int_equal(hwg_rip(&g), 0x10000);		/* before any instruction */
+	hwg_destroy(&g);
+
+	const struct hwg_config scfg = { .vendor = HW_VENDOR_AMD, .tdp = true,
+					 .ram_size = 4 << 20 };
+	assert_int_equal(hwg_create(&g, &scfg), 0);
+	hwg_load(&g, 0x10000, sum_loop, sizeof(sum_loop));
+	hwg_set_entry(&g, 0x10000, 0x80000);
+	hw_cpu_init(g.cpu);
+	hwg_run(&g, &st);
+	assert_int_equal(st, SVM_MODEL_UNSUPPORTED);	/* it would reset the host */
+	assert_non_null(hw_cpu_unsupported(g.cpu));
+	hwg_vmcb(&g)->control.intercept_misc1 |= 1u << 3;
+	hw_cpu_init(g.cpu);
+	assert_int_equal(hwg_run(&g, &st), 0x63);
+	assert_int_equal(st, SVM_OK);
+	hwg_destroy(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -65,6 +100,7 @@ int main(void)
 		cmocka_unit_test(vmx_no_ept),
 		cmocka_unit_test(svm_npt),
 		cmocka_unit_test(svm_no_npt),
+		cmocka_unit_test(init_signal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

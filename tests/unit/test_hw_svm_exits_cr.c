@@ -9,13 +9,14 @@
  *
  * Truth is the APM's, as literals: Vol. 2 Table B-1 (CR/DR intercept
  * words at 0x000-0x007, CR0_SEL_WRITE = vector 3 bit 5), Appendix C
- * (exit codes), 15.7.1 (nRIP), 15.9 and Table 15-7 (instruction
- * intercepts: SMSW is a CR0 read, CLTS and LMSW are CR0 writes; the
- * selective CR0 write intercept fires for a MOV CR0 that changes any bit
- * but TS and MP, never for CLTS, always for LMSW; the non-selective CR0
- * write intercept has priority; intercepts are checked before
- * exceptions based on operand values), 15.21.2 (with V_INTR_MASKING,
- * CR8 is V_TPR).
+ * (exit codes), 15.7.1 (nRIP), 15.9 Table 15-7 (SMSW is a CR0 read,
+ * CLTS and LMSW are CR0 writes; the selective CR0 write intercept fires
+ * for a MOV CR0 that changes any bit but TS and MP, never for CLTS,
+ * always for LMSW; the non-selective one has priority; CR0 accesses
+ * check non-memory exceptions - illegal bit combinations - before the
+ * intercept, other CRs and DRs all normal exceptions; LMSW and SMSW
+ * check the intercept before memory exceptions), 15.21.2 (with
+ * V_INTR_MASKING, CR8 is V_TPR).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,6 +43,7 @@
 #define EXIT_HLT		0x78
 
 #define GP 13
+#define PF 14
 
 /* CR0 bits, APM Vol. 2 3.1.1. */
 #define CR0_MP (1ull << 1)
@@ -204,7 +206,10 @@ static void cr4_write_intercept(void **state)
 /* CR8 writes land in V_TPR, written back at #VMEXIT (15.21.2). */
 static void cr8_write_intercept(void **state)
 {
-	static const uint8_t code[] = { 0x44, 0x0f, 0x22, 0xc0, 0xf4 };	/* mov cr8, rax; hlt */
+	static const uint8_t code[] = {
+		0x44, 0x0f, 0x22, 0xc0,		/* mov cr8, rax */
+		0xf4,				/* hlt */
+	};
 	load(code, sizeof(code));
 	vmcb()->control.v_tpr = 7;
 
@@ -220,12 +225,13 @@ static void cr8_write_intercept(void **state)
 }
 
 /*
- * 15.9: instruction intercepts are checked before exceptions that depend
- * on operand values. A MOV to CR0 with bit 32 set, to CR4 with a reserved
- * bit, to CR8 with bits 63:4 - each a #GP(0) when executed - exits when
- * the write is intercepted (the hypervisor then decides on the #GP).
+ * Table 15-7: a CR0 write checks its non-memory exceptions (illegal bit
+ * combinations) before the intercept, and for the other CRs "all normal
+ * exception checks take precedence". A MOV to CR0 with bit 32 set, to
+ * CR4 with a reserved bit, to CR8 with bits 63:4 is a #GP(0) in the guest
+ * with or without the write intercept - the exception intercept sees it.
  */
-static void cr_write_intercept_before_value_gp(void **state)
+static void cr_write_value_gp_before_intercept(void **state)
 {
 	static const uint8_t code[] = {
 		0x0f, 0x22, 0xc0,		/* mov cr0, rax */
@@ -241,22 +247,57 @@ static void cr_write_intercept_before_value_gp(void **state)
 	load(code, sizeof(code));
 	vmcb()->control.intercept_exceptions = 1u << GP;
 	for (unsigned i = 0; i < 3; i++) {
-		vmcb()->control.intercept_cr_write = 0;
-		again(c[i].rip, c[i].bad, 0);
-		assert_int_equal(run(), EXIT_EXCP(GP));		/* the #GP(0) itself */
-		assert_int_equal(vmcb()->control.exitinfo1, 0);
-
-		vmcb()->control.intercept_cr_write = (uint16_t)(1u << c[i].cr);
-		again(c[i].rip, c[i].bad, 0);
-		const uint64_t seen = run();
-		/* FINDING: emulate/exec_cr.c write_cr() makes the reserved-bit
-		 * #GP checks before the set_cr op asks the intercept, so the
-		 * guest gets #GP (0x4d) instead of the CR write #VMEXIT
-		 * (0x10 + n) APM 15.9 orders first. */
-		(void)seen;
-		/* assert_int_equal(seen, EXIT_WRITE_CR(c[i].cr)); */
-		/* assert_int_equal(hwg_rip(&g), c[i].rip); */
+		for (unsigned on = 0; on < 2; on++) {
+			vmcb()->control.intercept_cr_write = (uint16_t)(on << c[i].cr);
+			again(c[i].rip, c[i].bad, 0);
+			const uint64_t seen = run();
+			if (c[i].cr == 4 && on) {
+				/* FINDING: hw/ops.c op_set_cr() asks the intercept
+				 * (TRY_ICPT) before its CR4 valid-bits #GP check,
+				 * so CR4 bit 31 exits with 0x14 instead of #GP. */
+				(void)seen;
+				continue;
+			}
+			assert_int_equal(seen, EXIT_EXCP(GP));
+			assert_int_equal(vmcb()->control.exitinfo1, 0);
+			assert_int_equal(hwg_rip(&g), c[i].rip);
+		}
 	}
+}
+
+/*
+ * LMSW from memory: "for LMSW and SMSW, checks SVM intercepts before
+ * checking memory exceptions" (Table 15-7). With its operand on an
+ * unmapped page, LMSW exits with the CR0 write (or selective) intercept
+ * instead of raising #PF; SMSW to it exits with the CR0 read intercept.
+ */
+static void lmsw_smsw_intercept_before_memory_fault(void **state)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x34, 0x25, 0x00, 0x00, 0x00, 0x40,	/* lmsw [0x40000000] */
+		0x0f, 0x01, 0x24, 0x25, 0x00, 0x00, 0x00, 0x40,	/* smsw [0x40000000] */
+		0xf4,
+	};
+	load(code, sizeof(code));
+	vmcb()->control.intercept_exceptions = 1u << PF;
+	again(CODE + 8, 0, 0);
+	assert_int_equal(run(), EXIT_EXCP(PF));			/* no intercept: #PF */
+	vmcb()->control.intercept_cr_read = 1u << 0;
+	again(CODE + 8, 0, 0);
+	assert_exit(EXIT_READ_CR(0), CODE + 8, 8);
+
+	again(CODE, 0, 0);
+	assert_int_equal(run(), EXIT_EXCP(PF));
+	vmcb()->control.intercept_cr_write = 1u << 0;
+	again(CODE, 0, 0);
+	const uint64_t seen = run();
+	/* FINDING: emulate/exec_cr.c lmsw reads its memory operand
+	 * (emu_src_read) before write_cr() reaches the set_cr op that asks
+	 * the intercept, so the #PF (0x4e) wins over the CR0 write exit
+	 * (0x10) Table 15-7 orders first. */
+	(void)seen;
+	/* assert_int_equal(seen, EXIT_WRITE_CR(0)); */
+	/* assert_int_equal(hwg_rip(&g), CODE); */
 }
 
 /* ------------------------------------------------------------ selective CR0 */
@@ -440,7 +481,7 @@ static void dr3_intercepts(void **state)
 	dr_access(3, code, sizeof(code), 0x4000, 0x4000);
 }
 
-/* DR7: bit 10 reads as 1 (APM Vol. 2 13.1.1.5); L0 set. */
+/* DR7: bit 10 is reserved and reads as 1 (APM Vol. 2 13.1.1); L0 set. */
 static void dr7_intercepts(void **state)
 {
 	static const uint8_t code[] = {
@@ -497,7 +538,8 @@ int main(void)
 		T(cr3_write_intercept),
 		T(cr4_write_intercept),
 		T(cr8_write_intercept),
-		T(cr_write_intercept_before_value_gp),
+		T(cr_write_value_gp_before_intercept),
+		T(lmsw_smsw_intercept_before_memory_fault),
 		T(sel_cr0_ts_mp_do_not_exit),
 		T(sel_cr0_other_bits_exit),
 		T(sel_cr0_off),

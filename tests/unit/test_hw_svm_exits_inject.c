@@ -9,7 +9,10 @@
  * vector, 10:8 type - 0 INTR, 2 NMI, 3 exception, 4 software interrupt -
  * 11 EV, 31 V, 63:32 error code; the injected event is delivered through
  * the guest IDT before the first instruction, whatever the guest's IF
- * and without intercept checks; CR2 is the hypervisor's to set), 15.7.2
+ * and without intercept checks; EVENTINJ carries no address, so an
+ * injected #PF leaves CR2 as the VMCB set it; the event is consumed:
+ * V is clear after the #VMEXIT, as KVM's nested SVM, which mirrors the
+ * hardware, notes - "event_inj is cleared on #VMEXIT"), 15.7.2
  * (EXITINTINFO, same layout: the event whose delivery an intercept
  * interrupted), 15.25.6 (nested page fault, VMEXIT_NPF 0x400: EXITINFO1
  * is a #PF-style error code - bit 0 P, 1 RW, 2 US (nested accesses are
@@ -174,13 +177,15 @@ static void inject_pf_leaves_cr2(void **state)
 }
 
 /*
- * A software interrupt (type 4), and INT3 injected as exception 3: with
- * NRIP_SAVE (CPUID 8000_000A EDX[3], which the model reports) the return
- * address pushed is the VMCB's NextRIP, not its RIP - the hypervisor
- * injects "the INT n at RIP" and says where it ends. AMD confirmed this
- * behaviour to KVM (Linux commit "KVM: nSVM: Sync next_rip field from
- * vmcb12 to vmcb02", 2022; the svm_nested_soft_inject_test selftest
- * checks it on silicon); the APM's 15.20 text does not spell it out.
+ * A software interrupt (type 4), and INT3 injected as exception 3: the
+ * return address pushed is the VMCB's NextRIP, not its RIP - the
+ * hypervisor injects "the INT n at RIP" and says where it ends. 15.20:
+ * "Software interrupts cannot be properly injected if the processor does
+ * not support the NextRIP field" (the model reports NRIPS, CPUID
+ * 8000_000A EDX[3]), and type 3 with vector 3 or 4 "behaves like a trap
+ * raised by INT3 and INTO". AMD confirmed the NextRIP return address to
+ * KVM (Linux "KVM: nSVM: Sync next_rip field from vmcb12 to vmcb02",
+ * 2022); the svm_nested_soft_inject_test selftest checks it on silicon.
  */
 static void inject_soft_int_returns_to_next_rip(void **state)
 {
@@ -246,7 +251,9 @@ static void npf_on_idt_during_injection(void **state)
 		prepare(vec);
 		npt_unmap(idt);
 		vmcb()->control.eventinj = inj[i];
+		vmcb()->control.next_rip = 0xbad;
 		assert_int_equal(run(), EXIT_NPF);
+		assert_int_equal(vmcb()->control.next_rip, 0);		/* 15.7.1 */
 		assert_int_equal(vmcb()->control.exitinfo1, NPF_FINAL | NPF_US);
 		assert_int_equal(vmcb()->control.exitinfo2, idt + vec * 16);
 		/* FINDING (npf_exitintinfo_lost): EXITINTINFO reads 0. */
@@ -261,8 +268,10 @@ static void npf_on_idt_during_injection(void **state)
 /*
  * The page holding the guest's page table (level 1) for the IDT is not
  * mapped: the fault is on a guest page-table access (bit 33), at the
- * guest-physical address of the PTE the walk reads. (Whether RW is set
- * depends on whether the processor meant to set A/D: not checked.)
+ * guest-physical address of the PTE the walk reads. Walks of guest page
+ * tables are always user *writes* at the nested level (15.25.5, and
+ * 15.25.6 on bit 1: "host table walks for guest page tables are always
+ * treated as data writes"): P = 0, RW = 1, US = 1.
  */
 static void npf_on_guest_page_table_during_injection(void **state)
 {
@@ -273,7 +282,7 @@ static void npf_on_guest_page_table_during_injection(void **state)
 	npt_unmap(pte & ~0xfffull);
 	vmcb()->control.eventinj = EV_V | EV_TYPE(T_INTR) | 0x30;
 	assert_int_equal(run(), EXIT_NPF);
-	assert_int_equal(vmcb()->control.exitinfo1 & ~NPF_RW, NPF_PAGING | NPF_US);
+	assert_int_equal(vmcb()->control.exitinfo1, NPF_PAGING | NPF_US | NPF_RW);
 	assert_int_equal(vmcb()->control.exitinfo2, pte);
 	/* FINDING (npf_exitintinfo_lost): EXITINTINFO reads 0. */
 	/* assert_int_equal(vmcb()->control.exitintinfo, EV_V | EV_TYPE(T_INTR) | 0x30); */

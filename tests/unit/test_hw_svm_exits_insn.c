@@ -7,13 +7,15 @@
  * untouched); and TSC_OFFSET on RDTSC, RDTSCP and RDMSR(TSC).
  *
  * Truth is the APM's, written here as literals: Vol. 2 Table B-1
- * (intercept vector bits), Appendix C (exit codes), 15.7.1 (nRIP: the
- * rIP of the next sequential instruction, saved on instruction
- * intercepts), 15.9 (instruction intercepts: checked after the simple
- * exceptions - #UD, #GP for CPL - and before those based on memory
- * accesses or operand values), 15.30.5 (TSC_OFFSET is added to what
- * RDTSC, RDTSCP and RDMSR of the TSC return); Vol. 3 VMMCALL (#UD when
- * not intercepted).
+ * (intercept vector bits; TSC_OFFSET at 0x050, added to the TSC the
+ * guest reads), Appendix C (exit codes), 15.7 (instruction intercepts
+ * are checked after simple exceptions - #UD, #GP for CPL - and before
+ * those related to memory accesses or operand values), 15.7.1 (nRIP:
+ * the rIP of the next sequential instruction, saved on instruction
+ * intercepts), 15.9 Table 15-7 (each instruction's priority: INVPCID's
+ * intercept beats every exception but #GP for CPL), 15.18 (VMMCALL is
+ * #UD when not intercepted), 15.13 and 15.17 (an intercepted external
+ * interrupt stays pending, to be taken by the VMM once GIF = 1).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,9 +259,11 @@ static void hlt_intercept(void **state)
 }
 
 /*
- * After that VMEXIT_INTR the host timer's interrupt is the host's: a
- * hypervisor sets GIF again (STGI, 15.17) and takes it in host mode, as
- * KVM does after every #VMEXIT; the next VMRUN must not see it again.
+ * After that VMEXIT_INTR the host timer's interrupt is the host's: it is
+ * "held pending so that the interrupt can eventually be taken in the
+ * VMM" (15.13), which happens when the hypervisor sets GIF again (STGI;
+ * Table 15-10: INTR held pending until GIF = 1), as KVM does after every
+ * #VMEXIT. The next VMRUN must not see it again.
  */
 static void host_timer_taken_after_stgi(void **state)
 {
@@ -358,9 +362,9 @@ static void invpcid_intercept(void **state)
 }
 
 /*
- * The intercept is checked before exceptions based on operand values
- * (APM Vol. 2 15.9): INVPCID with type 4 - a #GP(0) when it executes -
- * exits when intercepted.
+ * Table 15-7, INVPCID: "Intercept takes priority over all exceptions
+ * except #GP for CPL<>0". INVPCID with type 4 - a #GP(0) when it
+ * executes - exits when intercepted.
  */
 static void invpcid_intercept_before_operand_gp(void **state)
 {
@@ -380,9 +384,8 @@ static void invpcid_intercept_before_operand_gp(void **state)
 	const uint64_t code_seen = run();
 	/* FINDING: the model reads and checks the descriptor and the type
 	 * (emulate/exec_system.c, invpcid) before it asks the intercept
-	 * (hw/ops.c op_invpcid), so the #GP wins (0x4d); APM Vol. 2 15.9 puts
-	 * the instruction intercept before operand-based exceptions: 0xa2,
-	 * RIP at the INVPCID, nRIP CODE + 5. */
+	 * (hw/ops.c op_invpcid), so the #GP wins (0x4d); Table 15-7 puts the
+	 * INVPCID intercept first: 0xa2, RIP at the INVPCID, nRIP CODE + 5. */
 	(void)code_seen;
 	/* assert_int_equal(code_seen, EXIT_INVPCID); */
 	/* assert_int_equal(hwg_rip(&g), CODE); */
@@ -412,8 +415,8 @@ static void vmmcall_intercept(void **state)
 /* ------------------------------------------------------------ TSC_OFFSET */
 
 /*
- * 15.30.5: the guest's RDTSC, RDTSCP and RDMSR(TSC) return the TSC plus
- * TSC_OFFSET (mod 2^64). The model's TSC is modeled cycles, identical on
+ * Table B-1 (TSC_OFFSET): the guest's RDTSC and RDTSCP - and RDMSR of
+ * the TSC, the same counter - return the TSC plus TSC_OFFSET (mod 2^64). The model's TSC is modeled cycles, identical on
  * two fresh machines running the same guest, so the same guest with
  * offsets 0 and @off reads values @off apart.
  */

@@ -138,10 +138,12 @@ static void intr_exit_ignores_guest_if_with_masking(void **state)
 	load(code, sizeof(code), 0x2);
 	assert_int_equal(vmcb()->control.v_intr_masking & V_INTR_MASKING, V_INTR_MASKING);
 	hw_cpu_set_intr(g.cpu, true, EXT_VEC);
+	vmcb()->control.next_rip = 0xbad;
 	const uint64_t n = insns();
 	assert_int_equal(run(), EXIT_INTR);
 	assert_int_equal(hwg_rip(&g), CODE);
 	assert_int_equal(insns() - n, 0);
+	assert_int_equal(vmcb()->control.next_rip, 0);	/* 15.7.1: not an insn intercept */
 
 	/* Off: nothing pending, nothing to see. */
 	hw_cpu_set_intr(g.cpu, false, 0);
@@ -210,10 +212,12 @@ static void nmi_intercept(void **state)
 	load(code, sizeof(code), 0x2);
 	install_handler(NMI_VEC);
 	hw_cpu_nmi(g.cpu);
+	vmcb()->control.next_rip = 0xbad;
 	const uint64_t n = insns();
 	assert_int_equal(run(), EXIT_NMI);
 	assert_int_equal(hwg_rip(&g), CODE);
 	assert_int_equal(insns() - n, 0);
+	assert_int_equal(vmcb()->control.next_rip, 0);
 }
 
 /* Not intercepted: vector 2 through the guest IDT; IF = 0 is no mask. */
@@ -244,8 +248,10 @@ static void vintr_exit(void **state)
 	load(code, sizeof(code), 0x202);
 	vmcb()->control.intercept_misc1 |= V3_VINTR;
 	set_virq(0, true, 0xf);
+	vmcb()->control.next_rip = 0xbad;
 	assert_int_equal(run(), EXIT_VINTR);
 	assert_int_equal(hwg_rip(&g), CODE);
+	assert_int_equal(vmcb()->control.next_rip, 0);
 	assert_int_equal(vmcb()->control.v_irq & V_IRQ, V_IRQ);	/* not taken */
 
 	/* Off: no V_IRQ, no exit. */

@@ -14,9 +14,10 @@
  * one data page: a run with nothing cached misses exactly twice (the
  * code page, the data page), a run with both cached misses never, so
  * each run's miss count says which of the two entries survived.
- * (15.16.1: ASIDs tag the TLB; 15.16.2: TLB_CONTROL values; Vol. 2
- * 5.5.2: a global page's entry (G = 1, CR4.PGE = 1) survives CR3 loads
- * and FLUSH_ASID_LOCAL.)
+ * (15.16: ASIDs tag the TLB, VMRUN and #VMEXIT flush nothing by
+ * themselves, global entries are global only within their ASID; 15.16.1
+ * Table 15-9: the TLB_CONTROL encodings, which VMRUN reads but does not
+ * change; Vol. 2 5.5.2: a global page's entry needs G = 1 and CR4.PGE.)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,7 +35,7 @@
 
 #define EXIT_HLT 0x78
 
-/* TLB_CONTROL values (15.16.2). */
+/* TLB_CONTROL values (15.16.1, Table 15-9). */
 #define DO_NOTHING		0x00
 #define FLUSH_ALL		0x01
 #define FLUSH_ASID		0x03
