@@ -366,6 +366,10 @@ struct emu_ops {
 	 * EMU_CONTINUE carries on; any other result is the instruction's,
 	 * with nothing changed. NULL: nothing intercepts. */
 	int (*intercept)(struct emu_ctx *ctx, unsigned what);
+	/* DR7.GD for MOV DR's general-detect check (SDM Vol. 3B 17.2.4),
+	 * read without the side effects of a MOV from DR7 (an intercept).
+	 * NULL: the check reads DR7 through get_dr. */
+	bool (*dr7_gd)(struct emu_ctx *ctx);
 };
 
 enum emu_cache_op { EMU_CACHE_WBINVD, EMU_CACHE_INVD, EMU_CACHE_CLFLUSH };
@@ -568,6 +572,9 @@ enum emu_icpt {
 	EMU_ICPT_LGDT,
 	EMU_ICPT_LLDT,
 	EMU_ICPT_LTR,
+	EMU_ICPT_INVPCID,	/* before its descriptor is read */
+	EMU_ICPT_LMSW,		/* before a memory source is read */
+	EMU_ICPT_OUTS,		/* before the source is read (port in DX) */
 	EMU_NR_ICPTS
 };
 

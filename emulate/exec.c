@@ -1,10 +1,17 @@
 /*
  * exec.c — the dispatcher: one table from operation to handler, the
- * fetch/decode/execute step, and exception results.
+ * fetch/decode/execute step, exception results, and the interpreter
+ * loop over cached blocks.
  *
  * The handler table is generated from opcodes.def, so every operation
  * the decoder can produce has exactly one handler (a missing one is a
- * link error, not a runtime surprise).
+ * link error, not a runtime surprise). That handler is the general
+ * path. With the decode cache, blocks run as chains of slot handlers
+ * (dcache.h): fast forms for common 64-bit operand forms, chosen when a
+ * block is built, and the general path wrapped as a slot handler for
+ * everything else; a fast form must leave exactly the state the general
+ * path leaves, and takes the general path itself whenever anything is
+ * unusual (a front-TLB miss, a fault to raise).
  */
 #include "emulate/exec.h"
 #ifdef CONFIG_EMU_DECODE_CACHE
@@ -159,9 +166,8 @@ static bool retired(const struct emu_ctx *ctx, int r)
 /* Leave the interpreter: fold the flags back, count the last
  * instruction if it retired with an event (ctx->icount is kept live for
  * the others, so ops can tell which instruction they run in). */
-static int finish(struct emu_ctx *ctx, int r, uint64_t n)
+static int finish(struct emu_ctx *ctx, int r)
 {
-	(void)n;
 	emu_flags_sync(ctx);
 	ctx->icount += r != EMU_CONTINUE && retired(ctx, r);
 	return r;
@@ -188,11 +194,11 @@ static int run_uncached(struct emu_ctx *ctx, uint64_t max)
 	while (n < max) {
 		int r = step_uncached(ctx);
 		if (r != EMU_CONTINUE)
-			return finish(ctx, r, n);
+			return finish(ctx, r);
 		n++;
 		ctx->icount++;
 	}
-	return finish(ctx, EMU_CONTINUE, n);
+	return finish(ctx, EMU_CONTINUE);
 }
 
 #ifdef CONFIG_EMU_DECODE_CACHE
@@ -204,13 +210,152 @@ static bool ends_block(unsigned op)
 	       op == EMU_OP_CALL || op == EMU_OP_CALL_IND || op == EMU_OP_RET;
 }
 
+/* ------------------------------------------------------------ slot handlers */
+
+int emu_fast_general(struct emu_ctx *ctx, const struct emu_slot *s,
+		     struct emu_fast_env *env)
+{
+	const struct emu_insn *insn = &s->insn;
+	fast_sync(ctx, s, env);
+	int r = execute(ctx, insn);
+	if (r != EMU_CONTINUE)
+		return r;
+	ctx->icount++;
+	if (!simple[insn->op])
+		return EMU_FAST_MODE;
+	if (ctx->cpu.rip != ((env->rip0 + s[1].off) & env->rip_mask) ||
+	    env->dc->gen != env->gen)
+		return EMU_FAST_LEAVE;
+	if (ctx->key_epoch != env->epoch)
+		env->loops = 0;			/* see fast_loop() */
+	return s[1].fn(ctx, s + 1, env);
+}
+
+int emu_fast_sync_flags(struct emu_ctx *ctx, const struct emu_slot *s,
+			struct emu_fast_env *env)
+{
+	emu_flags_sync(ctx);
+	return s->fn(ctx, s, env);
+}
+
+/* slot[n]: the chain ran off the block's end. */
+static int fast_end(struct emu_ctx *ctx, const struct emu_slot *s,
+		    struct emu_fast_env *env)
+{
+	fast_sync(ctx, s, env);
+	return EMU_FAST_LEAVE;
+}
+
+/*
+ * The handler of a freshly decoded slot: a fast form where one exists
+ * (64-bit code without LOCK; each exec_*.c file says which forms it
+ * has), else the general path.
+ */
+static emu_fast_fn choose_fn(struct emu_slot *s, enum emu_mode mode)
+{
+	emu_fast_fn fn = NULL;
+
+	if (mode != EMU_MODE_64 || (s->insn.flags & EMU_I_LOCK))
+		return emu_fast_general;
+	switch (s->insn.op) {
+	case EMU_OP_ADD: case EMU_OP_OR: case EMU_OP_AND: case EMU_OP_SUB:
+	case EMU_OP_XOR: case EMU_OP_CMP: case EMU_OP_TEST:
+	case EMU_OP_INC: case EMU_OP_DEC:
+		fn = emu_fast_alu(s);
+		break;
+	case EMU_OP_MOV: case EMU_OP_LEA:
+		fn = emu_fast_move(s);
+		break;
+	case EMU_OP_SHL: case EMU_OP_SHR: case EMU_OP_SAR:
+		fn = emu_fast_shift(s);
+		break;
+	case EMU_OP_IMUL2: case EMU_OP_IMUL3:
+		fn = emu_fast_muldiv(s);
+		break;
+	case EMU_OP_JCC:
+		fn = emu_fast_branch(s);
+		break;
+	}
+	return fn ? fn : emu_fast_general;
+}
+
+/*
+ * Flag liveness. A fast form need not record the arithmetic flags it
+ * writes when the rest of the block overwrites them before anything can
+ * see them. Seeing them includes leaving the chain: the flags at a fault
+ * are the last retired instruction's, and the next block or the caller
+ * may read them. So an instruction that may leave (the general path, a
+ * fast form with a memory operand, which may take the general path and
+ * fault, a branch) reads all of them, and they are all live at the end
+ * of the block. @rd and @wr are what slot @s reads and writes; INC and
+ * DEC pass CF through, IMUL passes SF, ZF, AF and PF.
+ */
+static void flag_effect(const struct emu_slot *s, uint64_t *rd, uint64_t *wr)
+{
+	const struct emu_insn *insn = &s->insn;
+	const bool leaves = s->fn == emu_fast_general || insn->op == EMU_OP_JCC ||
+			    ((insn->flags & EMU_I_MEM) && insn->op != EMU_OP_LEA);
+
+	*rd = leaves ? ARITH : 0;
+	switch (insn->op) {
+	case EMU_OP_ADD: case EMU_OP_OR: case EMU_OP_AND: case EMU_OP_SUB:
+	case EMU_OP_XOR: case EMU_OP_CMP: case EMU_OP_TEST:
+	case EMU_OP_SHL: case EMU_OP_SHR: case EMU_OP_SAR:
+		*wr = ARITH;
+		break;
+	case EMU_OP_INC: case EMU_OP_DEC:
+		*wr = ARITH & ~(uint64_t)EMU_FLAG_CF;
+		break;
+	case EMU_OP_IMUL2: case EMU_OP_IMUL3:
+		*wr = EMU_FLAG_CF | EMU_FLAG_OF;
+		break;
+	default:
+		*wr = 0;
+		break;
+	}
+}
+
+/* Set each slot's fl, from the block's end backwards. */
+static void mark_flag_liveness(struct emu_block *b)
+{
+	uint64_t live = ARITH;
+
+	for (unsigned i = b->n; i-- > 0;) {
+		uint64_t rd, wr;
+		flag_effect(&b->slot[i], &rd, &wr);
+		b->slot[i].fl = (wr & live) != 0;
+		live = rd | (live & ~wr);
+	}
+}
+
+/*
+ * The env of the chains that run now (dcache.h). With alignment
+ * checking on, no fast memory access may hit (see EMU_FAST_NO_KEY).
+ */
+static void fast_env_init(struct emu_ctx *ctx, struct emu_fast_env *env)
+{
+	static const struct emu_tlb_entry no_tlb[EMU_TLB_SIZE] = {
+		[0 ... EMU_TLB_SIZE - 1] = { EMU_TLB_INVALID, EMU_TLB_INVALID, 0 },
+	};
+	const bool ac = ctx->cpu.cpl == 3 && (ctx->cpu.cr0 & EMU_CR0_AM) &&
+			(ctx->cpu.rflags & EMU_FLAG_AC);
+
+	env->tlb = ctx->tlb ? ctx->tlb : no_tlb;
+	env->key = ac ? EMU_FAST_NO_KEY : emu_tlb_key(ctx);
+	env->rip_mask = rip_mask(ctx->mode);
+	env->dc = ctx->dcache;
+	env->gen = ctx->dcache->gen;
+}
+
+/* ------------------------------------------------------------ blocks */
+
 /*
  * Decode the block starting at rip (linear address @la, cache key @key)
- * into @b. The
- * first instruction is fetched as emu_step() would (its faults are the
- * result); the rest come from one fetch of the remainder of the page,
- * clipped to the CS limit and the rip wrap, and the block stops before
- * anything that does not decode within it.
+ * into @b. The first instruction is fetched as emu_step() would (its
+ * faults are the result); the rest come from one fetch of the remainder
+ * of the page, clipped to the CS limit and the rip wrap, and the block
+ * stops before anything that does not decode within it. Each slot gets
+ * its handler, and slot[n] the chain's end.
  */
 static int build_block(struct emu_ctx *ctx, struct emu_block *b, uint64_t key,
 		       uint64_t la)
@@ -220,8 +365,8 @@ static int build_block(struct emu_ctx *ctx, struct emu_block *b, uint64_t key,
 	unsigned n = 1, used = 0;
 
 	b->mode = BLOCK_EMPTY;
-	TRY(fetch_decode(ctx, &b->insn[0]));
-	const unsigned first = b->insn[0].len;
+	TRY(fetch_decode(ctx, &b->slot[0].insn));
+	const unsigned first = b->slot[0].insn.len;
 	const uint64_t next_la = la + first, next_ip = (ctx->cpu.rip + first) & mask;
 	uint64_t avail = (next_la & 4095) ? 4096 - (next_la & 4095) : 0;
 	if ((la & ~4095ull) != ((next_la - 1) & ~4095ull))
@@ -232,38 +377,84 @@ static int build_block(struct emu_ctx *ctx, struct emu_block *b, uint64_t key,
 		uint64_t lim = ctx->cpu.seg[EMU_CS].limit;
 		avail = next_ip > lim ? 0 : avail < lim - next_ip + 1 ? avail : lim - next_ip + 1;
 	}
-	if (ends_block(b->insn[0].op))
+	if (ends_block(b->slot[0].insn.op))
 		avail = 0;
 	if (avail && ctx->ops->fetch(ctx, next_la, buf, (unsigned)avail) == EMU_CONTINUE) {
 		while (n < EMU_BLOCK_INSNS && used < avail) {
-			int r = emu_decode(buf + used, avail - used, ctx->mode, &b->insn[n]);
+			int r = emu_decode(buf + used, avail - used, ctx->mode, &b->slot[n].insn);
 			if (r < 0)
 				break;
 			used += (unsigned)r;
-			if (ends_block(b->insn[n++].op))
+			if (ends_block(b->slot[n++].insn.op))
 				break;
 		}
 	}
+	for (unsigned i = 0, off = 0; i <= n; i++) {
+		b->slot[i].idx = (uint8_t)i;
+		b->slot[i].off = (uint16_t)off;
+		off += i < n ? b->slot[i].insn.len : 0;
+	}
+	for (unsigned i = 0; i < n; i++)
+		b->slot[i].fn = choose_fn(&b->slot[i], ctx->mode);
+	b->slot[n].fn = fast_end;
+	b->n = (uint8_t)n;
+	mark_flag_liveness(b);
 	b->addr = key;
 	b->cs_limit = ctx->cpu.seg[EMU_CS].limit;
-	b->n = (uint8_t)n;
 	b->bytes = (uint16_t)(first + used);
 	b->mode = (uint8_t)ctx->mode;
 	return EMU_CONTINUE;
 }
 
 /*
- * The interpreter loop over blocks: look up (or build) the block at rip,
- * run its instructions while rip follows them, and leave it when a branch
+ * The first @budget (fewer than b->n) instructions of @b, one at a time
+ * through the general path, when the run's budget ends inside the
+ * block. Returns as a chain does (dcache.h).
+ */
+static int run_steps(struct emu_ctx *ctx, const struct emu_block *b, uint64_t budget)
+{
+	const uint64_t gen = ctx->dcache->gen, mask = rip_mask(ctx->mode);
+
+	for (unsigned i = 0; i < budget; i++) {
+		const struct emu_insn *insn = &b->slot[i].insn;
+		const uint64_t expect = (ctx->cpu.rip + insn->len) & mask;
+		int r = execute(ctx, insn);
+		if (r != EMU_CONTINUE)
+			return r;
+		ctx->icount++;
+		if (!simple[insn->op])
+			return EMU_FAST_MODE;
+		if (ctx->cpu.rip != expect || ctx->dcache->gen != gen)
+			break;
+	}
+	return EMU_FAST_LEAVE;
+}
+
+/* Back-edges a chain may take within its block (fast_loop()) before it
+ * returns here: enough to make this loop's share small, few enough that
+ * a build without tail calls nests at most FAST_LOOPS + 1 chains deep. */
+#define FAST_LOOPS 32
+
+/*
+ * The interpreter loop over blocks: look up (or build) the block at rip
+ * and run it as a chain of slot handlers, which leaves it when a branch
  * goes elsewhere, the mode may have changed, or code was invalidated.
+ * A chain that ends back at its own start (a loop within one block)
+ * runs again without the lookup, when the lookup could only have found
+ * the same block: rip, the code keys (key_epoch) and the cache (gen) are
+ * as they were when it was looked up. A fast Jcc does the same within
+ * the chain (fast_loop()), FAST_LOOPS times before it comes back here.
  */
 static int run_cached(struct emu_ctx *ctx, uint64_t max)
 {
 	struct emu_dcache *dc = ctx->dcache;
-	uint64_t n = 0;
+	const uint64_t start = ctx->icount;
+	struct emu_fast_env env;
+	int r;
 
 	ctx->mode = emu_cpu_mode(&ctx->cpu);
-	while (n < max) {
+	fast_env_init(ctx, &env);
+	while (ctx->icount - start < max) {
 		const uint64_t la = ctx->cpu.seg[EMU_CS].base + ctx->cpu.rip;
 		uint64_t key = la;
 		bool once = false;
@@ -276,20 +467,20 @@ static int run_cached(struct emu_ctx *ctx, uint64_t max)
 				ctx->key_page = key & ~4095ull;
 				ctx->key_page_epoch = ctx->key_epoch;
 			} else {
-				int r = step_uncached(ctx);
+				r = step_uncached(ctx);
 				if (r != EMU_CONTINUE)
-					return finish(ctx, r, n);
-				n++;
+					return finish(ctx, r);
 				ctx->icount++;
+				fast_env_init(ctx, &env);
 				continue;
 			}
 		}
 		struct emu_block *b = dcache_slot(dc, key);
 		if (b->addr != key || b->mode != ctx->mode ||
 		    b->cs_limit != ctx->cpu.seg[EMU_CS].limit) {
-			int r = build_block(ctx, b, key, la);
+			r = build_block(ctx, b, key, la);
 			if (r != EMU_CONTINUE)
-				return finish(ctx, r, n);
+				return finish(ctx, r);
 			/* Keyed by a translation, an instruction that runs into
 			 * the next page depends on a second page the key does
 			 * not name: run it once, do not keep it. */
@@ -298,26 +489,32 @@ static int run_cached(struct emu_ctx *ctx, uint64_t max)
 		}
 		if (once)
 			b->mode = BLOCK_EMPTY;
-		const uint64_t gen = dc->gen, mask = rip_mask(ctx->mode);
-		uint64_t expect = ctx->cpu.rip;
-		for (unsigned i = 0; i < b->n; i++) {
-			const struct emu_insn *insn = &b->insn[i];
-			expect = (expect + insn->len) & mask;
-			int r = execute(ctx, insn);
-			if (r != EMU_CONTINUE)
-				return finish(ctx, r, n);
-			ctx->icount++;
-			if (++n == max)
-				break;
-			if (!simple[insn->op]) {
-				ctx->mode = emu_cpu_mode(&ctx->cpu);
-				break;
-			}
-			if (ctx->cpu.rip != expect || dc->gen != gen)
-				break;
+		const uint64_t rip = ctx->cpu.rip, epoch = ctx->key_epoch;
+		if (max - (ctx->icount - start) < b->n) {
+			r = run_steps(ctx, b, max - (ctx->icount - start));
+		} else {
+			env.epoch = epoch;
+			env.slot0 = b->slot;
+			do {
+				/* Each pass runs at most b->n instructions. */
+				env.loops = !once && max - (ctx->icount - start) >=
+					    (FAST_LOOPS + 1) * (uint64_t)b->n ? FAST_LOOPS : 0;
+				env.rip0 = ctx->cpu.rip;
+				env.icount0 = ctx->icount;
+				env.gen = dc->gen;
+				r = b->slot[0].fn(ctx, b->slot, &env);
+			} while (r == EMU_FAST_LEAVE && ctx->cpu.rip == rip && !once &&
+				 dc->gen == env.gen && ctx->key_epoch == epoch &&
+				 max - (ctx->icount - start) >= b->n);
+		}
+		if (r == EMU_FAST_MODE) {
+			ctx->mode = emu_cpu_mode(&ctx->cpu);
+			fast_env_init(ctx, &env);
+		} else if (r != EMU_FAST_LEAVE) {
+			return finish(ctx, r);
 		}
 	}
-	return finish(ctx, EMU_CONTINUE, n);
+	return finish(ctx, EMU_CONTINUE);
 }
 #endif
 

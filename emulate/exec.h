@@ -411,9 +411,10 @@ enum emu_lazy_op {
 	LF_NONE,	/* rflags holds the flags */
 	LF_ADD,		/* res = a + b (+ CF): ADD, ADC, XADD */
 	LF_SUB,		/* res = a - b (- CF): SUB, SBB, CMP, NEG, CMPS, SCAS, CMPXCHG */
-	LF_LOGIC,	/* res = a op b: AND, OR, XOR, TEST; CF = OF = AF = 0 */
-	LF_INC,		/* res = a + 1, CF from rflags */
-	LF_DEC,		/* res = a - 1, CF from rflags */
+	LF_LOGIC,	/* res = a op b: AND, OR, XOR, TEST; CF = OF = AF = 0
+			 * (only res is recorded: lazy_flags_logic()) */
+	LF_INC,		/* res = a + 1, CF from rflags (b not recorded) */
+	LF_DEC,		/* res = a - 1, CF from rflags (b not recorded) */
 };
 
 void emu_flags_sync_slow(struct emu_ctx *ctx);
@@ -425,9 +426,11 @@ static inline void emu_flags_sync(struct emu_ctx *ctx)
 		emu_flags_sync_slow(ctx);
 }
 
+/* @res is masked to @size (emu_cond() relies on it). */
 static inline void lazy_flags(struct emu_ctx *ctx, enum emu_lazy_op op, uint64_t a,
 			      uint64_t b, uint64_t res, unsigned size)
 {
+	EMU_ASSERT(!(res & ~size_mask(size)));
 	ctx->lf.op = (uint8_t)op;
 	ctx->lf.size = (uint8_t)size;
 	ctx->lf.a = a;
@@ -435,27 +438,44 @@ static inline void lazy_flags(struct emu_ctx *ctx, enum emu_lazy_op op, uint64_t
 	ctx->lf.res = res;
 }
 
-/* CF alone (ADC/SBB/RCL/RCR carry-in), without computing the rest. */
+/* A logic op's flags depend on its result alone. */
+static inline void lazy_flags_logic(struct emu_ctx *ctx, uint64_t res, unsigned size)
+{
+	EMU_ASSERT(!(res & ~size_mask(size)));
+	ctx->lf.op = LF_LOGIC;
+	ctx->lf.size = (uint8_t)size;
+	ctx->lf.res = res;
+}
+
+/* CF alone (ADC/SBB/RCL/RCR carry-in, INC/DEC), without computing the
+ * rest: the carry or borrow out of the top bit, by the formulas of
+ * flags_add() and flags_sub(). */
+_Static_assert(EMU_FLAG_CF == 1, "cur_cf() shifts the carry into bit 0");
 static inline uint64_t cur_cf(const struct emu_ctx *ctx)
 {
-	const uint64_t a = ctx->lf.a, b = ctx->lf.b, res = ctx->lf.res;
-	const uint64_t sb = ctx->lf.op ? sign_bit(ctx->lf.size) : 0;
-	switch (ctx->lf.op) {
-	case LF_ADD: return (((a & b) | ((a | b) & ~res)) & sb) ? EMU_FLAG_CF : 0;
-	case LF_SUB: return (((~a & b) | (~(a ^ b) & res)) & sb) ? EMU_FLAG_CF : 0;
-	case LF_LOGIC: return 0;
-	default: return ctx->cpu.rflags & EMU_FLAG_CF;
+	const unsigned op = ctx->lf.op;
+	if (op == LF_ADD || op == LF_SUB) {
+		const uint64_t a = ctx->lf.a, b = ctx->lf.b, res = ctx->lf.res;
+		const uint64_t c = op == LF_ADD ? (a & b) | ((a | b) & ~res)
+					       : (~a & b) | (~(a ^ b) & res);
+		return (c >> (ctx->lf.size * 8 - 1)) & EMU_FLAG_CF;
 	}
+	return op == LF_LOGIC ? 0 : ctx->cpu.rflags & EMU_FLAG_CF;
 }
 
 /* INC/DEC keep CF: park it in rflags and record the new operation (the
- * other five flags of the pending one are overwritten anyway). */
+ * other five flags of the pending one are overwritten anyway). Their b
+ * is the constant 1, which no reader of LF_INC/LF_DEC loads. */
 static inline void lazy_flags_keep_cf(struct emu_ctx *ctx, enum emu_lazy_op op,
 				      uint64_t a, uint64_t res, unsigned size)
 {
 	uint64_t cf = cur_cf(ctx);
 	ctx->cpu.rflags = (ctx->cpu.rflags & ~(uint64_t)EMU_FLAG_CF) | cf;
-	lazy_flags(ctx, op, a, 1, res, size);
+	EMU_ASSERT(!(res & ~size_mask(size)));
+	ctx->lf.op = (uint8_t)op;
+	ctx->lf.size = (uint8_t)size;
+	ctx->lf.a = a;
+	ctx->lf.res = res;
 }
 
 /* Write some arithmetic flags (the rest keep their values). Writing all
@@ -481,6 +501,14 @@ static inline uint64_t flags_szp(uint64_t res, unsigned size)
 	if (!__builtin_parity((unsigned)(res & 0xff)))
 		f |= EMU_FLAG_PF;
 	return f;
+}
+
+/* The same for a result already masked to @size (lazy_flags()' res). */
+static inline uint64_t flags_szp_masked(uint64_t res, unsigned size)
+{
+	_Static_assert(EMU_FLAG_SF == 0x80, "SF is bit 7");
+	return (res ? 0 : EMU_FLAG_ZF) | (((res >> (size * 8 - 1)) & 1) << 7) |
+	       (__builtin_parity((unsigned)(res & 0xff)) ? 0 : EMU_FLAG_PF);
 }
 
 /* res = a + b + cin: all six arithmetic flags. */
@@ -524,13 +552,55 @@ bool emu_cond_slow(struct emu_ctx *ctx, unsigned cc);
 static inline bool emu_cond(struct emu_ctx *ctx, unsigned cc)
 {
 	if (ctx->lf.op != LF_NONE) {
-		const uint64_t r = ctx->lf.res & size_mask(ctx->lf.size);
+		const uint64_t r = ctx->lf.res;		/* masked: lazy_flags() */
 		if ((cc & 0xe) == 4)			/* Z / NZ */
 			return !r ^ (cc & 1);
 		if ((cc & 0xe) == 8)			/* S / NS */
-			return !!(r & sign_bit(ctx->lf.size)) ^ (cc & 1);
+			return ((r >> (ctx->lf.size * 8 - 1)) & 1) ^ (cc & 1);
 	}
 	return emu_cond_slow(ctx, cc);
+}
+
+/*
+ * The same without a call, for hot paths with a constant @cc: the
+ * arithmetic flags the pending operation stands for (as
+ * emu_flags_sync_slow() computes them) tested as emu_cond_slow() tests
+ * them, in each case separately so the compiler keeps only the flags
+ * that @cc reads. Nothing is folded into rflags.
+ */
+static inline bool emu_cond_flags(uint64_t f, unsigned cc)
+{
+	bool r;
+	switch ((cc >> 1) & 7) {
+	case 0: r = f & EMU_FLAG_OF; break;				/* O */
+	case 1: r = f & EMU_FLAG_CF; break;				/* B/C */
+	case 2: r = f & EMU_FLAG_ZF; break;				/* E/Z */
+	case 3: r = f & (EMU_FLAG_CF | EMU_FLAG_ZF); break;		/* BE */
+	case 4: r = f & EMU_FLAG_SF; break;				/* S */
+	case 5: r = f & EMU_FLAG_PF; break;				/* P */
+	case 6: r = !(f & EMU_FLAG_SF) != !(f & EMU_FLAG_OF); break;	/* L */
+	default: r = (f & EMU_FLAG_ZF) ||
+		     !(f & EMU_FLAG_SF) != !(f & EMU_FLAG_OF); break;	/* LE */
+	}
+	return r ^ (cc & 1);
+}
+
+static inline __attribute__((always_inline)) bool
+emu_cond_inline(const struct emu_ctx *ctx, unsigned cc)
+{
+	const uint64_t a = ctx->lf.a, b = ctx->lf.b, res = ctx->lf.res;
+	const uint64_t cf = ctx->cpu.rflags & EMU_FLAG_CF;
+	const unsigned size = ctx->lf.size;
+	switch (ctx->lf.op) {
+	case LF_ADD: return emu_cond_flags(flags_add(a, b, res, size), cc);
+	case LF_SUB: return emu_cond_flags(flags_sub(a, b, res, size), cc);
+	case LF_INC:
+		return emu_cond_flags((flags_add(a, 1, res, size) & ~(uint64_t)EMU_FLAG_CF) | cf, cc);
+	case LF_DEC:
+		return emu_cond_flags((flags_sub(a, 1, res, size) & ~(uint64_t)EMU_FLAG_CF) | cf, cc);
+	case LF_LOGIC: return emu_cond_flags(flags_szp_masked(res, size), cc);
+	default: return emu_cond_flags(ctx->cpu.rflags, cc);
+	}
 }
 
 /* ------------------------------------------------------------ branches */

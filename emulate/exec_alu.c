@@ -9,6 +9,9 @@
  * flags: AF after AND/OR/XOR/TEST is cleared (docs/emulate.md).
  */
 #include "emulate/exec.h"
+#ifdef CONFIG_EMU_DECODE_CACHE
+#include "emulate/dcache.h"
+#endif
 
 enum alu_op { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR,
 	      ALU_CMP, ALU_TEST };
@@ -23,6 +26,17 @@ static inline uint64_t alu_calc(enum alu_op op, uint64_t a, uint64_t b, uint64_t
 	case ALU_AND: case ALU_TEST: return a & b;
 	case ALU_OR: return a | b;
 	default: return a ^ b;
+	}
+}
+
+/* The lazy flags of a two-operand op (exec.h). */
+static inline __attribute__((always_inline)) void alu_flags(struct emu_ctx *ctx,
+		enum alu_op op, uint64_t a, uint64_t b, uint64_t res, unsigned size)
+{
+	switch (op) {
+	case ALU_ADD: case ALU_ADC: lazy_flags(ctx, LF_ADD, a, b, res, size); break;
+	case ALU_SUB: case ALU_CMP: case ALU_SBB: lazy_flags(ctx, LF_SUB, a, b, res, size); break;
+	default: lazy_flags_logic(ctx, res, size); break;
 	}
 }
 
@@ -61,11 +75,7 @@ static inline __attribute__((always_inline)) int alu2(struct emu_ctx *ctx,
 	if (r != EMU_CONTINUE)
 		return r;
 flags:
-	switch (op) {
-	case ALU_ADD: case ALU_ADC: lazy_flags(ctx, LF_ADD, a, b, res, size); break;
-	case ALU_SUB: case ALU_CMP: case ALU_SBB: lazy_flags(ctx, LF_SUB, a, b, res, size); break;
-	default: lazy_flags(ctx, LF_LOGIC, a, b, res, size); break;
-	}
+	alu_flags(ctx, op, a, b, res, size);
 	return EMU_CONTINUE;
 }
 
@@ -117,3 +127,149 @@ EMU_HANDLER(inc) { return alu1(ctx, insn, ALU1_INC); }
 EMU_HANDLER(dec) { return alu1(ctx, insn, ALU1_DEC); }
 EMU_HANDLER(neg) { return alu1(ctx, insn, ALU1_NEG); }
 EMU_HANDLER(not) { return alu1(ctx, insn, ALU1_NOT); }
+
+#ifdef CONFIG_EMU_DECODE_CACHE
+/*
+ * Fast forms (dcache.h) of ADD, OR, AND, SUB, XOR, CMP and TEST with
+ * 32- or 64-bit operands: into a register from a register (rr), an
+ * immediate (ri) or memory (rm); and CMP/TEST of memory against a
+ * register (mr) or an immediate (mi). Each computes what alu2() does
+ * for its form: operands masked to the size, alu_calc(), the register
+ * written unless CMP/TEST (a 32-bit write zero-extends, as reg_write()),
+ * alu_flags() unless no one can see them (s->fl). The memory forms read
+ * through the front TLB as emu_read_mem() would; on a miss they take the
+ * general path.
+ */
+FAST_ALWAYS_INLINE int alu_done(FAST_ARGS, unsigned size, enum alu_op op,
+				uint64_t a, uint64_t b)
+{
+	const uint64_t res = alu_calc(op, a, b, 0) & size_mask(size);
+	if (op != ALU_CMP && op != ALU_TEST)
+		ctx->cpu.gpr[s->d] = res;
+	if (s->fl)
+		alu_flags(ctx, op, a, b, res, size);
+	return fast_next(ctx, s, env);
+}
+
+FAST_ALWAYS_INLINE int alu_rr(FAST_ARGS, unsigned size, enum alu_op op, bool imm)
+{
+	const uint64_t m = size_mask(size);
+	const uint64_t b = imm ? s->insn.imm & m : ctx->cpu.gpr[s->s] & m;
+	return alu_done(ctx, s, env, size, op, ctx->cpu.gpr[s->d] & m, b);
+}
+
+FAST_ALWAYS_INLINE int alu_rm(FAST_ARGS, unsigned size, enum alu_op op, enum fast_ea ea)
+{
+	void *p;
+	if (!fast_tlb(ctx, env, fast_ea(ctx, s, env, ea), size, false, &p))
+		return emu_fast_general(ctx, s, env);
+	const uint64_t m = size_mask(size);
+	return alu_done(ctx, s, env, size, op, ctx->cpu.gpr[s->d] & m,
+			emu_host_load(p, size));
+}
+
+FAST_ALWAYS_INLINE int alu_mr(FAST_ARGS, unsigned size, enum alu_op op, enum fast_ea ea,
+			      bool imm)
+{
+	void *p;
+	if (!fast_tlb(ctx, env, fast_ea(ctx, s, env, ea), size, false, &p))
+		return emu_fast_general(ctx, s, env);
+	const uint64_t m = size_mask(size);
+	const uint64_t b = imm ? s->insn.imm & m : ctx->cpu.gpr[s->s] & m;
+	return alu_done(ctx, s, env, size, op, emu_host_load(p, size), b);
+}
+
+/* Register forms: rr, ri, then rm by EA form. */
+enum { ALU_RR, ALU_RI, ALU_RM, ALU_NR_REG_FORMS = ALU_RM + FAST_NR_EA };
+#define ALU_REG_FORMS(op)						\
+	FAST_SIZED(rr_##op, alu_rr, op, false)				\
+	FAST_SIZED(ri_##op, alu_rr, op, true)				\
+	FAST_SIZED(rmb_##op, alu_rm, op, FAST_EA_B)			\
+	FAST_SIZED(rmbi_##op, alu_rm, op, FAST_EA_BI)			\
+	FAST_SIZED(rmr_##op, alu_rm, op, FAST_EA_RIP)
+#define ALU_REG_ROW(op) [op] = { FAST_PAIR(rr_##op), FAST_PAIR(ri_##op), \
+	FAST_PAIR(rmb_##op), FAST_PAIR(rmbi_##op), FAST_PAIR(rmr_##op) },
+ALU_REG_FORMS(ALU_ADD) ALU_REG_FORMS(ALU_OR) ALU_REG_FORMS(ALU_AND)
+ALU_REG_FORMS(ALU_SUB) ALU_REG_FORMS(ALU_XOR) ALU_REG_FORMS(ALU_CMP)
+ALU_REG_FORMS(ALU_TEST)
+static const emu_fast_fn alu_reg_forms[ALU_TEST + 1][ALU_NR_REG_FORMS][2] = {
+	ALU_REG_ROW(ALU_ADD) ALU_REG_ROW(ALU_OR) ALU_REG_ROW(ALU_AND)
+	ALU_REG_ROW(ALU_SUB) ALU_REG_ROW(ALU_XOR) ALU_REG_ROW(ALU_CMP)
+	ALU_REG_ROW(ALU_TEST)
+};
+
+/* Memory-destination forms of CMP and TEST: [op == TEST][imm][EA form]. */
+#define ALU_MEM_FORMS(op)						\
+	FAST_SIZED(mrb_##op, alu_mr, op, FAST_EA_B, false)		\
+	FAST_SIZED(mrbi_##op, alu_mr, op, FAST_EA_BI, false)		\
+	FAST_SIZED(mrr_##op, alu_mr, op, FAST_EA_RIP, false)		\
+	FAST_SIZED(mib_##op, alu_mr, op, FAST_EA_B, true)		\
+	FAST_SIZED(mibi_##op, alu_mr, op, FAST_EA_BI, true)		\
+	FAST_SIZED(mir_##op, alu_mr, op, FAST_EA_RIP, true)
+#define ALU_MEM_ROW(op) {						\
+	{ FAST_PAIR(mrb_##op), FAST_PAIR(mrbi_##op), FAST_PAIR(mrr_##op) }, \
+	{ FAST_PAIR(mib_##op), FAST_PAIR(mibi_##op), FAST_PAIR(mir_##op) } },
+ALU_MEM_FORMS(ALU_CMP) ALU_MEM_FORMS(ALU_TEST)
+static const emu_fast_fn alu_mem_forms[2][2][FAST_NR_EA][2] = {
+	ALU_MEM_ROW(ALU_CMP) ALU_MEM_ROW(ALU_TEST)
+};
+
+/* INC and DEC of a register: what alu1() does for one (flags if s->fl). */
+FAST_ALWAYS_INLINE int incdec_r(FAST_ARGS, unsigned size, bool dec)
+{
+	const uint64_t a = ctx->cpu.gpr[s->d] & size_mask(size);
+	const uint64_t res = (dec ? a - 1 : a + 1) & size_mask(size);
+	ctx->cpu.gpr[s->d] = res;
+	if (s->fl)
+		lazy_flags_keep_cf(ctx, dec ? LF_DEC : LF_INC, a, res, size);
+	return fast_next(ctx, s, env);
+}
+FAST_SIZED(inc_r, incdec_r, false)
+FAST_SIZED(dec_r, incdec_r, true)
+static const emu_fast_fn incdec_forms[2][2] = { FAST_PAIR(inc_r), FAST_PAIR(dec_r) };
+
+emu_fast_fn emu_fast_alu(struct emu_slot *s)
+{
+	const struct emu_insn *insn = &s->insn;
+	const unsigned sz = insn->opsize == 8;
+	const int d = fast_reg_of(insn, insn->dst);
+	enum alu_op op;
+
+	if (insn->opsize != 4 && insn->opsize != 8)
+		return NULL;
+	switch (insn->op) {
+	case EMU_OP_INC: case EMU_OP_DEC:
+		if (d < 0)
+			return NULL;
+		s->d = (uint8_t)d;
+		return incdec_forms[insn->op == EMU_OP_DEC][sz];
+	case EMU_OP_ADD: op = ALU_ADD; break;
+	case EMU_OP_OR: op = ALU_OR; break;
+	case EMU_OP_AND: op = ALU_AND; break;
+	case EMU_OP_SUB: op = ALU_SUB; break;
+	case EMU_OP_XOR: op = ALU_XOR; break;
+	case EMU_OP_CMP: op = ALU_CMP; break;
+	case EMU_OP_TEST: op = ALU_TEST; break;
+	default: return NULL;
+	}
+	const int sr = fast_reg_of(insn, insn->src);
+	const bool imm = insn->src == EMU_LOC_IMM;
+	const enum fast_ea ea = fast_ea_form(insn);
+	if (sr >= 0)
+		s->s = (uint8_t)sr;
+	if (d < 0) {
+		/* Memory destination: only CMP and TEST, which do not write. */
+		if ((op != ALU_CMP && op != ALU_TEST) || ea == FAST_NR_EA || (sr < 0 && !imm))
+			return NULL;
+		return alu_mem_forms[op == ALU_TEST][imm][ea][sz];
+	}
+	s->d = (uint8_t)d;
+	if (sr >= 0)
+		return alu_reg_forms[op][ALU_RR][sz];
+	if (imm)
+		return alu_reg_forms[op][ALU_RI][sz];
+	if (insn->src == EMU_LOC_RM && ea != FAST_NR_EA)
+		return alu_reg_forms[op][ALU_RM + ea][sz];
+	return NULL;
+}
+#endif

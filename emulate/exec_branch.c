@@ -8,6 +8,9 @@
  * 64-bit mode (66 is ignored, as on Intel processors).
  */
 #include "emulate/exec.h"
+#ifdef CONFIG_EMU_DECODE_CACHE
+#include "emulate/dcache.h"
+#endif
 
 static uint64_t rel_target(const struct emu_ctx *ctx, const struct emu_insn *insn)
 {
@@ -136,3 +139,66 @@ EMU_HANDLER(leave)
 	gpr_set(ctx, EMU_RBP, insn->opsize, v);
 	return EMU_CONTINUE;
 }
+
+#ifdef CONFIG_EMU_DECODE_CACHE
+/*
+ * Fast forms (dcache.h) of Jcc in 64-bit mode, one per condition code so
+ * the condition folds to the tests it needs, with no call: what
+ * exec_jcc() and emu_branch() do for a 64-bit operand size. Not taken:
+ * the next slot. Taken: rip = next rip + displacement, leaving the chain
+ * (a non-canonical target takes the general path, which raises #GP(0));
+ * a branch back to the start of its own block (known when the block is
+ * built) is a loop, which fast_loop() may run without leaving.
+ */
+FAST_ALWAYS_INLINE bool jcc_cond(const struct emu_ctx *ctx, unsigned cc)
+{
+	/* emu_cond()'s shortcuts first: Z and S of a pending result. */
+	if (ctx->lf.op != LF_NONE && (cc & 0xe) == 4)
+		return !ctx->lf.res ^ (cc & 1);
+	if (ctx->lf.op != LF_NONE && (cc & 0xe) == 8)
+		return ((ctx->lf.res >> (ctx->lf.size * 8 - 1)) & 1) ^ (cc & 1);
+	return emu_cond_inline(ctx, cc);
+}
+
+FAST_ALWAYS_INLINE int jcc_rel(FAST_ARGS, unsigned cc)
+{
+	if (!jcc_cond(ctx, cc))
+		return fast_next(ctx, s, env);
+	const uint64_t target = fast_next_rip(s, env) + (uint64_t)(int64_t)s->insn.disp;
+	if (!emu_is_canonical(target))
+		return emu_fast_general(ctx, s, env);
+	ctx->cpu.rip = target;
+	ctx->icount = env->icount0 + s->idx + 1;
+	return EMU_FAST_LEAVE;
+}
+
+/* The target is rip0, canonical: the block was fetched from there. */
+FAST_ALWAYS_INLINE int jcc_back(FAST_ARGS, unsigned cc)
+{
+	if (!jcc_cond(ctx, cc))
+		return fast_next(ctx, s, env);
+	return fast_loop(ctx, s, env);
+}
+
+#define JCC_FORM(cc)							\
+	static int jcc_##cc(FAST_ARGS) { return jcc_rel(ctx, s, env, 0x##cc); } \
+	static int jcc_back_##cc(FAST_ARGS) { return jcc_back(ctx, s, env, 0x##cc); }
+JCC_FORM(0) JCC_FORM(1) JCC_FORM(2) JCC_FORM(3) JCC_FORM(4) JCC_FORM(5)
+JCC_FORM(6) JCC_FORM(7) JCC_FORM(8) JCC_FORM(9) JCC_FORM(a) JCC_FORM(b)
+JCC_FORM(c) JCC_FORM(d) JCC_FORM(e) JCC_FORM(f)
+static const emu_fast_fn jcc_forms[2][16] = {
+	{ jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
+	  jcc_8, jcc_9, jcc_a, jcc_b, jcc_c, jcc_d, jcc_e, jcc_f },
+	{ jcc_back_0, jcc_back_1, jcc_back_2, jcc_back_3, jcc_back_4, jcc_back_5,
+	  jcc_back_6, jcc_back_7, jcc_back_8, jcc_back_9, jcc_back_a, jcc_back_b,
+	  jcc_back_c, jcc_back_d, jcc_back_e, jcc_back_f },
+};
+
+emu_fast_fn emu_fast_branch(struct emu_slot *s)
+{
+	if (s->insn.op != EMU_OP_JCC || s->insn.opsize != 8)
+		return NULL;
+	const bool back = (int64_t)s[1].off + s->insn.disp == 0;
+	return jcc_forms[back][s->insn.opcode & 0xf];
+}
+#endif

@@ -133,7 +133,9 @@ EMU_HANDLER(lmsw)
 {
 	uint64_t v;
 	TRY(need_cpl0(ctx));
+	TRY(emu_intercept(ctx, EMU_ICPT_LMSW));
 	TRY(emu_src_read(ctx, insn, EMU_LOC_RM, 2, &v));
+	ctx->op_src = v;
 	const uint64_t cr0 = ctx->cpu.cr0;
 	return write_cr(ctx, 0, (cr0 & ~0xfull) | (v & 0xf) | (cr0 & EMU_CR0_PE));
 }
@@ -174,7 +176,10 @@ static int dr_prologue(struct emu_ctx *ctx, unsigned *dr)
 	}
 	if (!ctx->ops->get_dr || !ctx->ops->set_dr)
 		return no_op(ctx, "MOV DR without get_dr/set_dr ops");
-	TRY(ctx->ops->get_dr(ctx, 7, &dr7));
+	if (ctx->ops->dr7_gd)
+		dr7 = ctx->ops->dr7_gd(ctx) ? DR7_GD : 0;
+	else
+		TRY(ctx->ops->get_dr(ctx, 7, &dr7));
 	if (dr7 & DR7_GD) {
 		emu_raise(ctx, EMU_EXC_DB, false, 0);
 		ctx->exc.dr6 = DR6_BD;

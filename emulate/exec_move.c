@@ -4,6 +4,9 @@
  * and the atomics CMPXCHG, CMPXCHG8B/16B, XADD (SDM Vol. 2A/2B).
  */
 #include "emulate/exec.h"
+#ifdef CONFIG_EMU_DECODE_CACHE
+#include "emulate/dcache.h"
+#endif
 
 EMU_HANDLER(mov)
 {
@@ -261,3 +264,97 @@ EMU_HANDLER(xadd)
 	set_arith_flags(ctx, flags_add(a, b, res, size), ARITH);
 	return EMU_CONTINUE;
 }
+
+#ifdef CONFIG_EMU_DECODE_CACHE
+/*
+ * Fast forms (dcache.h) of MOV and LEA with 32- or 64-bit operands.
+ * MOV: register from register (rr), immediate (ri) or memory (rm), and
+ * memory from register (mr) or immediate (mi), as exec_mov() does them:
+ * a 32-bit register write zero-extends (reg_write()), the immediate is
+ * masked to the size, memory goes through the front TLB as
+ * emu_read_mem()/emu_opnd_write() would, and a miss takes the general
+ * path. LEA: the effective address (emu_ea()) truncated to the operand
+ * size, as exec_lea().
+ */
+FAST_ALWAYS_INLINE int mov_to_reg(FAST_ARGS, unsigned size, uint64_t v)
+{
+	ctx->cpu.gpr[s->d] = v & size_mask(size);
+	return fast_next(ctx, s, env);
+}
+
+FAST_ALWAYS_INLINE int mov_rr(FAST_ARGS, unsigned size, bool imm)
+{
+	return mov_to_reg(ctx, s, env, size, imm ? s->insn.imm : ctx->cpu.gpr[s->s]);
+}
+
+FAST_ALWAYS_INLINE int mov_rm(FAST_ARGS, unsigned size, enum fast_ea ea)
+{
+	void *p;
+	if (!fast_tlb(ctx, env, fast_ea(ctx, s, env, ea), size, false, &p))
+		return emu_fast_general(ctx, s, env);
+	return mov_to_reg(ctx, s, env, size, emu_host_load(p, size));
+}
+
+FAST_ALWAYS_INLINE int mov_mr(FAST_ARGS, unsigned size, enum fast_ea ea, bool imm)
+{
+	void *p;
+	if (!fast_tlb(ctx, env, fast_ea(ctx, s, env, ea), size, true, &p))
+		return emu_fast_general(ctx, s, env);
+	emu_host_store(p, imm ? s->insn.imm : ctx->cpu.gpr[s->s], size);
+	return fast_next(ctx, s, env);
+}
+
+FAST_ALWAYS_INLINE int lea_r(FAST_ARGS, unsigned size, enum fast_ea ea)
+{
+	return mov_to_reg(ctx, s, env, size, fast_ea(ctx, s, env, ea));
+}
+
+/* [form][size]: rr, ri, then rm, mr, mi and lea by EA form. */
+enum { MOV_RR, MOV_RI, MOV_RM, MOV_MR = MOV_RM + FAST_NR_EA,
+       MOV_MI = MOV_MR + FAST_NR_EA, MOV_LEA = MOV_MI + FAST_NR_EA,
+       MOV_NR_FORMS = MOV_LEA + FAST_NR_EA };
+#define MOV_EA_FORMS(name, body, ...)					\
+	FAST_SIZED(name##_b, body, FAST_EA_B, ##__VA_ARGS__)		\
+	FAST_SIZED(name##_bi, body, FAST_EA_BI, ##__VA_ARGS__)		\
+	FAST_SIZED(name##_r, body, FAST_EA_RIP, ##__VA_ARGS__)
+#define MOV_EA_ROWS(name) FAST_PAIR(name##_b), FAST_PAIR(name##_bi), FAST_PAIR(name##_r)
+FAST_SIZED(mov_rr, mov_rr, false)
+FAST_SIZED(mov_ri, mov_rr, true)
+MOV_EA_FORMS(mov_rm, mov_rm)
+MOV_EA_FORMS(mov_mr, mov_mr, false)
+MOV_EA_FORMS(mov_mi, mov_mr, true)
+MOV_EA_FORMS(lea, lea_r)
+static const emu_fast_fn mov_forms[MOV_NR_FORMS][2] = {
+	FAST_PAIR(mov_rr), FAST_PAIR(mov_ri), MOV_EA_ROWS(mov_rm),
+	MOV_EA_ROWS(mov_mr), MOV_EA_ROWS(mov_mi), MOV_EA_ROWS(lea),
+};
+
+emu_fast_fn emu_fast_move(struct emu_slot *s)
+{
+	const struct emu_insn *insn = &s->insn;
+	const unsigned sz = insn->opsize == 8;
+	const int d = fast_reg_of(insn, insn->dst), sr = fast_reg_of(insn, insn->src);
+	const enum fast_ea ea = fast_ea_form(insn);
+
+	if (insn->opsize != 4 && insn->opsize != 8)
+		return NULL;
+	if (d >= 0)
+		s->d = (uint8_t)d;
+	if (sr >= 0)
+		s->s = (uint8_t)sr;
+	if (insn->op == EMU_OP_LEA)
+		return d >= 0 && ea != FAST_NR_EA ? mov_forms[MOV_LEA + ea][sz] : NULL;
+	if (d >= 0) {
+		if (sr >= 0)
+			return mov_forms[MOV_RR][sz];
+		if (insn->src == EMU_LOC_IMM)
+			return mov_forms[MOV_RI][sz];
+		return ea != FAST_NR_EA ? mov_forms[MOV_RM + ea][sz] : NULL;
+	}
+	if (ea == FAST_NR_EA)
+		return NULL;
+	if (sr >= 0)
+		return mov_forms[MOV_MR + ea][sz];
+	return insn->src == EMU_LOC_IMM ? mov_forms[MOV_MI + ea][sz] : NULL;
+}
+#endif

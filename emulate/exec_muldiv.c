@@ -11,6 +11,9 @@
  * docs/emulate.md compares this with what the hosts do.
  */
 #include "emulate/exec.h"
+#ifdef CONFIG_EMU_DECODE_CACHE
+#include "emulate/dcache.h"
+#endif
 
 typedef unsigned __int128 u128;
 typedef __int128 s128;
@@ -229,3 +232,51 @@ EMU_HANDLER(aad)
 	set_arith_flags(ctx, flags_szp(v, 1), ARITH);
 	return EMU_CONTINUE;
 }
+
+#ifdef CONFIG_EMU_DECODE_CACHE
+/*
+ * Fast forms (dcache.h) of IMUL r, r (IMUL2) and IMUL r, r, imm (IMUL3)
+ * with 32- or 64-bit operands and a register source: imul_to_reg() for
+ * them. s->s is the r/m register, s->d the destination.
+ */
+FAST_ALWAYS_INLINE int imul_rr(FAST_ARGS, unsigned size, bool imm)
+{
+	const uint64_t m = size_mask(size), cfof = EMU_FLAG_CF | EMU_FLAG_OF;
+	const uint64_t b = imm ? s->insn.imm & m : ctx->cpu.gpr[s->d] & m;
+	uint64_t hi;
+	bool ovf;
+
+	/* mul_flags() inline for no pending flags and a pending logic op;
+	 * anything else is folded into rflags first. */
+	if (s->fl && ctx->lf.op != LF_NONE && ctx->lf.op != LF_LOGIC)
+		return emu_fast_sync_flags(ctx, s, env);
+	const uint64_t lo = smul(ctx->cpu.gpr[s->s] & m, b, size, &hi, &ovf);
+	ctx->cpu.gpr[s->d] = lo;
+	if (!s->fl) {
+		/* no one sees CF and OF */
+	} else if (ctx->lf.op == LF_NONE) {
+		ctx->cpu.rflags = (ctx->cpu.rflags & ~cfof) | (ovf ? cfof : 0);
+	} else if (ovf) {
+		ctx->cpu.rflags = (ctx->cpu.rflags & ~(uint64_t)ARITH) | cfof |
+				  flags_szp_masked(ctx->lf.res, ctx->lf.size);
+		ctx->lf.op = LF_NONE;
+	}
+	return fast_next(ctx, s, env);
+}
+FAST_SIZED(imul2_rr, imul_rr, false)
+FAST_SIZED(imul3_rri, imul_rr, true)
+static const emu_fast_fn imul_forms[2][2] = { FAST_PAIR(imul2_rr), FAST_PAIR(imul3_rri) };
+
+emu_fast_fn emu_fast_muldiv(struct emu_slot *s)
+{
+	const struct emu_insn *insn = &s->insn;
+	const int sr = fast_reg_of(insn, EMU_LOC_RM);
+
+	if ((insn->op != EMU_OP_IMUL2 && insn->op != EMU_OP_IMUL3) ||
+	    (insn->opsize != 4 && insn->opsize != 8) || sr < 0)
+		return NULL;
+	s->d = insn->reg;
+	s->s = (uint8_t)sr;
+	return imul_forms[insn->op == EMU_OP_IMUL3][insn->opsize == 8];
+}
+#endif

@@ -9,6 +9,9 @@
  * computed on the last step, AF set, as the AMD hosts do.
  */
 #include "emulate/exec.h"
+#ifdef CONFIG_EMU_DECODE_CACHE
+#include "emulate/dcache.h"
+#endif
 
 enum shift_op { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAR };
 
@@ -23,7 +26,7 @@ static uint64_t shift_count(const struct emu_ctx *ctx, const struct emu_insn *in
 }
 
 /* Compute the result and the flags for a nonzero masked count. */
-static uint64_t shift_compute(enum shift_op op, uint64_t a, unsigned cnt,
+static inline __attribute__((always_inline)) uint64_t shift_compute(enum shift_op op, uint64_t a, unsigned cnt,
 			      unsigned size, uint64_t flags_in, uint64_t *flags,
 			      uint64_t *mask)
 {
@@ -184,3 +187,52 @@ static int double_shift(struct emu_ctx *ctx, const struct emu_insn *insn, bool l
 
 EMU_HANDLER(shld) { return double_shift(ctx, insn, true); }
 EMU_HANDLER(shrd) { return double_shift(ctx, insn, false); }
+
+#ifdef CONFIG_EMU_DECODE_CACHE
+/*
+ * Fast forms (dcache.h) of SHL, SHR and SAR of a 32- or 64-bit register
+ * by an immediate count that is not 0 after masking (s->s holds the
+ * masked count): what shift() does for them, shift_compute() and all
+ * six flags written (unless no one can see them, s->fl). A zero count
+ * keeps the general path.
+ */
+FAST_ALWAYS_INLINE int shift_ri(FAST_ARGS, unsigned size, enum shift_op op)
+{
+	uint64_t f, mask;
+	const uint64_t a = ctx->cpu.gpr[s->d] & size_mask(size);
+	ctx->cpu.gpr[s->d] = shift_compute(op, a, s->s, size, 0, &f, &mask);
+	if (s->fl)
+		set_arith_flags(ctx, f, mask);
+	return fast_next(ctx, s, env);
+}
+FAST_SIZED(shl_ri, shift_ri, SH_SHL)
+FAST_SIZED(shr_ri, shift_ri, SH_SHR)
+FAST_SIZED(sar_ri, shift_ri, SH_SAR)
+static const emu_fast_fn shift_forms[3][2] = {
+	FAST_PAIR(shl_ri), FAST_PAIR(shr_ri), FAST_PAIR(sar_ri),
+};
+
+emu_fast_fn emu_fast_shift(struct emu_slot *s)
+{
+	const struct emu_insn *insn = &s->insn;
+	const int d = fast_reg_of(insn, insn->dst);
+	unsigned k;
+
+	switch (insn->op) {
+	case EMU_OP_SHL: k = 0; break;
+	case EMU_OP_SHR: k = 1; break;
+	case EMU_OP_SAR: k = 2; break;
+	default: return NULL;
+	}
+	if ((insn->opsize != 4 && insn->opsize != 8) || d < 0 ||
+	    insn->src != EMU_LOC_IMM)
+		return NULL;
+	/* The count as shift_count() masks an immediate one. */
+	const unsigned cnt = (unsigned)insn->imm & (insn->opsize == 8 ? 0x3f : 0x1f);
+	if (!cnt)
+		return NULL;
+	s->d = (uint8_t)d;
+	s->s = (uint8_t)cnt;
+	return shift_forms[k][insn->opsize == 8];
+}
+#endif

@@ -82,6 +82,9 @@ static int str_once(struct emu_ctx *ctx, const struct emu_insn *insn, enum str_o
 		TRY(emu_io_check(ctx, port, size));
 		if (!ctx->ops->pio_out)
 			return raise_ud(ctx);
+		/* An I/O intercept comes before the source is read (APM
+		 * Vol. 2 15.10.2; the VMX exit reports the address). */
+		TRY(emu_intercept(ctx, EMU_ICPT_OUTS));
 		TRY(emu_read_mem(ctx, insn->seg, si, &a, size));
 		TRY(ctx->ops->pio_out(ctx, port, &a, size));
 		advance(ctx, EMU_RSI, as, size);

@@ -121,6 +121,7 @@ EMU_HANDLER(invpcid)
 	if (!ctx->ops->invpcid)
 		return raise_ud(ctx);
 	TRY(need_cpl0(ctx));
+	TRY(emu_intercept(ctx, EMU_ICPT_INVPCID));
 	TRY(emu_read_buf(ctx, insn->seg, emu_ea(ctx, insn), desc, 16, 0));
 	if (type > 3 || (desc[0] >> 12))
 		return raise_gp0(ctx);

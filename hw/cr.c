@@ -32,6 +32,8 @@
 
 #define CR0_PE (1ull << 0)
 #define CR0_WP (1ull << 16)
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
 #define CR0_PG (1ull << 31)
 #define CR4_PSE (1ull << 4)
 #define CR4_PAE (1ull << 5)
@@ -63,8 +65,10 @@ int hw_set_cr0(struct hw_cpu *cpu, uint64_t val)
 {
 	struct emu_cpu *c = &cpu->emu.cpu;
 	const uint64_t old = c->cr0;
-	const bool pae_paging_on = (val & CR0_PG) && !(old & CR0_PG) &&
-				   (c->cr4 & CR4_PAE) && !(c->efer & EFER_LME);
+	/* PAE paging being enabled, or CD/NW changing under it, loads the
+	 * PDPTEs (SDM 4.4.1). */
+	const bool pae = (val & CR0_PG) && (c->cr4 & CR4_PAE) && !(c->efer & EFER_LME);
+	const bool pae_paging_on = pae && (!(old & CR0_PG) || ((old ^ val) & (CR0_CD | CR0_NW)));
 	if (pae_paging_on) {
 		/* Enabling PAE paging loads the PDPTEs (SDM 4.4.1). */
 		int r = hw_load_pdptes(cpu, cpu->cr3);
@@ -109,7 +113,7 @@ int hw_set_cr4(struct hw_cpu *cpu, uint64_t val)
 	const uint64_t old = c->cr4;
 	const uint64_t changed = old ^ val;
 
-	if ((changed & (CR4_PAE | CR4_PSE | CR4_SMEP)) && (c->cr0 & CR0_PG) &&
+	if ((changed & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)) && (c->cr0 & CR0_PG) &&
 	    (val & CR4_PAE) && !(c->efer & EFER_LMA)) {
 		/* PAE paging (re)configured: reload the PDPTEs (SDM 4.4.1). */
 		int r = hw_load_pdptes(cpu, cpu->cr3);

@@ -57,14 +57,24 @@ static int intercepted(struct hw_cpu *cpu, const struct emu_event *ev, uint64_t 
 	}
 }
 
+/*
+ * A triple fault is not an exit during event delivery (SDM Vol. 3C
+ * 28.2.4: no IDT-vectoring information) and leaves the guest's activity
+ * state as it was (28.3.4); only when no exit takes it does the
+ * processor shut down.
+ */
 static int triple_fault(struct hw_cpu *cpu)
 {
-	cpu->ev.shutdown = true;
+	int r = EMU_STOP;
+	cpu->vectoring.valid = false;
 	switch (cpu->guest) {
-	case HW_GUEST_VMX: return vmx_event_triple_fault(cpu);
-	case HW_GUEST_SVM: return svm_event_triple_fault(cpu);
-	default: return EMU_STOP;
+	case HW_GUEST_VMX: r = vmx_event_triple_fault(cpu); break;
+	case HW_GUEST_SVM: r = svm_event_triple_fault(cpu); break;
+	default: break;
 	}
+	if (!cpu->exit.pending)
+		cpu->ev.shutdown = true;
+	return r;
 }
 
 /* What the processor writes before it delivers @ev to the guest. */
@@ -80,9 +90,24 @@ static void prepare(struct hw_cpu *cpu, const struct emu_event *ev, uint64_t ext
 	}
 }
 
-static int deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra, bool injected)
+static bool is_software(const struct emu_event *ev)
+{
+	return ev->type == EMU_EVENT_TYPE_SOFT_INT || ev->type == EMU_EVENT_TYPE_SOFT_EXC ||
+	       ev->type == EMU_EVENT_TYPE_PRIV_SOFT_EXC;
+}
+
+/*
+ * @fault_rip: where a fault raised while delivering the first event
+ * points. A software interrupt or exception pushes the address after its
+ * instruction, but a fault during its delivery belongs to the
+ * instruction itself (SDM Vol. 3A 6.12: the fault's saved CS:EIP points
+ * to the INT n); for hardware events it is rip unchanged.
+ */
+static int deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra, bool injected,
+		   uint64_t fault_rip)
 {
 	struct hw_vectoring *vec = &cpu->vectoring;
+	bool first_event = true;
 
 	vec->valid = false;
 	for (;;) {
@@ -110,6 +135,9 @@ static int deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra, bool
 		}
 		if (r != EMU_EXCEPTION)
 			return r;	/* EMU_STOP with vectoring info, or unhandleable */
+		if (first_event)
+			cpu->emu.cpu.rip = fault_rip;
+		first_event = false;
 
 		struct emu_event next;
 		emu_exc_to_event(&cpu->emu.exc, &next);
@@ -134,12 +162,14 @@ static int deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra, bool
 
 int hw_deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra)
 {
-	return deliver(cpu, ev, extra, false);
+	const uint64_t rip = cpu->emu.cpu.rip;
+	return deliver(cpu, ev, extra, false,
+		       is_software(&ev) ? rip - cpu->emu.exc.insn_len : rip);
 }
 
-int hw_inject(struct hw_cpu *cpu, struct emu_event ev)
+int hw_inject(struct hw_cpu *cpu, struct emu_event ev, uint64_t fault_rip)
 {
-	return deliver(cpu, ev, 0, true);
+	return deliver(cpu, ev, 0, true, fault_rip);
 }
 
 int hw_exception(struct hw_cpu *cpu)

@@ -24,9 +24,10 @@ int hw_deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra);
  * interruption information, SVM EVENTINJ): the exception bitmap /
  * intercepts are not consulted for it and CR2/DR6 are left as the
  * hypervisor set them (SDM Vol. 3C 27.6.1; APM Vol. 2 15.20); faults
- * during its delivery follow hw_deliver().
+ * during its delivery follow hw_deliver(), and report @fault_rip (the
+ * guest RIP before a software event's return address was set up).
  */
-int hw_inject(struct hw_cpu *cpu, struct emu_event ev);
+int hw_inject(struct hw_cpu *cpu, struct emu_event ev, uint64_t fault_rip);
 
 /* Handle the engine's EMU_EXCEPTION result (ctx->exc) with hw_deliver(). */
 int hw_exception(struct hw_cpu *cpu);

@@ -27,6 +27,7 @@ int hw_op_mwait(struct emu_ctx *ctx, uint32_t eax, uint32_t ecx);
 int hw_op_virt_insn(struct emu_ctx *ctx, const struct emu_insn *insn);
 int hw_op_intercept(struct emu_ctx *ctx, unsigned what);
 void hw_op_iret(struct emu_ctx *ctx);
+bool hw_op_dr7_gd(struct emu_ctx *ctx);
 
 /* ---------------------------------------------------------- translation */
 

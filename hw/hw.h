@@ -121,8 +121,10 @@ void hw_cpu_init(struct hw_cpu *cpu);
  * A host timer: when the processor has retired @insns guest instructions
  * in total (hw_counters.insns), the INTR line is asserted with
  * HW_DEADLINE_VECTOR, which a hypervisor that intercepts external
- * interrupts sees as an exit (VMX reason 1, SVM VMEXIT_INTR). A halted
- * guest lets virtual time jump to the deadline. UINT64_MAX: none.
+ * interrupts sees as an exit (VMX reason 1, SVM VMEXIT_INTR). It is the
+ * host's own interrupt: whatever exit follows, the host has taken it by
+ * the next entry. A halted guest lets virtual time jump to the deadline.
+ * UINT64_MAX: none.
  */
 #define HW_DEADLINE_VECTOR 0xec
 void hw_cpu_set_deadline(struct hw_cpu *cpu, uint64_t insns);

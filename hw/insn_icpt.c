@@ -22,6 +22,7 @@
  * would need nested SVM, which the model does not implement.
  */
 #include "hw/exec.h"
+#include "hw/intercept.h"
 #include "hw/svm_internal.h"
 #include "hw/vmx.h"
 
@@ -183,12 +184,34 @@ int hw_op_intercept(struct emu_ctx *ctx, unsigned what)
 		[EMU_ICPT_LLDT]  = { SVM_INTERCEPT_LDTR_WRITE, 0, SVM_EXIT_LDTR_WRITE },
 		[EMU_ICPT_LTR]   = { SVM_INTERCEPT_TR_WRITE, 0, SVM_EXIT_TR_WRITE },
 	};
+	switch (what) {
+	case EMU_ICPT_INVPCID:
+		return hw_icpt_insn(cpu, HW_ICPT_INVPCID);
+	case EMU_ICPT_LMSW:
+		/* SVM: LMSW makes the selective CR0-write intercept
+		 * non-selective (APM Table 15-7); both come before a memory
+		 * operand is read. VMX decides on the source value (op_set_cr). */
+		if (cpu->guest == HW_GUEST_SVM &&
+		    ((cpu->svm_ctl.intercept_cr_write & 1) ||
+		     (cpu->svm_ctl.intercept_misc1 & SVM_INTERCEPT_CR0_SEL_WRITE)))
+			return svm_insn_exit(cpu, (cpu->svm_ctl.intercept_cr_write & 1) ?
+					     SVM_EXIT_WRITE_CR0 : SVM_EXIT_CR0_SEL_WRITE);
+		return EMU_CONTINUE;
+	case EMU_ICPT_OUTS:
+		return hw_icpt_io(cpu, (uint16_t)ctx->cpu.gpr[EMU_RDX], cpu->emu.insn->opsize, false);
+	}
 	if (cpu->guest != HW_GUEST_SVM || what >= sizeof(map) / sizeof(map[0]))
 		return EMU_CONTINUE;
 	if ((cpu->svm_ctl.intercept_misc1 & map[what].misc1) ||
 	    (cpu->svm_ctl.intercept_misc2 & map[what].misc2))
 		return svm_insn_exit(cpu, map[what].code);
 	return EMU_CONTINUE;
+}
+
+/* DR7.GD for MOV DR's general-detect check: no intercept applies. */
+bool hw_op_dr7_gd(struct emu_ctx *ctx)
+{
+	return to_hw_cpu(ctx)->dr7 & (1ull << 13);
 }
 
 /* IRET completed: NMIs are unblocked (SDM Vol. 3A 6.7.1; with VMX

@@ -31,9 +31,23 @@ static int op_get_cr(struct emu_ctx *ctx, unsigned cr, uint64_t *val)
 }
 
 
+/* Reserved bits of CR3 and CR4 values the model refuses (#GP(0)). */
+static bool cr_value_bad(const struct hw_cpu *cpu, unsigned cr, uint64_t val)
+{
+	if (cr == 4)
+		return val & ~(HW_CR4_VALID | (cpu->guest == HW_GUEST_VMX ? HW_CR4_VMXE : 0));
+	if (cr == 3)
+		return (val & ~(1ull << 63)) >> HW_MAXPHYADDR;
+	return false;
+}
+
 static int op_set_cr(struct emu_ctx *ctx, unsigned cr, uint64_t val)
 {
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
+	/* SVM checks a CR3/CR4 value before the intercept, VMX after its
+	 * guest/host mask decided (APM Table 15-7; SDM 26.1.1). */
+	if (cpu->guest == HW_GUEST_SVM && cr_value_bad(cpu, cr, val))
+		return emu_raise(ctx, EMU_EXC_GP, true, 0);
 	TRY_ICPT(hw_icpt_cr_write(cpu, cr, &val));
 	switch (cr) {
 	case 0:
@@ -44,7 +58,7 @@ static int op_set_cr(struct emu_ctx *ctx, unsigned cr, uint64_t val)
 	case 3:
 		return hw_set_cr3(cpu, val);
 	case 4:
-		if (val & ~(HW_CR4_VALID | (cpu->guest == HW_GUEST_VMX ? HW_CR4_VMXE : 0)))
+		if (cr_value_bad(cpu, 4, val))
 			return emu_raise(ctx, EMU_EXC_GP, true, 0);
 		return hw_set_cr4(cpu, val);
 	case 8:
@@ -131,7 +145,7 @@ static int op_invlpg(struct emu_ctx *ctx, uint64_t la)
 static int op_invpcid(struct emu_ctx *ctx, unsigned type, uint64_t pcid, uint64_t la)
 {
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
-	TRY_ICPT(hw_icpt_insn(cpu, HW_ICPT_INVPCID));
+	/* Intercepted before its descriptor is read (hw_op_intercept). */
 	hw_invpcid(cpu, type, pcid, la);
 	return EMU_CONTINUE;
 }
@@ -233,4 +247,5 @@ const struct emu_ops hw_emu_ops = {
 	.mwait = hw_op_mwait,
 	.virt_insn = hw_op_virt_insn,
 	.intercept = hw_op_intercept,
+	.dr7_gd = hw_op_dr7_gd,
 };

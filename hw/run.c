@@ -96,8 +96,8 @@ static void after_run(struct hw_cpu *cpu, int r, bool tf)
 
 void hw_guest_run(struct hw_cpu *cpu)
 {
-	cpu->unsupported = NULL;
-	cpu->vectoring.valid = false;
+	/* cpu->vectoring stays as the entry left it: an exit while the
+	 * injected event is delivered reports it. */
 	while (!cpu->exit.pending && !cpu->unsupported) {
 		if (hw_clock(cpu) >= cpu->deadline) {
 			cpu->ev.timer = true;

@@ -102,7 +102,7 @@ int svm_events(struct hw_cpu *cpu, bool *blocked)
 	if (c->v_irq & SVM_V_IRQ) {
 		const unsigned prio = c->v_intr_prio & SVM_V_INTR_PRIO_MASK;
 		const bool tpr_ok = (c->v_intr_prio & SVM_V_IGN_TPR) ||
-				    prio > (c->v_tpr & SVM_V_TPR_MASK);
+				    prio > (cpu->cr8 & SVM_V_TPR_MASK);	/* live V_TPR (15.21.2) */
 		if (if_open && tpr_ok) {
 			if (c->intercept_misc1 & SVM_INTERCEPT_VINTR)
 				return hw_exit(cpu, SVM_EXIT_VINTR, 0);

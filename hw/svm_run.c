@@ -77,6 +77,21 @@ static void load_host(struct hw_cpu *cpu, const struct vmcb_save *hs)
 	cpu->dr7 = 0x400;
 }
 
+/*
+ * FS, GS, TR and LDTR are neither loaded by VMRUN nor saved by #VMEXIT
+ * (15.5.2): the guest runs with whatever the processor holds, normally
+ * what VMLOAD just put there, and after #VMEXIT the processor holds the
+ * guest's until VMSAVE/VMLOAD. The model keeps host and guest registers
+ * apart, so it copies them across at both transitions.
+ */
+static void swap_vmload_state(struct emu_cpu *to, const struct emu_cpu *from)
+{
+	to->seg[EMU_FS] = from->seg[EMU_FS];
+	to->seg[EMU_GS] = from->seg[EMU_GS];
+	to->tr = from->tr;
+	to->ldtr = from->ldtr;
+}
+
 /* Step 4: the guest state VMRUN loads (15.5.1). */
 static void load_guest(struct hw_cpu *cpu, const struct vmcb_save *s)
 {
@@ -195,7 +210,19 @@ static void enter_inject(struct hw_cpu *cpu)
 	ev.type = type == 0 ? EMU_EVENT_TYPE_EXT_INT : type == 2 ? EMU_EVENT_TYPE_NMI :
 		  type == 4 ? EMU_EVENT_TYPE_SOFT_INT : EMU_EVENT_TYPE_HW_EXC;
 	cpu->ev.halted = false;
-	if (hw_inject(cpu, ev) == EMU_UNHANDLEABLE)
+	/* With NRIP save, an injected software interrupt (and #BP/#OF, the
+	 * APM's exception types 3 and 4) returns to the VMCB's NextRIP,
+	 * which the hypervisor took from the exit that it re-injects
+	 * (15.20 with 15.7.1); a fault while delivering it, and an exit,
+	 * leave RIP at the instruction. */
+	const uint64_t rip = cpu->emu.cpu.rip;
+	if (ev.type == EMU_EVENT_TYPE_SOFT_INT ||
+	    (ev.type == EMU_EVENT_TYPE_HW_EXC && (ev.vector == EMU_EXC_BP || ev.vector == EMU_EXC_OF)))
+		cpu->emu.cpu.rip = cpu->svm_ctl.next_rip;
+	const int r = hw_inject(cpu, ev, rip);
+	if (r == EMU_STOP && cpu->exit.pending)
+		cpu->emu.cpu.rip = rip;
+	if (r == EMU_UNHANDLEABLE)
 		hw_unsupported(cpu, cpu->emu.unhandleable);
 }
 
@@ -225,6 +252,7 @@ static void vmexit(struct hw_cpu *cpu, struct vmcb *v, const struct vmcb_save *h
 		       ((cpu->emu.cpu.rflags & EMU_FLAG_IF) ? SVM_GUEST_INTERRUPT_MASK : 0);
 	c->v_irq = cpu->svm_ctl.v_irq;
 	c->v_tpr = (uint8_t)(cpu->cr8 & SVM_V_TPR_MASK);
+	swap_vmload_state(&cpu->host, &cpu->emu.cpu);
 	load_host(cpu, hs);
 	cpu->svm.gif = false;
 	cpu->guest = HW_HOST;
@@ -255,6 +283,7 @@ int vmrun(struct hw_cpu *cpu, hpa_t vmcb)
 	cpu->svm.vmcb = vmcb;
 	cpu->guest = HW_GUEST_SVM;
 	load_guest(cpu, &v->save);
+	swap_vmload_state(&cpu->emu.cpu, &cpu->host);
 	cpu->cr8 = v->control.v_tpr & SVM_V_TPR_MASK;
 	enter_translation(cpu, v);
 	cpu->ev.shadow = (v->control.int_state & SVM_INTERRUPT_SHADOW) ? HW_SHADOW_STI : 0;
@@ -269,6 +298,9 @@ int vmrun(struct hw_cpu *cpu, hpa_t vmcb)
 
 	enter_inject(cpu);
 	hw_guest_run(cpu);
+	/* A fired host timer is the host's own interrupt: the host takes it
+	 * as soon as it runs again with interrupts enabled (hw.h). */
+	cpu->ev.timer = false;
 
 	if (cpu->exit.pending) {
 		cpu->cnt.exits++;

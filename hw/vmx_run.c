@@ -39,6 +39,10 @@ static void enter_translation(struct hw_cpu *cpu)
 	cpu->emu.key_epoch++;	/* a new guest context */
 	cpu->xlat.vpid = c->vpid;
 	hw_xlat_update(cpu);
+	/* PAE paging without EPT: the PDPTEs come from memory at CR3
+	 * (27.3.2.4; the guest-state checks validated them). */
+	if (!(c->proc2 & VMX_PROC2_EPT) && cpu->xlat.pg.mode == HW_PAGING_PAE)
+		(void)hw_load_pdptes(cpu, cpu->cr3);
 }
 
 /* Without VPIDs, entries and exits drop every mapping of VPID 0
@@ -65,13 +69,18 @@ static void enter_inject(struct hw_cpu *cpu)
 		.has_error_code = info & VMX_INTR_INFO_ERROR_CODE,
 		.error_code = (uint32_t)vmcs_read(cpu, VMCS_ENTRY_EXCEPTION_ERROR_CODE),
 	};
-	/* Software events return past the instruction (27.6.1.1). */
+	/* Software events return past the instruction (27.6.1.1); a fault
+	 * while delivering one points at the instruction. */
+	const uint64_t rip = cpu->emu.cpu.rip;
 	if (ev.type == EMU_EVENT_TYPE_SOFT_INT || ev.type == EMU_EVENT_TYPE_SOFT_EXC ||
 	    ev.type == EMU_EVENT_TYPE_PRIV_SOFT_EXC)
 		cpu->emu.cpu.rip += vmcs_read(cpu, VMCS_ENTRY_INSTRUCTION_LEN);
 	cpu->ev.halted = false;		/* an injected event wakes HLT (27.6.1) */
 	/* The shadow of an STI before the entry does not block injection. */
-	if (hw_inject(cpu, ev) == EMU_UNHANDLEABLE)
+	const int r = hw_inject(cpu, ev, rip);
+	if (r == EMU_STOP && cpu->exit.pending)
+		cpu->emu.cpu.rip = rip;	/* the event is re-injected from here */
+	if (r == EMU_UNHANDLEABLE)
 		hw_unsupported(cpu, cpu->emu.unhandleable);
 }
 
@@ -108,6 +117,9 @@ static void vmx_run_guest(struct hw_cpu *cpu)
 
 	enter_inject(cpu);
 	hw_guest_run(cpu);
+	/* A fired host timer is the host's own interrupt: the host takes it
+	 * as soon as it runs again with interrupts enabled (hw.h). */
+	cpu->ev.timer = false;
 
 	if (cpu->exit.pending) {
 		cpu->cnt.exits++;

@@ -94,7 +94,8 @@ static unsigned walk_acc(const struct hw_cpu *cpu, unsigned acc)
 	if (cpu->emu.cpu.cpl == 3) {
 		if (!(acc & EMU_ACC_SYS))
 			a |= HW_ACC_USER;
-	} else if (cpu->emu.cpu.rflags & EMU_FLAG_AC) {
+	} else if ((cpu->emu.cpu.rflags & EMU_FLAG_AC) && !(acc & EMU_ACC_SYS)) {
+		/* AC lifts SMAP for explicit accesses only (SDM 4.6). */
 		a |= HW_ACC_NO_SMAP;
 	}
 	return a;

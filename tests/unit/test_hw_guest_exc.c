@@ -23,8 +23,8 @@
 
 #define CNT		(GM_RES + 0x30)	/* the handler's counter */
 #define H_INT3		0x11200ull
-#define H_NP		0x11300ull	/* error-code recorders (gm_pf64 / gm_pf32 */
-#define H_DF		0x11400ull	/*  at another place: the HLT says which) */
+#define H_NP		0x11300ull	/* error-code recorders: copies of gm_pf64, */
+#define H_DF		0x11400ull	/* the HLT they stop at says which ran */
 #define H_INTR		0x11500ull
 
 /* INT3 handler: count, record the return RIP, return. */
@@ -109,16 +109,7 @@ static void exc_np_error_codes(void **state)
 		gm_put(&m, GM_CODE, intn, sizeof(intn));
 		assert_int_equal(gm_run_to_hlt(&m), recorder_hlt(H_NP));
 		assert_int_equal(gm_res(&m, RES_ERR), 0x202);
-		/* FINDING: the #NP frame holds RIP GM_CODE + 2, past the INT:
-		 * emulate/exec_int.c raise_after() moves RIP past INT n / INT3 /
-		 * INTO before delivery, and neither emulate/deliver.c nor
-		 * hw/event.c deliver() moves it back when that delivery faults.
-		 * A fault during INT n is a fault of the INT instruction (SDM
-		 * Vol. 3A 6.5: the saved CS:EIP points to the faulting
-		 * instruction); the same wrong RIP is what a VM exit during that
-		 * delivery saves. Re-enable:
-		 *   assert_int_equal(gm_res(&m, RES_RIP), GM_CODE);
-		 */
+		assert_int_equal(gm_res(&m, RES_RIP), GM_CODE);	/* at the INT: a fault */
 		gm_destroy(&m);
 
 		gm_create(&m, &gm_cfgs[k], GM_64, 0, 0, 0);
@@ -169,12 +160,14 @@ static void exc_double_fault(void **state)
 }
 
 /*
- * Triple fault: #DF's gate is not present either. VMX: exit reason 2,
- * qualification 0. A triple-fault exit is not "during event delivery"
- * (SDM Vol. 3C 28.2.4, which lists it among the exceptions): the
+ * Triple fault: INT 0x40 -> #NP -> #NP -> #DF, and #DF's gate is not
+ * present either. VMX: exit reason 2, qualification 0 (SDM Vol. 3C 26.2,
+ * 28.2.1). SDM 28.2.4 names the cases that are not "VM exits during event
+ * delivery", among them "the VM exit is caused by a triple fault": the
  * IDT-vectoring information is invalid (bit 31 = 0). The activity state
- * saved is the one before the exit (28.3.4): active — the exit happens
- * instead of the shutdown. SVM: the SHUTDOWN intercept, 0x7f.
+ * saved is the processor's before the exit (28.3.4): active, since the
+ * exit happens instead of the shutdown. SVM: the SHUTDOWN intercept
+ * (0x7f, APM Vol. 2 15.9). Either way no exception reached a handler.
  */
 static void exc_triple_fault(void **state)
 {
@@ -339,8 +332,8 @@ static void exc_svm_vmload_state(void **state)
 		 * them into the guest's registers (nor #VMEXIT back), so the
 		 * guest runs with reset TR/FS/GS/LDTR: STR reads 0, FS:0 reads
 		 * linear 0, and a ring-3 interrupt reads RSP0 from a TSS at base
-		 * 0 (every SVM user-mode test in test_hw_guest_pf.c needed an LTR
-		 * of its own). Re-enable:
+		 * 0 (the ring-3 trip in test_hw_guest.h does an LTR of its own so
+		 * that the user-mode tests run on SVM). Re-enable:
 		 *   assert_int_equal(tr, SEL_TSS);
 		 *   assert_int_equal(fs0, 0xf5f5f5f5);
 		 */

@@ -17,7 +17,7 @@
  * Every scenario runs on the four machines of gm_cfgs; on VMX, INVPCID
  * needs the "enable INVPCID" control (SDM Vol. 3C 26.3: otherwise #UD).
  */
-#include "test_hw_guest.h"
+#include "test_hw_guest_code.h"
 
 #define PAGE(i)		(GM_TPAGE + 0x1000ull * (i))
 #define VAL(i)		(0x1111u * ((i) + 1))

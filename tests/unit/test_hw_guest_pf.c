@@ -363,6 +363,7 @@ static void pf_rights_across_cpl(void **state)
 		0xff, 0xe0,					/* jmp rax */
 	};
 	static const uint8_t int81[] = { 0xcd, 0x81 };		/* int 0x81 */
+	static const uint8_t int80[] = { 0xcd, 0x80 };		/* int 0x80 */
 	static const uint8_t sup_write[] = {
 		0x89, 0x04, 0x25, 0x00, 0x00, 0x40, 0x40,	/* mov [GM_VA_T], eax */
 	};
@@ -377,8 +378,8 @@ static void pf_rights_across_cpl(void **state)
 			gm_gate(&m, 0x81, 0x11200, 3, true);
 			if (v == 0) {
 				gm_put(&m, 0x14000, user_read, sizeof(user_read));
-				gm_put(&m, 0x11200, user_read, 7);	/* the same read, then: */
-				gm_put(&m, 0x11207, (const uint8_t[]){ 0xcd, 0x80 }, 2);	/* int 0x80 */
+				gm_put(&m, 0x11200, user_read, 7);	/* the same read, then */
+				gm_put(&m, 0x11207, int80, sizeof(int80));
 				gm_put_to_ring3(&m, GM_CODE);
 			} else if (v == 1) {
 				gm_put(&m, 0x14000, user_jump, sizeof(user_jump));
@@ -387,9 +388,7 @@ static void pf_rights_across_cpl(void **state)
 			} else {
 				gm_put(&m, 0x14000, user_read, sizeof(user_read));
 				gm_put(&m, GM_CODE, sup_write, sizeof(sup_write));
-				uint8_t b[64];
-				memcpy(b, gm_to_ring3, sizeof(gm_to_ring3));
-				gm_put(&m, GM_CODE + sizeof(sup_write), b, sizeof(gm_to_ring3));
+				gm_put_to_ring3(&m, GM_CODE + sizeof(sup_write));
 			}
 			static const uint32_t err[] = { E_P, E_P | E_I, E_P | E_U };
 			static const uint64_t rip[] = { 0x11200, GM_VA_T, GM_VA_UCODE };

@@ -17,7 +17,7 @@
  * first's, made as a hypervisor would: VMREAD/VMWRITE of every field the
  * processor has (hw/vmcs_fields.def), or a copy of the VMCB page.
  */
-#include "test_hw_guest.h"
+#include "test_hw_guest_code.h"
 
 #define PAGE(i)		(GM_TPAGE + 0x1000ull * (i))
 #define VAL(i)		(0x1111u * ((i) + 1))

@@ -416,9 +416,10 @@ static void vmmcall_intercept(void **state)
 
 /*
  * Table B-1 (TSC_OFFSET): the guest's RDTSC and RDTSCP - and RDMSR of
- * the TSC, the same counter - return the TSC plus TSC_OFFSET (mod 2^64). The model's TSC is modeled cycles, identical on
- * two fresh machines running the same guest, so the same guest with
- * offsets 0 and @off reads values @off apart.
+ * the TSC, the same counter - return the TSC plus TSC_OFFSET (mod 2^64).
+ * The model's TSC is modeled cycles, identical on two fresh machines
+ * running the same guest, so the same guest with offsets 0 and @off
+ * reads values @off apart.
  */
 static uint64_t guest_tsc(const uint8_t *code, size_t len, uint64_t off)
 {

@@ -143,7 +143,8 @@ static void intr_exit_ignores_guest_if_with_masking(void **state)
 	assert_int_equal(run(), EXIT_INTR);
 	assert_int_equal(hwg_rip(&g), CODE);
 	assert_int_equal(insns() - n, 0);
-	assert_int_equal(vmcb()->control.next_rip, 0);	/* 15.7.1: not an insn intercept */
+	/* 15.7.1: nRIP is reset to zero for a non-instruction intercept. */
+	assert_int_equal(vmcb()->control.next_rip, 0);
 
 	/* Off: nothing pending, nothing to see. */
 	hw_cpu_set_intr(g.cpu, false, 0);
