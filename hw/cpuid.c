@@ -67,7 +67,40 @@ static void vendor_string(bool amd, uint32_t out[4])
 	memcpy(&out[2], v + 8, 4);	/* ECX */
 }
 
+static void policy_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
+/* Clear the bits of features the machine leaves out (struct hw_features). */
+static void drop_features(const struct hw_features *f, uint32_t leaf, uint32_t subleaf,
+			  uint32_t out[4])
+{
+	enum { C = 2, B = 1, D = 3 };
+	if (leaf == 1) {
+		if (!f->pge)
+			out[D] &= ~F1D_PGE;
+		if (!f->pcid)
+			out[C] &= ~F1C_PCID;
+	} else if (leaf == 7 && subleaf == 0) {
+		if (!f->smep)
+			out[B] &= ~F7B_SMEP;
+		if (!f->smap)
+			out[B] &= ~F7B_SMAP;
+		if (!f->pcid)
+			out[B] &= ~F7B_INVPCID;
+	} else if (leaf == 0x80000001) {
+		if (!f->nx)
+			out[D] &= ~FX1D_NX;
+		if (!f->page1gb)
+			out[D] &= ~FX1D_PAGE1GB;
+	}
+}
+
 void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	policy_cpuid(cpu, leaf, subleaf, out);
+	drop_features(&cpu->m->cfg.features, leaf, subleaf, out);
+}
+
+static void policy_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	const bool amd = cpu->m->cfg.vendor == HW_VENDOR_AMD;
 	enum { A, B, C, D };

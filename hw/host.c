@@ -39,7 +39,7 @@ int hw_write_cr(struct hw_cpu *cpu, unsigned cr, uint64_t val)
 		cpu->host_cr3 = val;
 		return 0;
 	case 4:
-		if (val & ~(HW_CR4_VALID | (intel ? HW_CR4_VMXE : 0)))
+		if (val & ~(hw_cr4_valid(cpu->m) | (intel ? HW_CR4_VMXE : 0)))
 			return -EINVAL;
 		/* CR4.VMXE cannot be cleared in VMX operation (SDM 24.8). */
 		if (cpu->vmx.on && !(val & HW_CR4_VMXE))

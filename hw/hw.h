@@ -40,8 +40,26 @@ struct hw_tlb_config {
 				 * HW_PSC_MAX_ENTRIES; 0: none */
 };
 
+/*
+ * Paging features the model can leave out, to study an MMU without them
+ * (all on by default, Kconfig "Processor features"). CPUID stops
+ * advertising a feature that is off and the processor behaves as one
+ * without it: its CR4 bit and EFER.NXE become reserved (#GP), a PDPTE
+ * with PS set is a reserved-bit fault without 1 GiB pages (SDM 4.5.4),
+ * INVPCID is #UD without PCIDs.
+ */
+struct hw_features {
+	bool nx;		/* EFER.NXE, XD (CPUID 8000_0001 EDX[20]) */
+	bool page1gb;		/* 1 GiB pages (8000_0001 EDX[26]) */
+	bool pge;		/* global pages, CR4.PGE (1 EDX[13]) */
+	bool pcid;		/* CR4.PCIDE (1 ECX[17]), INVPCID (7 EBX[10]) */
+	bool smep;		/* CR4.SMEP (7 EBX[7]) */
+	bool smap;		/* CR4.SMAP (7 EBX[20]) */
+};
+
 struct hw_machine_config {
 	enum hw_vendor vendor;
+	struct hw_features features;
 	uint64_t arena_size;		/* bytes of host-physical memory */
 	struct hw_tlb_config tlb;
 	struct hw_prices prices;
@@ -52,6 +70,9 @@ struct hw_cpu;
 
 /* The Kconfig defaults (hw/Kconfig) for @vendor. */
 void hw_machine_config_default(struct hw_machine_config *cfg, enum hw_vendor vendor);
+
+/* The CR4 bits this machine's processors implement (with its features). */
+uint64_t hw_cr4_valid(const struct hw_machine *m);
 
 /* Check @cfg; on error return -EINVAL and point *why at one line. */
 int hw_machine_config_check(const struct hw_machine_config *cfg, const char **why);

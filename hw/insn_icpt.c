@@ -186,6 +186,9 @@ int hw_op_intercept(struct emu_ctx *ctx, unsigned what)
 	};
 	switch (what) {
 	case EMU_ICPT_INVPCID:
+		/* No PCIDs, no INVPCID (CPUID 7 EBX[10] = 0: #UD). */
+		if (!cpu->m->cfg.features.pcid)
+			return emu_raise(ctx, EMU_EXC_UD, false, 0);
 		return hw_icpt_insn(cpu, HW_ICPT_INVPCID);
 	case EMU_ICPT_LMSW:
 		/* SVM: LMSW makes the selective CR0-write intercept

@@ -15,11 +15,37 @@
 #include "hw/cpu.h"
 #include "hw/dcode.h"
 
+/* The Kconfig "Processor features" choices. */
+static struct hw_features default_features(void)
+{
+	struct hw_features f = { 0 };
+#ifdef CONFIG_HW_NX
+	f.nx = true;
+#endif
+#ifdef CONFIG_HW_1G_PAGES
+	f.page1gb = true;
+#endif
+#ifdef CONFIG_HW_PGE
+	f.pge = true;
+#endif
+#ifdef CONFIG_HW_PCID
+	f.pcid = true;
+#endif
+#ifdef CONFIG_HW_SMEP
+	f.smep = true;
+#endif
+#ifdef CONFIG_HW_SMAP
+	f.smap = true;
+#endif
+	return f;
+}
+
 void hw_machine_config_default(struct hw_machine_config *cfg, enum hw_vendor vendor)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->vendor = vendor;
 	cfg->arena_size = 256ull << 20;
+	cfg->features = default_features();
 	cfg->tlb = (struct hw_tlb_config){
 		.entries_4k = CONFIG_HW_TLB_4K_ENTRIES, .ways_4k = CONFIG_HW_TLB_4K_WAYS,
 		.entries_2m = CONFIG_HW_TLB_2M_ENTRIES, .ways_2m = CONFIG_HW_TLB_2M_WAYS,
@@ -33,6 +59,22 @@ void hw_machine_config_default(struct hw_machine_config *cfg, enum hw_vendor ven
 		.walk_ref = CONFIG_HW_PRICE_WALK_REF,
 		.walk_cache_hit = CONFIG_HW_PRICE_WALK_CACHE_HIT,
 	};
+}
+
+
+uint64_t hw_cr4_valid(const struct hw_machine *m)
+{
+	const struct hw_features *f = &m->cfg.features;
+	uint64_t v = HW_CR4_VALID;
+	if (!f->pge)
+		v &= ~(1ull << 7);
+	if (!f->pcid)
+		v &= ~(1ull << 17);
+	if (!f->smep)
+		v &= ~(1ull << 20);
+	if (!f->smap)
+		v &= ~(1ull << 21);
+	return v;
 }
 
 static bool tlb_geometry_ok(unsigned entries, unsigned ways)

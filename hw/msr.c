@@ -101,7 +101,8 @@ int hw_msr_get(struct hw_cpu *cpu, struct emu_cpu *regs, uint32_t msr, uint64_t 
 static int set_efer(struct hw_cpu *cpu, struct emu_cpu *regs, uint64_t v)
 {
 	const bool amd = cpu->m->cfg.vendor == HW_VENDOR_AMD;
-	const uint64_t ok = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | (amd ? EFER_SVME : 0);
+	const uint64_t ok = EFER_SCE | EFER_LME | EFER_LMA | (amd ? EFER_SVME : 0) |
+			    (cpu->m->cfg.features.nx ? EFER_NXE : 0);
 	if (v & ~ok)
 		return -EINVAL;
 	if (((v ^ regs->efer) & EFER_LME) && (regs->cr0 & (1ull << 31)))

@@ -35,7 +35,7 @@ static int op_get_cr(struct emu_ctx *ctx, unsigned cr, uint64_t *val)
 static bool cr_value_bad(const struct hw_cpu *cpu, unsigned cr, uint64_t val)
 {
 	if (cr == 4)
-		return val & ~(HW_CR4_VALID | (cpu->guest == HW_GUEST_VMX ? HW_CR4_VMXE : 0));
+		return val & ~(hw_cr4_valid(cpu->m) | (cpu->guest == HW_GUEST_VMX ? HW_CR4_VMXE : 0));
 	if (cr == 3)
 		return (val & ~(1ull << 63)) >> HW_MAXPHYADDR;
 	return false;

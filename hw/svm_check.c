@@ -86,13 +86,14 @@ int svm_vmrun_check(struct hw_cpu *cpu, const struct vmcb *vmcb, const char **wh
 		FAIL("guest CR0[63:32] is not zero");
 	if (s->cr3 >> HW_MAXPHYADDR)
 		FAIL("guest CR3 sets bits beyond the physical-address width");
-	if (s->cr4 & ~HW_CR4_VALID)
+	if (s->cr4 & ~hw_cr4_valid(cpu->m))
 		FAIL("guest CR4 sets a reserved or unsupported bit");
 	if (s->dr6 >> 32)
 		FAIL("guest DR6[63:32] is not zero");
 	if (s->dr7 >> 32)
 		FAIL("guest DR7[63:32] is not zero");
-	if (s->efer & ~SVM_EFER_VALID)
+	if ((s->efer & ~SVM_EFER_VALID) ||
+	    (!cpu->m->cfg.features.nx && (s->efer & EFER_NXE)))
 		FAIL("guest EFER sets a reserved or unsupported bit");
 	if (long_paging && !(s->cr4 & CR4_PAE))
 		FAIL("guest EFER.LME and CR0.PG are 1 with CR4.PAE 0");

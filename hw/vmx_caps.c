@@ -105,10 +105,9 @@ static const uint64_t vmx_misc =
 static const uint64_t cr0_fixed0 = CR0_PG | CR0_NE | CR0_PE;
 static const uint64_t cr0_fixed1 = 0xffffffffull;
 static const uint64_t cr4_fixed0 = HW_CR4_VMXE;
-/* Every CR4 bit the model implements may be 1 (hw/cpu.h HW_CR4_VALID),
- * so guest and host CR4 checks at entry refuse exactly the bits MOV CR4
- * would. */
-static const uint64_t cr4_fixed1 = HW_CR4_VALID | HW_CR4_VMXE;
+/* Every CR4 bit the processor implements may be 1 (hw_cr4_valid(): the
+ * model's bits less the features the machine leaves out), so guest and
+ * host CR4 checks at entry refuse exactly the bits MOV CR4 would. */
 
 /* IA32_VMX_EPT_VPID_CAP (A.10). */
 static const uint64_t ept_vpid_cap =
@@ -165,7 +164,7 @@ int vmx_cap_rdmsr(const struct hw_cpu *cpu, uint32_t msr, uint64_t *val)
 		*val = cr4_fixed0;
 		return 0;
 	case MSR_IA32_VMX_CR4_FIXED1:
-		*val = cr4_fixed1;
+		*val = hw_cr4_valid(cpu->m) | HW_CR4_VMXE;
 		return 0;
 	case MSR_IA32_VMX_VMCS_ENUM:
 		*val = (uint64_t)vmcs_max_index() << 1;

@@ -57,7 +57,7 @@
 #include "hw/psc.h"
 #include "hw/walk_internal.h"
 
-void hw_pt_fmt_x86(struct hw_pt_fmt *f, enum hw_paging_mode mode, unsigned maxphyaddr,
+void hw_pt_fmt_x86(struct hw_pt_fmt *f, enum hw_paging_mode mode, unsigned maxphyaddr, bool no_1g,
 		   bool nxe, bool pse)
 {
 	const unsigned m = hw_walk_maxphyaddr(maxphyaddr);
@@ -92,6 +92,11 @@ void hw_pt_fmt_x86(struct hw_pt_fmt *f, enum hw_paging_mode mode, unsigned maxph
 	f->rsvd_table[4] |= HW_PTE_PS;		/* PS must be 0 in a PML4E */
 	f->rsvd_leaf[2] |= HW_BITS(20, 13);	/* 2 MiB page alignment */
 	f->rsvd_leaf[3] |= HW_BITS(29, 13);	/* 1 GiB page alignment */
+	if (no_1g && mode == HW_PAGING_4LEVEL) {
+		/* Without 1 GiB pages PS is reserved in a PDPTE (4.5.4). */
+		f->large &= ~(1u << 3);
+		f->rsvd_table[3] |= HW_PTE_PS;
+	}
 }
 
 /* ---------------------------------------------------------- memory */
@@ -296,7 +301,7 @@ static int guest_walk(struct hw_walk_ctx *c, const struct hw_paging *pg, uint64_
 	} else {
 		if (pg->mode != HW_PAGING_4LEVEL)
 			la = (uint32_t)la;
-		hw_pt_fmt_x86(&f, pg->mode, pg->maxphyaddr, pg->nxe, pg->pse);
+		hw_pt_fmt_x86(&f, pg->mode, pg->maxphyaddr, pg->no_1g_pages, pg->nxe, pg->pse);
 		gpa_t table;
 		unsigned level;
 		uint64_t e;

@@ -47,6 +47,8 @@ struct hw_paging {
 	bool nxe;		/* IA32_EFER.NXE */
 	bool smep, smap;	/* CR4.SMEP, CR4.SMAP */
 	bool pcide;		/* CR4.PCIDE */
+	bool no_1g_pages;	/* the processor lacks 1 GiB pages: PS in a
+				 * PDPTE is a reserved bit (SDM 4.5.4) */
 	uint8_t maxphyaddr;	/* physical-address width (reserved bits);
 				 * 0 or > 52 is taken as 52, < 32 as 32 */
 };

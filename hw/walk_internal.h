@@ -95,7 +95,7 @@ static inline unsigned hw_walk_maxphyaddr(unsigned m)
  * given MAXPHYADDR, EFER.NXE and CR4.PSE (hw/walk.c). AMD nested paging
  * uses the 4-level one with the host's values.
  */
-void hw_pt_fmt_x86(struct hw_pt_fmt *f, enum hw_paging_mode mode, unsigned maxphyaddr,
+void hw_pt_fmt_x86(struct hw_pt_fmt *f, enum hw_paging_mode mode, unsigned maxphyaddr, bool no_1g,
 		   bool nxe, bool pse);
 
 /* One walk in progress. */

@@ -87,7 +87,7 @@ void hw_walk_ctx_init(struct hw_walk_ctx *c, struct hw_machine *m,
 	if (nst->kind == HW_NESTED_EPT)
 		ept_fmt(&c->nfmt, nst->maxphyaddr);
 	else if (nst->kind == HW_NESTED_NPT)
-		hw_pt_fmt_x86(&c->nfmt, HW_PAGING_4LEVEL, nst->maxphyaddr, nst->npt_nxe, false);
+		hw_pt_fmt_x86(&c->nfmt, HW_PAGING_4LEVEL, nst->maxphyaddr, false, nst->npt_nxe, false);
 	else
 		memset(&c->nfmt, 0, sizeof(c->nfmt));
 }

@@ -50,6 +50,7 @@ void hw_xlat_update(struct hw_cpu *cpu)
 	pg->smap = c->cr4 & CR4_SMAP;
 	pg->pcide = pg->mode == HW_PAGING_4LEVEL && (c->cr4 & CR4_PCIDE);
 	pg->maxphyaddr = HW_MAXPHYADDR;
+	pg->no_1g_pages = !cpu->m->cfg.features.page1gb;
 
 	const uint64_t ep4ta = cpu->xlat.nst.kind == HW_NESTED_EPT ? cpu->xlat.nst.root : 0;
 	const uint64_t pcid = pg->pcide ? cpu->cr3 & HW_TLB_PCID_MASK : 0;

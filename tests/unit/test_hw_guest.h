@@ -368,18 +368,15 @@ static const uint8_t gm_done[] = {
 
 /*
  * Ring 0 to ring 3 at GM_VA_UCODE with the stack at the top of the
- * GM_VA_USTACK page: load TR from GM_GDT first (the ring-3 code's
- * interrupts switch to RSP0/ESP0 of that TSS; and on SVM the TR the
- * harness VMLOADs does not reach the guest, see the FINDING in
- * test_hw_guest_exc.c exc_svm_vmload_state) and DS with the DPL-3 data
- * segment (IRET to ring 3 would make a DPL-0 DS null, and legacy-mode
- * code at either ring addresses memory through DS), then an IRET frame
- * (SDM Vol. 3A 6.14.3 / IRET). The user CS and the IRET's REX.W depend on the
- * mode (patched by gm_put_to_ring3).
+ * GM_VA_USTACK page. The ring-3 code's interrupts switch to RSP0/ESP0 of
+ * the TSS the guest enters with (TR, from the VMCS or VMLOADed from the
+ * VMCB: gm_tss). Load DS with the DPL-3 data segment first (IRET to
+ * ring 3 would make a DPL-0 DS null, and legacy-mode code at either ring
+ * addresses memory through DS), then an IRET frame (SDM Vol. 3A 6.14.3 /
+ * IRET). The user CS and the IRET's REX.W depend on the mode (patched by
+ * gm_put_to_ring3).
  */
 static const uint8_t gm_to_ring3[] = {
-	0x66, 0xb8, 0x18, 0x00,			/* mov ax, SEL_TSS */
-	0x0f, 0x00, 0xd8,			/* ltr ax */
 	0x66, 0xb8, 0x43, 0x00,			/* mov ax, SEL_UDATA */
 	0x8e, 0xd8,				/* mov ds, ax */
 	0x6a, 0x43,				/* push SEL_UDATA */
@@ -395,9 +392,10 @@ static inline void gm_put_to_ring3(struct gm *m, uint64_t ga)
 {
 	uint8_t b[sizeof(gm_to_ring3)];
 	memcpy(b, gm_to_ring3, sizeof(b));
+	assert_true(b[16] == SEL_UCODE64 && b[22] == 0x48);	/* the bytes patched */
 	if (m->mode != GM_64) {
-		b[23] = SEL_UCODE32;
-		b[29] = 0x90;			/* nop */
+		b[16] = SEL_UCODE32;
+		b[22] = 0x90;			/* nop */
 	}
 	gm_put(m, ga, b, sizeof(b));
 }
@@ -525,10 +523,13 @@ static inline void gm_create(struct gm *m, const struct gm_cfg *c, enum gm_mode 
 /*
  * Before entry, once the tables are final: with PAE paging under EPT the
  * VMCS's PDPTE fields are what VM entry loads (SDM Vol. 3C 27.3.2.4).
+ * Without EPT entry loads them from the guest's CR3 itself and the
+ * fields are not used, so they stay unwritten (zero: not present) and a
+ * model that read them would fault on the first fetch.
  */
 static inline void gm_load_pdptes(struct gm *m)
 {
-	if (m->mode != GM_PAE || !gm_vmx(m))
+	if (m->mode != GM_PAE || !gm_vmx(m) || !m->g.tdp)
 		return;
 	uint64_t p[4];
 	ptb_pae_pdptes(&m->g.guest, m->cr3, p);

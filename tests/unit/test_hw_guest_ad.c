@@ -59,8 +59,6 @@ static void read_then_write(enum gm_mode mode)
 {
 	const uint64_t va = mode == GM_64 ? VA64 : GM_VA_T;
 	for (size_t k = 0; k < GM_NR_CFGS; k++) {
-		if (mode == GM_PAE && gm_cfgs[k].vendor == HW_VENDOR_INTEL && !gm_cfgs[k].tdp)
-			continue;	/* FINDING: test_hw_guest_pf.c pae_entry_pdptes_without_ept */
 		struct gm m;
 		setup(&m, &gm_cfgs[k], mode, 0, va, PTB_4K, PTE_P | PTE_RW);
 		const uint64_t pdpte = mode == GM_PAE ? gm_entry(&m, va, 3) : 0;
@@ -102,8 +100,6 @@ static void ad_32bit(void **state) { read_then_write(GM_32); }
 static void large(enum gm_mode mode, uint64_t va, uint64_t size, unsigned leaf_level)
 {
 	for (size_t k = 0; k < GM_NR_CFGS; k++) {
-		if (mode == GM_PAE && gm_cfgs[k].vendor == HW_VENDOR_INTEL && !gm_cfgs[k].tdp)
-			continue;	/* FINDING: see read_then_write */
 		struct gm m;
 		gm_create(&m, &gm_cfgs[k], mode, 0, mode == GM_32 ? CR4_PSE : 0, 0);
 		/* A 1 GiB page can only map physical 0 (see test_hw_guest_pf.c). */

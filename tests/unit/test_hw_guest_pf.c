@@ -281,23 +281,11 @@ static int run_case(const struct gm_cfg *cfg, enum gm_mode mode, const struct pf
 	return bad;
 }
 
-/*
- * FINDING (see pae_entry_pdptes_without_ept): VMX entry without EPT does
- * not load the PDPTEs from CR3, so a PAE guest entered directly cannot
- * run there; its cases are skipped on that machine until hw/ is fixed.
- */
-static bool skip_cfg(const struct gm_cfg *cfg, enum gm_mode mode)
-{
-	return mode == GM_PAE && cfg->vendor == HW_VENDOR_INTEL && !cfg->tdp;
-}
-
 static void run_table(enum gm_mode mode, const struct pf_case *t, size_t n)
 {
 	unsigned bad = 0;
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < GM_NR_CFGS; k++) {
-			if (skip_cfg(&gm_cfgs[k], mode))
-				continue;
 			if (run_case(&gm_cfgs[k], mode, &t[i])) {
 				print_error("FAILED: %s [%s]\n", t[i].name, gm_cfgs[k].name);
 				bad++;
@@ -327,16 +315,8 @@ static void pae_entry_pdptes_without_ept(void **state)
 		0xcd, 0x80,			/* int 0x80 */
 	};
 	gm_put(&m, GM_CODE, code, sizeof(code));
-	const uint64_t r = gm_run(&m);
-	/* FINDING: hw/vmx_state.c vmx_enter_load_guest_state() loads the
-	 * PDPTEs only from the VMCS fields (the EPT case) and leaves the
-	 * stale/zero PDPTE registers otherwise: the first fetch faults and
-	 * the guest triple-faults (exit 2) instead of reaching the done gate.
-	 * Re-enable when hw/ loads them from CR3 without EPT:
-	 *   assert_int_equal(r, VMX_EXIT_HLT_NR);
-	 *   assert_int_equal(hwg_rip(&m.g), GM_DONE_HLT);
-	 */
-	(void)r;
+	assert_int_equal(gm_run(&m), VMX_EXIT_HLT_NR);
+	assert_int_equal(hwg_rip(&m.g), GM_DONE_HLT);
 	gm_destroy(&m);
 }
 
@@ -445,17 +425,6 @@ static void pf_smap_implicit(void **state)
 			const uint64_t rip = gm_run_to_hlt(&m);
 			if (v == 0) {
 				assert_int_equal(rip, GM_DONE_HLT);
-				gm_destroy(&m);
-				continue;
-			}
-			/* FINDING (v == 2): hw/xlat.c walk_acc() gives every
-			 * access at CPL < 3 with RFLAGS.AC = 1 HW_ACC_NO_SMAP,
-			 * implicit ones (EMU_ACC_SYS) too, so the LDT read
-			 * succeeds and the guest reaches the done gate. The fix:
-			 * "} else if ((cpu->emu.cpu.rflags & EMU_FLAG_AC) &&
-			 * !(acc & EMU_ACC_SYS)) {". Re-enable the checks for
-			 * v == 2 (remove the condition below). */
-			if (v == 2) {
 				gm_destroy(&m);
 				continue;
 			}

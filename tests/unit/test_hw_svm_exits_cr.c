@@ -250,15 +250,7 @@ static void cr_write_value_gp_before_intercept(void **state)
 		for (unsigned on = 0; on < 2; on++) {
 			vmcb()->control.intercept_cr_write = (uint16_t)(on << c[i].cr);
 			again(c[i].rip, c[i].bad, 0);
-			const uint64_t seen = run();
-			if (c[i].cr == 4 && on) {
-				/* FINDING: hw/ops.c op_set_cr() asks the intercept
-				 * (TRY_ICPT) before its CR4 valid-bits #GP check,
-				 * so CR4 bit 31 exits with 0x14 instead of #GP. */
-				(void)seen;
-				continue;
-			}
-			assert_int_equal(seen, EXIT_EXCP(GP));
+			assert_int_equal(run(), EXIT_EXCP(GP));
 			assert_int_equal(vmcb()->control.exitinfo1, 0);
 			assert_int_equal(hwg_rip(&g), c[i].rip);
 		}
@@ -290,14 +282,8 @@ static void lmsw_smsw_intercept_before_memory_fault(void **state)
 	assert_int_equal(run(), EXIT_EXCP(PF));
 	vmcb()->control.intercept_cr_write = 1u << 0;
 	again(CODE, 0, 0);
-	const uint64_t seen = run();
-	/* FINDING: emulate/exec_cr.c lmsw reads its memory operand
-	 * (emu_src_read) before write_cr() reaches the set_cr op that asks
-	 * the intercept, so the #PF (0x4e) wins over the CR0 write exit
-	 * (0x10) Table 15-7 orders first. */
-	(void)seen;
-	/* assert_int_equal(seen, EXIT_WRITE_CR(0)); */
-	/* assert_int_equal(hwg_rip(&g), CODE); */
+	assert_int_equal(run(), EXIT_WRITE_CR(0));
+	assert_int_equal(hwg_rip(&g), CODE);
 }
 
 /* ------------------------------------------------------------ selective CR0 */
@@ -408,14 +394,8 @@ static void lmsw_intercepts(void **state)
 	assert_int_equal(vmcb()->save.cr0, GUEST_CR0);
 
 	again(CODE, (GUEST_CR0 & 0xffff) | CR0_TS, 0);	/* TS only */
-	const uint64_t seen = run();
-	/* FINDING: hw/svm_icpt.c svm_icpt_cr_write() applies the "bits other
-	 * than TS/MP changed" test to LMSW too, so an LMSW that changes only
-	 * TS or MP runs (0x78 here) instead of exiting with 0x65 as Table
-	 * 15-7 says. Fix: exit for op == EMU_OP_LMSW regardless of the value. */
-	(void)seen;
-	/* assert_int_equal(seen, EXIT_CR0_SEL_WRITE); */
-	/* assert_int_equal(vmcb()->save.cr0, GUEST_CR0); */
+	assert_int_equal(run(), EXIT_CR0_SEL_WRITE);
+	assert_int_equal(vmcb()->save.cr0, GUEST_CR0);
 }
 
 /* ------------------------------------------------------------ DR */
@@ -436,13 +416,8 @@ static void dr_access(unsigned dr, const uint8_t *code, size_t len, uint64_t val
 	vmcb()->control.intercept_dr_read = (uint16_t)(1u << dr);
 	again(CODE, 0xdead, val);
 	assert_int_equal(run(), EXIT_READ_DR(dr));
-	/* FINDING (dr_intercept_bit_is_per_register): with the DR7 read
-	 * intercept the MOV DR7, RBX at CODE exits already, its GD check
-	 * reading DR7 through the intercepted op; expected RIP CODE + 3. */
-	if (dr != 7) {
-		assert_int_equal(hwg_rip(&g), CODE + 3);
-		assert_int_equal(vmcb()->control.next_rip, CODE + 6);
-	}
+	assert_int_equal(hwg_rip(&g), CODE + 3);
+	assert_int_equal(vmcb()->control.next_rip, CODE + 6);
 	assert_int_equal(hwg_gpr(&g, RAX), 0xdead);
 	vmcb()->control.intercept_dr_read = 0;
 
@@ -514,14 +489,9 @@ static void dr_intercept_bit_is_per_register(void **state)
 	vmcb()->control.intercept_dr_read = 1u << 7;
 	vmcb()->control.intercept_dr_write = 0;
 	again(CODE, 0, 0x6000);
-	const uint64_t seen = run();
-	/* FINDING: emulate/exec_cr.c dr_prologue() reads DR7 (for GD)
-	 * through the get_dr op, which asks the DR7 read intercept, so a
-	 * MOV DR0 exits with VMEXIT_READ_DR7 (0x27) at CODE. The processor's
-	 * own look at DR7.GD is no guest MOV from DR7. Expected 0x78. */
-	(void)seen;
-	/* assert_int_equal(seen, EXIT_HLT); */
-	/* assert_int_equal(hwg_gpr(&g, RAX), 0x6000); */
+	/* The processor's own look at DR7.GD is no guest MOV from DR7. */
+	assert_int_equal(run(), EXIT_HLT);
+	assert_int_equal(hwg_gpr(&g, RAX), 0x6000);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

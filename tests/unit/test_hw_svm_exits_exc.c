@@ -105,7 +105,6 @@ static uint64_t stack_word(unsigned i)
  * The handler ran (HLT exit at HANDLER) with the long-mode frame of
  * 8.9.3 on the stack: [error code,] RIP, CS, RFLAGS, RSP, SS.
  */
-#define NO_RIP_CHECK (~0ull)	/* only for a FINDING: see int_n_fault_rip */
 static void assert_delivered(uint64_t ret_rip, bool has_err, uint64_t err)
 {
 	assert_int_equal(run(), EXIT_HLT);
@@ -114,8 +113,7 @@ static void assert_delivered(uint64_t ret_rip, bool has_err, uint64_t err)
 	assert_int_equal(hwg_gpr(&g, 4), STACK - 8 * (5 + e));
 	if (has_err)
 		assert_int_equal(stack_word(0), err);
-	if (ret_rip != NO_RIP_CHECK)
-		assert_int_equal(stack_word(e + 0), ret_rip);
+	assert_int_equal(stack_word(e + 0), ret_rip);
 	assert_int_equal(stack_word(e + 1), SEL_CODE);
 	assert_int_equal(stack_word(e + 3), STACK);
 	assert_int_equal(stack_word(e + 4), SEL_DATA);
@@ -191,16 +189,7 @@ static void bp_intercept(void **state)
  * A fault raised while INT n (or INT3, INTO) delivers its event is a
  * fault of that instruction: the RIP it reports - at an intercept or in
  * the frame pushed for its handler - is the INT's own (APM Vol. 2 8.2,
- * faults; SDM Vol. 3A 6.5). The model reports the next instruction.
- *
- * FINDING int_n_fault_rip: hw/event.c deliver() replaces a software
- * event whose delivery faulted by the fault without moving RIP back
- * from the return address INT n set (emulate/exec_int.c raise_after) to
- * the INT. Fix: when @ev is EMU_EVENT_TYPE_SOFT_INT/SOFT_EXC/
- * PRIV_SOFT_EXC raised by the instruction (not injected), rewind
- * cpu->emu.cpu.rip by the instruction's length before delivering the
- * fault. Until then the RIP checks in np_error_code and gp_error_code
- * stay disabled (the frame's return RIP: NO_RIP_CHECK).
+ * faults; SDM Vol. 3A 6.5).
  */
 
 /* INT 0x80 through a not-present interrupt gate: #NP, error code
@@ -219,13 +208,11 @@ static void np_error_code(void **state)
 	assert_int_equal(run(), EXIT_EXCP(NP));
 	assert_int_equal(vmcb()->control.exitinfo1, 0x402);
 	assert_int_equal(hwg_gpr(&g, 4), STACK);
-	/* FINDING (int_n_fault_rip): RIP is CODE + 2, past the INT. */
-	/* assert_int_equal(hwg_rip(&g), CODE); */
+	assert_int_equal(hwg_rip(&g), CODE);
 
 	vmcb()->control.intercept_exceptions = 0;
 	hwg_set_entry(&g, CODE, STACK);
-	/* FINDING (int_n_fault_rip): the frame's RIP is CODE + 2; CODE expected. */
-	assert_delivered(NO_RIP_CHECK, true, 0x402);
+	assert_delivered(CODE, true, 0x402);
 }
 
 /* INT 0x80 beyond the IDT limit: #GP(0x402). */
@@ -239,13 +226,11 @@ static void gp_error_code(void **state)
 	assert_int_equal(run(), EXIT_EXCP(GP));
 	assert_int_equal(vmcb()->control.exitinfo1, 0x402);
 	assert_int_equal(hwg_gpr(&g, 4), STACK);
-	/* FINDING (int_n_fault_rip): RIP is CODE + 2, past the INT. */
-	/* assert_int_equal(hwg_rip(&g), CODE); */
+	assert_int_equal(hwg_rip(&g), CODE);
 
 	vmcb()->control.intercept_exceptions = 0;
 	hwg_set_entry(&g, CODE, STACK);
-	/* FINDING (int_n_fault_rip): the frame's RIP is CODE + 2; CODE expected. */
-	assert_delivered(NO_RIP_CHECK, true, 0x402);
+	assert_delivered(CODE, true, 0x402);
 }
 
 /* ------------------------------------------------------------ #PF */

@@ -192,24 +192,17 @@ static void inject_soft_int_returns_to_next_rip(void **state)
 	prepare(0x80);
 	vmcb()->control.eventinj = EV_V | EV_TYPE(T_SOFT) | 0x80;
 	vmcb()->control.next_rip = CODE + 2;
-	const uint64_t seen = run();
-	assert_int_equal(seen, EXIT_HLT);
+	assert_int_equal(run(), EXIT_HLT);
 	assert_int_equal(hwg_rip(&g), HANDLER);
 	assert_int_equal(vmcb()->control.eventinj & EV_V, 0);
-	/* FINDING: hw/svm_run.c enter_inject() delivers with the VMCB RIP as
-	 * the return address for every type; for type 4 (and exceptions 3
-	 * and 4, INT3/INTO) silicon with NRIP_SAVE pushes NextRIP. The frame
-	 * holds CODE; CODE + 2 expected. Fix: set cpu->emu.cpu.rip to
-	 * control.next_rip for those, around the hw_inject() call. */
-	/* assert_int_equal(stack_word(0), CODE + 2); */
+	assert_int_equal(stack_word(0), CODE + 2);
 
 	prepare(BP);
 	vmcb()->control.eventinj = EV_V | EV_TYPE(T_EXC) | BP;
 	vmcb()->control.next_rip = CODE + 1;
 	assert_int_equal(run(), EXIT_HLT);
 	assert_int_equal(hwg_rip(&g), HANDLER);
-	/* FINDING (same): CODE + 1 expected. */
-	/* assert_int_equal(stack_word(0), CODE + 1); */
+	assert_int_equal(stack_word(0), CODE + 1);
 }
 
 /* ------------------------------------------------------------ NPF during injection */
@@ -228,16 +221,8 @@ static void npt_unmap(uint64_t gpa)
  * access (bit 33): the guest tables, elsewhere, translate fine. Not
  * present (P = 0), a read (RW = 0), user (US = 1, 15.25.6), EXITINFO2 the
  * gate's address; the event comes back in EXITINTINFO, nothing pushed,
- * RIP still at CODE, EVENTINJ.V clear.
- *
- * FINDING npf_exitintinfo_lost: hw/svm_run.c vmrun() injects EVENTINJ
- * (enter_inject) and then calls hw_guest_run(), whose first statement
- * (hw/run.c) clears cpu->vectoring.valid, so an exit during the
- * injection's delivery reaches vmexit() with no event and EXITINTINFO is
- * written 0. Fix: drop "cpu->vectoring.valid = false;" from
- * hw_guest_run() - vmrun() and the VMX entry already clear it before
- * injecting (the VMX IDT-vectoring information of an injected event
- * that hits an EPT violation is lost the same way).
+ * RIP still at CODE, EVENTINJ.V clear (15.7.2: EXITINTINFO holds the
+ * event whose delivery the intercept interrupted).
  */
 static void npf_on_idt_during_injection(void **state)
 {
@@ -256,8 +241,7 @@ static void npf_on_idt_during_injection(void **state)
 		assert_int_equal(vmcb()->control.next_rip, 0);		/* 15.7.1 */
 		assert_int_equal(vmcb()->control.exitinfo1, NPF_FINAL | NPF_US);
 		assert_int_equal(vmcb()->control.exitinfo2, idt + vec * 16);
-		/* FINDING (npf_exitintinfo_lost): EXITINTINFO reads 0. */
-		/* assert_int_equal(vmcb()->control.exitintinfo, inj[i]); */
+		assert_int_equal(vmcb()->control.exitintinfo, inj[i]);
 		assert_int_equal(vmcb()->control.eventinj & EV_V, 0);
 		assert_int_equal(hwg_rip(&g), CODE);
 		assert_int_equal(hwg_gpr(&g, 4), STACK);
@@ -284,8 +268,7 @@ static void npf_on_guest_page_table_during_injection(void **state)
 	assert_int_equal(run(), EXIT_NPF);
 	assert_int_equal(vmcb()->control.exitinfo1, NPF_PAGING | NPF_US | NPF_RW);
 	assert_int_equal(vmcb()->control.exitinfo2, pte);
-	/* FINDING (npf_exitintinfo_lost): EXITINTINFO reads 0. */
-	/* assert_int_equal(vmcb()->control.exitintinfo, EV_V | EV_TYPE(T_INTR) | 0x30); */
+	assert_int_equal(vmcb()->control.exitintinfo, EV_V | EV_TYPE(T_INTR) | 0x30);
 	assert_int_equal(hwg_rip(&g), CODE);
 }
 

@@ -306,15 +306,8 @@ static void vintr_after_guest_lowers_tpr(void **state)
 	load(code, sizeof(code), 0x202);
 	vmcb()->control.intercept_misc1 |= V3_VINTR;
 	set_virq(5, false, 8);
-	const uint64_t seen = run();
-	/* FINDING: hw/svm_event.c svm_events() compares V_INTR_PRIO with the
-	 * V_TPR copied at VMRUN (cpu->svm_ctl.v_tpr), not with the guest's
-	 * live TPR (cpu->cr8, where MOV CR8 writes), so the interrupt stays
-	 * masked and the guest runs on to the HLT (0x78). Fix: compare with
-	 * cpu->cr8 & 0xf. */
-	(void)seen;
-	/* assert_int_equal(seen, EXIT_VINTR); */
-	/* assert_int_equal(hwg_rip(&g), CODE + 6); */
+	assert_int_equal(run(), EXIT_VINTR);
+	assert_int_equal(hwg_rip(&g), CODE + 6);
 	assert_int_equal(vmcb()->control.v_tpr, 0);
 }
 
