@@ -279,5 +279,6 @@ emu_fast_fn emu_fast_move(struct emu_slot *s);
 emu_fast_fn emu_fast_shift(struct emu_slot *s);
 emu_fast_fn emu_fast_muldiv(struct emu_slot *s);
 emu_fast_fn emu_fast_branch(struct emu_slot *s);
+emu_fast_fn emu_fast_stack(struct emu_slot *s);
 
 #endif

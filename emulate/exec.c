@@ -263,8 +263,11 @@ static emu_fast_fn choose_fn(struct emu_slot *s, enum emu_mode mode)
 	case EMU_OP_INC: case EMU_OP_DEC:
 		fn = emu_fast_alu(s);
 		break;
-	case EMU_OP_MOV: case EMU_OP_LEA:
+	case EMU_OP_MOV: case EMU_OP_LEA: case EMU_OP_MOVZX: case EMU_OP_MOVSX:
 		fn = emu_fast_move(s);
+		break;
+	case EMU_OP_PUSH: case EMU_OP_POP:
+		fn = emu_fast_stack(s);
 		break;
 	case EMU_OP_SHL: case EMU_OP_SHR: case EMU_OP_SAR:
 		fn = emu_fast_shift(s);
@@ -272,7 +275,7 @@ static emu_fast_fn choose_fn(struct emu_slot *s, enum emu_mode mode)
 	case EMU_OP_IMUL2: case EMU_OP_IMUL3:
 		fn = emu_fast_muldiv(s);
 		break;
-	case EMU_OP_JCC:
+	case EMU_OP_JCC: case EMU_OP_JMP: case EMU_OP_CALL: case EMU_OP_RET:
 		fn = emu_fast_branch(s);
 		break;
 	}
@@ -294,6 +297,9 @@ static void flag_effect(const struct emu_slot *s, uint64_t *rd, uint64_t *wr)
 {
 	const struct emu_insn *insn = &s->insn;
 	const bool leaves = s->fn == emu_fast_general || insn->op == EMU_OP_JCC ||
+			    insn->op == EMU_OP_JMP || insn->op == EMU_OP_CALL ||
+			    insn->op == EMU_OP_RET || insn->op == EMU_OP_PUSH ||
+			    insn->op == EMU_OP_POP ||
 			    ((insn->flags & EMU_I_MEM) && insn->op != EMU_OP_LEA);
 
 	*rd = leaves ? ARITH : 0;

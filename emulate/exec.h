@@ -209,16 +209,18 @@ struct emu_opnd {
 /*
  * The front TLB lookups (emulate.h): NULL when the access must go to the
  * ops: no front TLB, a fetch or implicit system access, a miss, or an
- * access that crosses into the next page.
+ * access that crosses into the next page. The read of a read-modify-
+ * write (EMU_ACC_WRITE) must be allowed to write: it needs the write tag.
  */
 static inline void *emu_tlb_read(struct emu_ctx *ctx, uint64_t la, unsigned size,
 				 unsigned acc)
 {
-	if (!ctx->tlb || (acc & (EMU_ACC_FETCH | EMU_ACC_SYS | EMU_ACC_WRITE)) ||
+	if (!ctx->tlb || (acc & (EMU_ACC_FETCH | EMU_ACC_SYS)) ||
 	    (la & 4095) + size > 4096)
 		return NULL;
 	const struct emu_tlb_entry *e = &ctx->tlb[(la >> 12) & (EMU_TLB_SIZE - 1)];
-	if (e->read_tag != ((la & ~4095ull) | emu_tlb_key(ctx)))
+	if (((acc & EMU_ACC_WRITE) ? e->write_tag : e->read_tag) !=
+	    ((la & ~4095ull) | emu_tlb_key(ctx)))
 		return NULL;
 	ctx->tlb_hits++;
 	return (void *)(e->addend + (uintptr_t)la);

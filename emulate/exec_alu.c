@@ -132,8 +132,8 @@ EMU_HANDLER(not) { return alu1(ctx, insn, ALU1_NOT); }
 /*
  * Fast forms (dcache.h) of ADD, OR, AND, SUB, XOR, CMP and TEST with
  * 32- or 64-bit operands: into a register from a register (rr), an
- * immediate (ri) or memory (rm); and CMP/TEST of memory against a
- * register (mr) or an immediate (mi). Each computes what alu2() does
+ * immediate (ri) or memory (rm); and into memory from a register (mr) or
+ * an immediate (mi). Each computes what alu2() does
  * for its form: operands masked to the size, alu_calc(), the register
  * written unless CMP/TEST (a 32-bit write zero-extends, as reg_write()),
  * alu_flags() unless no one can see them (s->fl). The memory forms read
@@ -168,15 +168,27 @@ FAST_ALWAYS_INLINE int alu_rm(FAST_ARGS, unsigned size, enum alu_op op, enum fas
 			emu_host_load(p, size));
 }
 
+/* Memory destination: CMP/TEST only read it; the others are a
+ * read-modify-write, both halves through the write tag as the general
+ * path's emu_opnd_read()/emu_opnd_write() with EMU_ACC_WRITE (two hits). */
 FAST_ALWAYS_INLINE int alu_mr(FAST_ARGS, unsigned size, enum alu_op op, enum fast_ea ea,
 			      bool imm)
 {
+	const bool writes = op != ALU_CMP && op != ALU_TEST;
 	void *p;
-	if (!fast_tlb(ctx, env, fast_ea(ctx, s, env, ea), size, false, &p))
+	if (!fast_tlb(ctx, env, fast_ea(ctx, s, env, ea), size, writes, &p))
 		return emu_fast_general(ctx, s, env);
 	const uint64_t m = size_mask(size);
+	const uint64_t a = emu_host_load(p, size);
 	const uint64_t b = imm ? s->insn.imm & m : ctx->cpu.gpr[s->s] & m;
-	return alu_done(ctx, s, env, size, op, emu_host_load(p, size), b);
+	const uint64_t res = alu_calc(op, a, b, 0) & m;
+	if (writes) {
+		ctx->tlb_hits++;
+		emu_host_store(p, res, size);
+	}
+	if (s->fl)
+		alu_flags(ctx, op, a, b, res, size);
+	return fast_next(ctx, s, env);
 }
 
 /* Register forms: rr, ri, then rm by EA form. */
@@ -198,7 +210,7 @@ static const emu_fast_fn alu_reg_forms[ALU_TEST + 1][ALU_NR_REG_FORMS][2] = {
 	ALU_REG_ROW(ALU_TEST)
 };
 
-/* Memory-destination forms of CMP and TEST: [op == TEST][imm][EA form]. */
+/* Memory-destination forms: [op][imm][EA form]. */
 #define ALU_MEM_FORMS(op)						\
 	FAST_SIZED(mrb_##op, alu_mr, op, FAST_EA_B, false)		\
 	FAST_SIZED(mrbi_##op, alu_mr, op, FAST_EA_BI, false)		\
@@ -209,24 +221,52 @@ static const emu_fast_fn alu_reg_forms[ALU_TEST + 1][ALU_NR_REG_FORMS][2] = {
 #define ALU_MEM_ROW(op) {						\
 	{ FAST_PAIR(mrb_##op), FAST_PAIR(mrbi_##op), FAST_PAIR(mrr_##op) }, \
 	{ FAST_PAIR(mib_##op), FAST_PAIR(mibi_##op), FAST_PAIR(mir_##op) } },
-ALU_MEM_FORMS(ALU_CMP) ALU_MEM_FORMS(ALU_TEST)
-static const emu_fast_fn alu_mem_forms[2][2][FAST_NR_EA][2] = {
-	ALU_MEM_ROW(ALU_CMP) ALU_MEM_ROW(ALU_TEST)
+#define ALU_MEM_OP(op) [op] = ALU_MEM_ROW(op)
+ALU_MEM_FORMS(ALU_ADD) ALU_MEM_FORMS(ALU_OR) ALU_MEM_FORMS(ALU_AND)
+ALU_MEM_FORMS(ALU_SUB) ALU_MEM_FORMS(ALU_XOR) ALU_MEM_FORMS(ALU_CMP)
+ALU_MEM_FORMS(ALU_TEST)
+static const emu_fast_fn alu_mem_forms[ALU_TEST + 1][2][FAST_NR_EA][2] = {
+	ALU_MEM_OP(ALU_ADD) ALU_MEM_OP(ALU_OR) ALU_MEM_OP(ALU_AND)
+	ALU_MEM_OP(ALU_SUB) ALU_MEM_OP(ALU_XOR) ALU_MEM_OP(ALU_CMP)
+	ALU_MEM_OP(ALU_TEST)
 };
 
-/* INC and DEC of a register: what alu1() does for one (flags if s->fl). */
-FAST_ALWAYS_INLINE int incdec_r(FAST_ARGS, unsigned size, bool dec)
+/* INC and DEC of a register or memory: what alu1() does (flags if
+ * s->fl); memory as a read-modify-write through the write tag. */
+FAST_ALWAYS_INLINE int incdec(FAST_ARGS, unsigned size, bool dec, enum fast_ea ea)
 {
-	const uint64_t a = ctx->cpu.gpr[s->d] & size_mask(size);
+	void *p = NULL;
+	uint64_t a;
+	if (ea == FAST_NR_EA) {
+		a = ctx->cpu.gpr[s->d] & size_mask(size);
+	} else {
+		if (!fast_tlb(ctx, env, fast_ea(ctx, s, env, ea), size, true, &p))
+			return emu_fast_general(ctx, s, env);
+		a = emu_host_load(p, size);
+	}
 	const uint64_t res = (dec ? a - 1 : a + 1) & size_mask(size);
-	ctx->cpu.gpr[s->d] = res;
+	if (ea == FAST_NR_EA) {
+		ctx->cpu.gpr[s->d] = res;
+	} else {
+		ctx->tlb_hits++;
+		emu_host_store(p, res, size);
+	}
 	if (s->fl)
 		lazy_flags_keep_cf(ctx, dec ? LF_DEC : LF_INC, a, res, size);
 	return fast_next(ctx, s, env);
 }
-FAST_SIZED(inc_r, incdec_r, false)
-FAST_SIZED(dec_r, incdec_r, true)
-static const emu_fast_fn incdec_forms[2][2] = { FAST_PAIR(inc_r), FAST_PAIR(dec_r) };
+#define INCDEC_FORMS(name, dec)						\
+	FAST_SIZED(name##_b, incdec, dec, FAST_EA_B)			\
+	FAST_SIZED(name##_bi, incdec, dec, FAST_EA_BI)			\
+	FAST_SIZED(name##_rip, incdec, dec, FAST_EA_RIP)			\
+	FAST_SIZED(name##_r, incdec, dec, FAST_NR_EA)
+INCDEC_FORMS(inc, false)
+INCDEC_FORMS(dec, true)
+/* [dec][EA form, or FAST_NR_EA for a register][size] */
+static const emu_fast_fn incdec_forms[2][FAST_NR_EA + 1][2] = {
+	{ FAST_PAIR(inc_b), FAST_PAIR(inc_bi), FAST_PAIR(inc_rip), FAST_PAIR(inc_r) },
+	{ FAST_PAIR(dec_b), FAST_PAIR(dec_bi), FAST_PAIR(dec_rip), FAST_PAIR(dec_r) },
+};
 
 emu_fast_fn emu_fast_alu(struct emu_slot *s)
 {
@@ -239,10 +279,11 @@ emu_fast_fn emu_fast_alu(struct emu_slot *s)
 		return NULL;
 	switch (insn->op) {
 	case EMU_OP_INC: case EMU_OP_DEC:
-		if (d < 0)
+		if (d >= 0)
+			s->d = (uint8_t)d;
+		else if (fast_ea_form(insn) == FAST_NR_EA)
 			return NULL;
-		s->d = (uint8_t)d;
-		return incdec_forms[insn->op == EMU_OP_DEC][sz];
+		return incdec_forms[insn->op == EMU_OP_DEC][d >= 0 ? FAST_NR_EA : fast_ea_form(insn)][sz];
 	case EMU_OP_ADD: op = ALU_ADD; break;
 	case EMU_OP_OR: op = ALU_OR; break;
 	case EMU_OP_AND: op = ALU_AND; break;
@@ -258,10 +299,9 @@ emu_fast_fn emu_fast_alu(struct emu_slot *s)
 	if (sr >= 0)
 		s->s = (uint8_t)sr;
 	if (d < 0) {
-		/* Memory destination: only CMP and TEST, which do not write. */
-		if ((op != ALU_CMP && op != ALU_TEST) || ea == FAST_NR_EA || (sr < 0 && !imm))
+		if (ea == FAST_NR_EA || (sr < 0 && !imm))
 			return NULL;
-		return alu_mem_forms[op == ALU_TEST][imm][ea][sz];
+		return alu_mem_forms[op][imm][ea][sz];
 	}
 	s->d = (uint8_t)d;
 	if (sr >= 0)

@@ -194,11 +194,77 @@ static const emu_fast_fn jcc_forms[2][16] = {
 	  jcc_back_c, jcc_back_d, jcc_back_e, jcc_back_f },
 };
 
+/*
+ * JMP, CALL and RET (near, relative or from the stack), 64-bit operand
+ * size: exec_jmp(), call_to() and exec_ret(). Each leaves the chain
+ * (they end blocks), except a JMP back to the start of its own block,
+ * which is a loop as for Jcc. CALL checks the target, then pushes; RET
+ * pops, then checks the target: nothing changes until both succeeded.
+ */
+static int jmp_rel(FAST_ARGS)
+{
+	const uint64_t target = fast_next_rip(s, env) + (uint64_t)(int64_t)s->insn.disp;
+	if (!emu_is_canonical(target))
+		return emu_fast_general(ctx, s, env);
+	ctx->cpu.rip = target;
+	ctx->icount = env->icount0 + s->idx + 1;
+	return EMU_FAST_LEAVE;
+}
+
+static int jmp_back(FAST_ARGS)
+{
+	return fast_loop(ctx, s, env);
+}
+
+static int call_rel(FAST_ARGS)
+{
+	const uint64_t ret = fast_next_rip(s, env);
+	const uint64_t target = ret + (uint64_t)(int64_t)s->insn.disp;
+	const uint64_t la = ctx->cpu.gpr[EMU_RSP] - 8;
+	void *p;
+	if (!emu_is_canonical(target) || !fast_tlb(ctx, env, la, 8, true, &p))
+		return emu_fast_general(ctx, s, env);
+	emu_host_store(p, ret, 8);
+	ctx->cpu.gpr[EMU_RSP] = la;
+	ctx->cpu.rip = target;
+	ctx->icount = env->icount0 + s->idx + 1;
+	return EMU_FAST_LEAVE;
+}
+
+/* RET and RET imm16 (s->insn.imm, zero-extended; 0 for RET). */
+static int ret_near(FAST_ARGS)
+{
+	const uint64_t la = ctx->cpu.gpr[EMU_RSP];
+	void *p;
+	if (!fast_tlb(ctx, env, la, 8, false, &p))
+		return emu_fast_general(ctx, s, env);
+	const uint64_t target = emu_host_load(p, 8);
+	if (!emu_is_canonical(target))
+		return emu_fast_general(ctx, s, env);
+	ctx->cpu.gpr[EMU_RSP] = la + 8 + s->insn.imm;
+	ctx->cpu.rip = target;
+	ctx->icount = env->icount0 + s->idx + 1;
+	return EMU_FAST_LEAVE;
+}
+
 emu_fast_fn emu_fast_branch(struct emu_slot *s)
 {
-	if (s->insn.op != EMU_OP_JCC || s->insn.opsize != 8)
-		return NULL;
 	const bool back = (int64_t)s[1].off + s->insn.disp == 0;
-	return jcc_forms[back][s->insn.opcode & 0xf];
+
+	if (s->insn.opsize != 8)
+		return NULL;
+	switch (s->insn.op) {
+	case EMU_OP_JCC:
+		return jcc_forms[back][s->insn.opcode & 0xf];
+	case EMU_OP_JMP:
+		return back ? jmp_back : jmp_rel;
+	case EMU_OP_CALL:
+		return call_rel;
+	case EMU_OP_RET:
+		/* RET without an operand decodes with imm 0. */
+		return s->insn.dst == EMU_LOC_IMM || s->insn.imm == 0 ? ret_near : NULL;
+	default:
+		return NULL;
+	}
 }
 #endif

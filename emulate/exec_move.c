@@ -274,7 +274,7 @@ EMU_HANDLER(xadd)
  * masked to the size, memory goes through the front TLB as
  * emu_read_mem()/emu_opnd_write() would, and a miss takes the general
  * path. LEA: the effective address (emu_ea()) truncated to the operand
- * size, as exec_lea().
+ * size, as exec_lea(). MOVZX/MOVSX: see movx().
  */
 FAST_ALWAYS_INLINE int mov_to_reg(FAST_ARGS, unsigned size, uint64_t v)
 {
@@ -329,6 +329,79 @@ static const emu_fast_fn mov_forms[MOV_NR_FORMS][2] = {
 	MOV_EA_ROWS(mov_mr), MOV_EA_ROWS(mov_mi), MOV_EA_ROWS(lea),
 };
 
+/*
+ * MOVZX and MOVSX into a 32- or 64-bit register from a byte or word
+ * register or memory, as exec_movzx()/exec_movsx(): the source read at
+ * its own size (reg_read(): without REX, byte registers 4-7 are AH..BH,
+ * the high byte of s->s), extended, written with reg_write().
+ */
+FAST_ALWAYS_INLINE int movx(FAST_ARGS, unsigned size, bool sx, unsigned ss, bool high,
+			    enum fast_ea ea)
+{
+	uint64_t v;
+	if (ea == FAST_NR_EA) {
+		v = ctx->cpu.gpr[s->s] >> (high ? 8 : 0);
+	} else {
+		void *p;
+		if (!fast_tlb(ctx, env, fast_ea(ctx, s, env, ea), ss, false, &p))
+			return emu_fast_general(ctx, s, env);
+		v = emu_host_load(p, ss);
+	}
+	v &= size_mask(ss);
+	if (sx)
+		v = (uint64_t)sext_to64(v, ss);
+	return mov_to_reg(ctx, s, env, size, v);
+}
+
+/* Sources: byte register, high byte register, word register, then byte
+ * and word memory by EA form. */
+enum { MOVX_R8, MOVX_R8H, MOVX_R16, MOVX_M8, MOVX_M16 = MOVX_M8 + FAST_NR_EA,
+       MOVX_NR_FORMS = MOVX_M16 + FAST_NR_EA };
+#define MOVX_FORMS(name, sx)						\
+	FAST_SIZED(name##_r8, movx, sx, 1, false, FAST_NR_EA)		\
+	FAST_SIZED(name##_r8h, movx, sx, 1, true, FAST_NR_EA)		\
+	FAST_SIZED(name##_r16, movx, sx, 2, false, FAST_NR_EA)		\
+	FAST_SIZED(name##_m8b, movx, sx, 1, false, FAST_EA_B)		\
+	FAST_SIZED(name##_m8bi, movx, sx, 1, false, FAST_EA_BI)	\
+	FAST_SIZED(name##_m8r, movx, sx, 1, false, FAST_EA_RIP)	\
+	FAST_SIZED(name##_m16b, movx, sx, 2, false, FAST_EA_B)		\
+	FAST_SIZED(name##_m16bi, movx, sx, 2, false, FAST_EA_BI)	\
+	FAST_SIZED(name##_m16r, movx, sx, 2, false, FAST_EA_RIP)
+#define MOVX_ROW(name) {						\
+	FAST_PAIR(name##_r8), FAST_PAIR(name##_r8h), FAST_PAIR(name##_r16),	\
+	FAST_PAIR(name##_m8b), FAST_PAIR(name##_m8bi), FAST_PAIR(name##_m8r),	\
+	FAST_PAIR(name##_m16b), FAST_PAIR(name##_m16bi), FAST_PAIR(name##_m16r) }
+MOVX_FORMS(movzx, false)
+MOVX_FORMS(movsx, true)
+static const emu_fast_fn movx_forms[2][MOVX_NR_FORMS][2] = {
+	MOVX_ROW(movzx), MOVX_ROW(movsx),
+};
+
+static emu_fast_fn fast_movx(struct emu_slot *s, unsigned sz)
+{
+	const struct emu_insn *insn = &s->insn;
+	const bool sx = insn->op == EMU_OP_MOVSX, word = insn->opcode & 1;
+	const int sr = fast_reg_of(insn, EMU_LOC_RM);
+	const enum fast_ea ea = fast_ea_form(insn);
+
+	if (insn->dst != EMU_LOC_REG)
+		return NULL;
+	s->d = insn->reg;
+	if (sr < 0)
+		return ea == FAST_NR_EA ? NULL :
+		       movx_forms[sx][(word ? MOVX_M16 : MOVX_M8) + ea][sz];
+	if (word) {
+		s->s = (uint8_t)sr;
+		return movx_forms[sx][MOVX_R16][sz];
+	}
+	if (sr >= 4 && sr < 8 && !(insn->flags & EMU_I_REX)) {
+		s->s = (uint8_t)(sr - 4);
+		return movx_forms[sx][MOVX_R8H][sz];
+	}
+	s->s = (uint8_t)sr;
+	return movx_forms[sx][MOVX_R8][sz];
+}
+
 emu_fast_fn emu_fast_move(struct emu_slot *s)
 {
 	const struct emu_insn *insn = &s->insn;
@@ -338,6 +411,8 @@ emu_fast_fn emu_fast_move(struct emu_slot *s)
 
 	if (insn->opsize != 4 && insn->opsize != 8)
 		return NULL;
+	if (insn->op == EMU_OP_MOVZX || insn->op == EMU_OP_MOVSX)
+		return fast_movx(s, sz);
 	if (d >= 0)
 		s->d = (uint8_t)d;
 	if (sr >= 0)

@@ -8,6 +8,9 @@
  * access (APM Vol. 2 15.7).
  */
 #include "emulate/exec.h"
+#ifdef CONFIG_EMU_DECODE_CACHE
+#include "emulate/dcache.h"
+#endif
 
 EMU_HANDLER(push)
 {
@@ -128,3 +131,59 @@ EMU_HANDLER(stc) { ctx->cpu.rflags |= EMU_FLAG_CF; return EMU_CONTINUE; }
 EMU_HANDLER(cmc) { ctx->cpu.rflags ^= EMU_FLAG_CF; return EMU_CONTINUE; }
 EMU_HANDLER(cld) { ctx->cpu.rflags &= ~(uint64_t)EMU_FLAG_DF; return EMU_CONTINUE; }
 EMU_HANDLER(std) { ctx->cpu.rflags |= EMU_FLAG_DF; return EMU_CONTINUE; }
+
+#ifdef CONFIG_EMU_DECODE_CACHE
+/*
+ * Fast forms (dcache.h) of PUSH and POP of a 64-bit register and PUSH of
+ * an immediate, in 64-bit mode (stack size 8, SS base not applied):
+ * exec_push()/emu_push() and exec_pop() for them. The stack slot goes
+ * through the front TLB; rSP changes only once the access has hit. POP
+ * rSP loads the popped value, after the increment.
+ */
+FAST_ALWAYS_INLINE int push_v(FAST_ARGS, uint64_t v)
+{
+	const uint64_t la = ctx->cpu.gpr[EMU_RSP] - 8;
+	void *p;
+	if (!fast_tlb(ctx, env, la, 8, true, &p))
+		return emu_fast_general(ctx, s, env);
+	emu_host_store(p, v, 8);
+	ctx->cpu.gpr[EMU_RSP] = la;
+	return fast_next(ctx, s, env);
+}
+
+static int push_r(FAST_ARGS) { return push_v(ctx, s, env, ctx->cpu.gpr[s->s]); }
+static int push_i(FAST_ARGS) { return push_v(ctx, s, env, s->insn.imm); }
+
+static int pop_r(FAST_ARGS)
+{
+	const uint64_t la = ctx->cpu.gpr[EMU_RSP];
+	void *p;
+	if (!fast_tlb(ctx, env, la, 8, false, &p))
+		return emu_fast_general(ctx, s, env);
+	const uint64_t v = emu_host_load(p, 8);
+	ctx->cpu.gpr[EMU_RSP] = la + 8;
+	ctx->cpu.gpr[s->d] = v;
+	return fast_next(ctx, s, env);
+}
+
+emu_fast_fn emu_fast_stack(struct emu_slot *s)
+{
+	const struct emu_insn *insn = &s->insn;
+	const int r = fast_reg_of(insn, insn->dst);
+
+	if (insn->opsize != 8)
+		return NULL;
+	if (insn->op == EMU_OP_PUSH) {
+		if (insn->dst == EMU_LOC_IMM)
+			return push_i;
+		if (r < 0)
+			return NULL;
+		s->s = (uint8_t)r;
+		return push_r;
+	}
+	if (insn->op != EMU_OP_POP || r < 0)
+		return NULL;
+	s->d = (uint8_t)r;
+	return pop_r;
+}
+#endif

@@ -133,6 +133,13 @@ static int deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra, bool
 				cpu->cnt.interrupts++;
 			return EMU_CONTINUE;
 		}
+		if (r == EMU_STOP && cpu->exit.pending && first_event && is_software(&ev)) {
+			/* An exit while delivering a software event reports
+			 * the instruction: RIP at it and its length (SDM
+			 * 28.2.4, 28.3.3), for the hypervisor to re-inject. */
+			cpu->exit.insn_len = (uint8_t)(cpu->emu.cpu.rip - fault_rip);
+			cpu->emu.cpu.rip = fault_rip;
+		}
 		if (r != EMU_EXCEPTION)
 			return r;	/* EMU_STOP with vectoring info, or unhandleable */
 		if (first_event)

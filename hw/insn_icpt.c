@@ -115,33 +115,6 @@ static bool svm_icpt(const struct hw_cpu *cpu, unsigned op, uint64_t *code)
 	}
 }
 
-/*
- * VM-exit instruction information for the VMX instructions (28.2.5,
- * Tables 28-13 to 28-15): scaling 1:0, address size 9:7, register
- * operand 10 (VMREAD/VMWRITE), segment 17:15, index 21:18 and invalid
- * 22, base 26:23 and invalid 27, the register operand 31:28 (VMREAD,
- * VMWRITE, INVEPT, INVVPID). The qualification is the displacement.
- */
-static uint32_t vmx_insn_info(const struct emu_insn *insn)
-{
-	uint32_t info = (insn->adsize == 2 ? 0u : insn->adsize == 4 ? 1u : 2u) << 7;
-	if (insn->flags & EMU_I_MEM) {
-		info |= insn->scale | ((uint32_t)insn->seg << 15);
-		if (insn->index == EMU_NOREG)
-			info |= 1u << 22;
-		else
-			info |= (uint32_t)insn->index << 18;
-		if (insn->base == EMU_NOREG || insn->base == EMU_REG_RIP)
-			info |= 1u << 27;
-		else
-			info |= (uint32_t)insn->base << 23;
-	} else {
-		info |= 1u << 10 | ((uint32_t)insn->rm << 3);
-	}
-	info |= (uint32_t)insn->reg << 28;
-	return info;
-}
-
 int hw_op_virt_insn(struct emu_ctx *ctx, const struct emu_insn *insn)
 {
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
@@ -221,5 +194,11 @@ bool hw_op_dr7_gd(struct emu_ctx *ctx)
  * virtual NMIs, virtual-NMI blocking, 25.3). */
 void hw_op_iret(struct emu_ctx *ctx)
 {
-	to_hw_cpu(ctx)->ev.nmi_blocked = false;
+	struct hw_cpu *cpu = to_hw_cpu(ctx);
+	/* With NMI exiting and no virtual NMIs, IRET leaves NMI blocking
+	 * alone (SDM Vol. 3C 26.3, IRET). */
+	if (cpu->guest == HW_GUEST_VMX && (cpu->vmx_ctl.pin & VMX_PIN_NMI_EXITING) &&
+	    !(cpu->vmx_ctl.pin & VMX_PIN_VIRTUAL_NMIS))
+		return;
+	cpu->ev.nmi_blocked = false;
 }

@@ -39,6 +39,9 @@ int vmx_icpt_dr(struct hw_cpu *cpu, unsigned dr, bool write);
 int vmx_icpt_msr(struct hw_cpu *cpu, uint32_t msr, bool write);
 int vmx_icpt_io(struct hw_cpu *cpu, uint16_t port, unsigned size, bool in);
 int vmx_icpt_invlpg(struct hw_cpu *cpu, uint64_t la);
+/* VM-exit instruction information of a VMX-instruction-format exit
+ * (SDM 28.2.5, Tables 28-13..28-15). */
+uint32_t vmx_insn_info(const struct emu_insn *insn);
 
 int svm_icpt_insn(struct hw_cpu *cpu, enum hw_icpt_insn what);
 int svm_icpt_cr_read(struct hw_cpu *cpu, unsigned cr);

@@ -11,11 +11,12 @@
  *
  *   INIT                                    exit 3 (26.2: always)
  *   VMX-preemption timer expired            exit 52
+ *   NMI window open, NMI-window exiting     exit 8 (26.7.6: before NMIs)
  *   NMI, NMI exiting                        exit 0 (NMI)
- *   NMI window open, NMI-window exiting     exit 8
  *   NMI, not blocked                        deliver vector 2
+ *   IF = 1, no shadow, interrupt-window     exit 7 (26.7.5: before
+ *                                           external interrupts)
  *   INTR, external-interrupt exiting        exit 1 (regardless of IF)
- *   IF = 1, no shadow, interrupt-window     exit 7
  *   INTR, IF = 1, no shadow                 deliver
  */
 #include "hw/event.h"
@@ -87,17 +88,21 @@ int vmx_events(struct hw_cpu *cpu, bool *blocked)
 	}
 	if ((c->pin & VMX_PIN_PREEMPTION_TIMER) && hw_clock(cpu) >= c->preempt_deadline)
 		return hw_exit(cpu, VMX_EXIT_PREEMPTION_TIMER, 0);
-	if (cpu->ev.nmi_pending && (c->pin & VMX_PIN_NMI_EXITING)) {
-		cpu->ev.nmi_pending = false;
-		hw_exit(cpu, VMX_EXIT_EXCEPTION_NMI, 0);
-		cpu->exit.intr_info = EMU_EXC_NMI | (VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT) |
-				      VMX_INTR_INFO_VALID;
-		return EMU_STOP;
+	if (c->proc & VMX_PROC_NMI_WINDOW_EXITING) {
+		/* 26.7.6: no virtual-NMI blocking and no MOV-SS blocking. */
+		if (!cpu->ev.nmi_blocked && !(shadow & HW_SHADOW_MOVSS))
+			return hw_exit(cpu, VMX_EXIT_NMI_WINDOW, 0);
+		*blocked = true;
 	}
-	if ((c->proc & VMX_PROC_NMI_WINDOW_EXITING) && !cpu->ev.nmi_blocked &&
-	    !(shadow & HW_SHADOW_MOVSS))
-		return hw_exit(cpu, VMX_EXIT_NMI_WINDOW, 0);
 	if (cpu->ev.nmi_pending) {
+		if (c->pin & VMX_PIN_NMI_EXITING) {
+			cpu->ev.nmi_pending = false;
+			hw_exit(cpu, VMX_EXIT_EXCEPTION_NMI, 0);
+			cpu->exit.intr_info = EMU_EXC_NMI |
+					      (VMX_INTR_TYPE_NMI << VMX_INTR_INFO_TYPE_SHIFT) |
+					      VMX_INTR_INFO_VALID;
+			return EMU_STOP;
+		}
 		if (!cpu->ev.nmi_blocked && !shadow) {
 			cpu->ev.nmi_pending = false;
 			cpu->ev.halted = false;
@@ -107,20 +112,21 @@ int vmx_events(struct hw_cpu *cpu, bool *blocked)
 		}
 		*blocked = true;
 	}
-	if (intr_pending(cpu, &vector) && (c->pin & VMX_PIN_EXT_INTR_EXITING)) {
-		hw_exit(cpu, VMX_EXIT_EXTERNAL_INTERRUPT, 0);
-		if (c->exit & VMX_EXIT_CTL_ACK_INTR_ON_EXIT) {
-			hw_intr_ack(cpu);
-			cpu->exit.intr_info = vector | VMX_INTR_INFO_VALID;
-		}
-		return EMU_STOP;
-	}
-	if ((c->proc & VMX_PROC_INTR_WINDOW_EXITING)) {
+	if (c->proc & VMX_PROC_INTR_WINDOW_EXITING) {
+		/* 26.7.5: before external interrupts, exiting or not. */
 		if (if_open)
 			return hw_exit(cpu, VMX_EXIT_INTERRUPT_WINDOW, 0);
 		*blocked = true;
 	}
 	if (intr_pending(cpu, &vector)) {
+		if (c->pin & VMX_PIN_EXT_INTR_EXITING) {
+			hw_exit(cpu, VMX_EXIT_EXTERNAL_INTERRUPT, 0);
+			if (c->exit & VMX_EXIT_CTL_ACK_INTR_ON_EXIT) {
+				hw_intr_ack(cpu);
+				cpu->exit.intr_info = vector | VMX_INTR_INFO_VALID;
+			}
+			return EMU_STOP;
+		}
 		if (if_open) {
 			hw_intr_ack(cpu);
 			cpu->ev.halted = false;

@@ -19,6 +19,33 @@ static int insn_exit(struct hw_cpu *cpu, uint64_t reason, uint64_t qual)
 	return EMU_STOP;
 }
 
+/*
+ * VM-exit instruction information for the VMX instructions (28.2.5,
+ * Tables 28-13 to 28-15): scaling 1:0, address size 9:7, register
+ * operand 10 (VMREAD/VMWRITE), segment 17:15, index 21:18 and invalid
+ * 22, base 26:23 and invalid 27, the register operand 31:28 (VMREAD,
+ * VMWRITE, INVEPT, INVVPID). The qualification is the displacement.
+ */
+uint32_t vmx_insn_info(const struct emu_insn *insn)
+{
+	uint32_t info = (insn->adsize == 2 ? 0u : insn->adsize == 4 ? 1u : 2u) << 7;
+	if (insn->flags & EMU_I_MEM) {
+		info |= insn->scale | ((uint32_t)insn->seg << 15);
+		if (insn->index == EMU_NOREG)
+			info |= 1u << 22;
+		else
+			info |= (uint32_t)insn->index << 18;
+		if (insn->base == EMU_NOREG || insn->base == EMU_REG_RIP)
+			info |= 1u << 27;
+		else
+			info |= (uint32_t)insn->base << 23;
+	} else {
+		info |= 1u << 10 | ((uint32_t)insn->rm << 3);
+	}
+	info |= (uint32_t)insn->reg << 28;
+	return info;
+}
+
 int vmx_icpt_insn(struct hw_cpu *cpu, enum hw_icpt_insn what)
 {
 	const struct vmx_ctl *c = &cpu->vmx_ctl;
@@ -40,8 +67,14 @@ int vmx_icpt_insn(struct hw_cpu *cpu, enum hw_icpt_insn what)
 	case HW_ICPT_INVPCID:
 		if (!proc2 || !(c->proc2 & VMX_PROC2_INVPCID))
 			return emu_raise(&cpu->emu, EMU_EXC_UD, false, 0);
-		if (c->proc & VMX_PROC_INVLPG_EXITING)
-			return insn_exit(cpu, VMX_EXIT_INVPCID, 0);
+		if (c->proc & VMX_PROC_INVLPG_EXITING) {
+			/* Qualification: the displacement; information as
+			 * INVEPT/INVVPID (28.2.1, Table 28-13). */
+			const struct emu_insn *insn = cpu->emu.insn;
+			insn_exit(cpu, VMX_EXIT_INVPCID, (uint64_t)(int64_t)insn->disp);
+			cpu->exit.insn_info = vmx_insn_info(insn);
+			return EMU_STOP;
+		}
 		break;
 	case HW_ICPT_INVD:
 		return insn_exit(cpu, VMX_EXIT_INVD, 0);	/* unconditional */
@@ -132,7 +165,7 @@ static int cr0_cr4_write(struct hw_cpu *cpu, unsigned cr, uint64_t *val)
 		exit = (mask & CR0_TS) && (shadow & CR0_TS);
 	} else if (cr == 0 && op == EMU_OP_LMSW) {
 		/* LMSW can set PE but never clear it, and writes bits 3:0. */
-		const uint64_t src = *val & 0xf;
+		const uint64_t src = cpu->emu.op_src & 0xf;
 		exit = ((mask & CR0_PE) && !(shadow & CR0_PE) && (src & CR0_PE)) ||
 		       ((mask & 0xe) & (shadow ^ src));
 	} else {

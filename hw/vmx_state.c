@@ -102,9 +102,10 @@ void vmx_enter_load_guest_state(struct hw_cpu *cpu)
 	if (ctl->entry & VMX_ENTRY_CTL_LOAD_EFER) {
 		c->efer = vmcs_read(cpu, VMCS_GUEST_IA32_EFER);
 	} else {
-		/* 27.3.2.1: without "load IA32_EFER", LMA and LME follow
-		 * the "IA-32e mode guest" control. */
-		c->efer &= ~(EFER_LMA | EFER_LME);
+		/* 27.3.2.1: without "load IA32_EFER" the guest runs with the
+		 * processor's one IA32_EFER, LMA and LME following the
+		 * "IA-32e mode guest" control. */
+		c->efer = cpu->host.efer & ~(EFER_LMA | EFER_LME);
 		if (ctl->entry & VMX_ENTRY_CTL_IA32E_MODE_GUEST)
 			c->efer |= EFER_LMA | EFER_LME;
 	}
@@ -272,7 +273,9 @@ void vmx_exit_load_host_state(struct hw_cpu *cpu)
 	if (ctl->exit & VMX_EXIT_CTL_LOAD_EFER) {
 		h->efer = vmcs_read(cpu, VMCS_HOST_IA32_EFER);
 	} else {
-		h->efer &= ~(EFER_LMA | EFER_LME);
+		/* 28.5.1: the guest's IA32_EFER stays, LMA and LME following
+		 * the "host address-space size" control. */
+		h->efer = cpu->emu.cpu.efer & ~(EFER_LMA | EFER_LME);
 		if (lm)
 			h->efer |= EFER_LMA | EFER_LME;
 	}

@@ -90,7 +90,9 @@ static void put_code(const uint8_t *code, size_t n)
 /*
  * Units a sequence is made of. Data registers: rax, rbx, rdx, r8, r9;
  * rsi and rdi point into the data pages and rcx indexes them (units
- * never write those three). A RIP-relative unit has its disp32 at
+ * never write those three); so does rsp, which only PUSH, POP and CALL
+ * move (never POP rSP: the stack must stay in the data pages, away from
+ * the code, which the fake does not keep coherent with the cache). A RIP-relative unit has its disp32 at
  * `rip` (1-based; 0: none), fixed up to reach FAKE_DATA + 0x40.
  */
 struct unit {
@@ -132,6 +134,18 @@ static const struct unit units[] = {
 	U(0x48, 0xd1, 0xe0), U(0xc1, 0xe8, 0x1f), U(0x48, 0xc1, 0xe2, 0x40),
 	U(0x48, 0x6b, 0xd8, 0x0d), U(0x69, 0xc3, 0x78, 0x56, 0x34, 0x12),
 	U(0x48, 0x0f, 0xaf, 0xc3), U(0x0f, 0xaf, 0xd0), U(0x4d, 0x6b, 0xc1, 0x80),
+	/* read-modify-writes of memory, INC/DEC of memory */
+	U(0x48, 0x01, 0x06), U(0x29, 0x54, 0xcf, 0x04), U(0x48, 0x83, 0x76, 0x08, 0x80),
+	U(0x81, 0x67, 0x10, 0xf0, 0xff, 0x0f, 0x00), U(0x48, 0x09, 0x5f, 0x18),
+	UR(4, 0x48, 0x31, 0x05, 0, 0, 0, 0), U(0x48, 0xff, 0x06), U(0xff, 0x4c, 0xcf, 0x06),
+	/* MOVZX, MOVSX: byte (with and without REX: AH..BH), word, memory */
+	U(0x0f, 0xb6, 0xc3), U(0x0f, 0xb6, 0xc7), U(0x48, 0x0f, 0xb6, 0xc7),
+	U(0x0f, 0xb7, 0xd0), U(0x48, 0x0f, 0xbe, 0xc4), U(0x0f, 0xbf, 0xda),
+	U(0x48, 0x0f, 0xbe, 0x06), U(0x0f, 0xb7, 0x54, 0xce, 0x03), U(0x4c, 0x0f, 0xbf, 0x47, 0x05),
+	/* PUSH, POP, and JMP/CALL to the next instruction */
+	U(0x50), U(0x41, 0x51), U(0x6a, 0x80), U(0x68, 0x00, 0x00, 0x00, 0x80),
+	U(0x5b), U(0x41, 0x58), U(0x5a), U(0xeb, 0x00), U(0xe9, 0, 0, 0, 0),
+	U(0xe8, 0, 0, 0, 0), U(0xff, 0xf3), U(0x54),
 	/* Jcc over an INC, every condition, both encodings */
 	JCC8(0), JCC8(1), JCC8(2), JCC8(3), JCC8(4), JCC8(5), JCC8(6), JCC8(7),
 	JCC8(8), JCC8(9), JCC8(10), JCC8(11), JCC8(12), JCC8(13), JCC8(14), JCC8(15),
@@ -237,7 +251,8 @@ static void random_state(void)
 	CPU.gpr[EMU_RSI] = FAKE_DATA + 0x100 + rng() % 0x700;
 	CPU.gpr[EMU_RDI] = FAKE_DATA + 0x900 + rng() % 0x700;
 	CPU.gpr[EMU_RCX] = rng() % 32;
-	CPU.gpr[EMU_RSP] = FAKE_STACK;
+	/* the stack in the data pages too, now and then misaligned */
+	CPU.gpr[EMU_RSP] = FAKE_DATA + 0x3000 - (rng() % 4 ? 0 : rng() % 8);
 	CPU.rflags = EMU_FLAG_FIXED | (rng() & ARITH);
 	for (unsigned i = 0; i < DATA_PAGES * 4096; i += 8) {
 		const uint64_t v = value();
@@ -245,35 +260,83 @@ static void random_state(void)
 	}
 }
 
+static void run_both(unsigned id);
+
 static void fast_forms_agree_with_general_path(void **state)
+{
+	rng_state = 0x9e3779b97f4a7c15ull;
+	for (unsigned seq = 0; seq < 6000; seq++) {
+		random_sequence();
+		random_state();
+		run_both(seq);
+	}
+}
+
+/* Run the code at FAKE_CODE from the current state both ways; compare. */
+static void run_both(unsigned id)
 {
 	static struct snap general, fast;
 	static struct emu_cpu cpu0;
 	static uint8_t data0[DATA_PAGES * 4096];
 
-	rng_state = 0x9e3779b97f4a7c15ull;
-	for (unsigned seq = 0; seq < 4000; seq++) {
-		random_sequence();
-		random_state();
-		cpu0 = CPU;
-		memcpy(data0, fake.mem + FAKE_DATA, sizeof(data0));
-
-		fake.ctx.icount = fake.ctx.tlb_hits = 0;
-		fake.read_count = fake.write_count = 0;
-		snap(&general, run(false));
-
-		CPU = cpu0;
-		memcpy(fake.mem + FAKE_DATA, data0, sizeof(data0));
-		fake.ctx.icount = fake.ctx.tlb_hits = 0;
-		fake.read_count = fake.write_count = 0;
-		snap(&fast, run(true));
-
-		assert_int_equal(general.r, EMU_HALT);
-		assert_same(&general, &fast, seq);
-	}
+	cpu0 = CPU;
+	memcpy(data0, fake.mem + FAKE_DATA, sizeof(data0));
+	fake.ctx.icount = fake.ctx.tlb_hits = 0;
+	fake.read_count = fake.write_count = 0;
+	snap(&general, run(false));
+	CPU = cpu0;
+	memcpy(fake.mem + FAKE_DATA, data0, sizeof(data0));
+	fake.ctx.icount = fake.ctx.tlb_hits = 0;
+	fake.read_count = fake.write_count = 0;
+	snap(&fast, run(true));
+	assert_same(&general, &fast, id);
 }
 
 /* ------------------------------------------------------------ loops */
+
+/* Calls and returns, a JMP loop, RET imm16; and a return to a
+ * non-canonical address, #GP(0) with rSP unchanged (SDM RET). */
+static void calls_returns_and_jmp_loops(void **state)
+{
+	static const uint8_t code[] = {
+		0xb9, 0x32, 0x00, 0x00, 0x00,	/* 0: mov ecx,50 */
+		0xe8, 0x13, 0x00, 0x00, 0x00,	/* 5: call f (0x1d) */
+		0xff, 0xc9,			/* a: dec ecx */
+		0x75, 0xf7,			/* c: jnz 5 */
+		0x48, 0xff, 0xc3,		/* e: inc rbx        (jmp loop) */
+		0x48, 0x83, 0xfb, 0x28,		/* 11: cmp rbx,40 */
+		0x74, 0x02,			/* 15: je 0x19 */
+		0xeb, 0xf5,			/* 17: jmp e */
+		0x6a, 0x07,			/* 19: push 7 */
+		0xeb, 0x09,			/* 1b: jmp 0x26 */
+		0x48, 0x83, 0xc0, 0x03,		/* 1d: f: add rax,3 */
+		0xc3,				/* 21: ret */
+		0x90, 0x90, 0x90, 0x90,		/* 22 */
+		0xe8, 0x03, 0x00, 0x00, 0x00,	/* 26: call g (0x2e) */
+		0xf4,				/* 2b: hlt */
+		0x90, 0x90,			/* 2c */
+		0xc2, 0x08, 0x00,		/* 2e: g: ret 8 (drops the 7) */
+	};
+	put_code(code, sizeof(code));
+	CPU.gpr[EMU_RSP] = FAKE_DATA + 0x2000;
+	CPU.gpr[EMU_RAX] = 0;
+	CPU.gpr[EMU_RBX] = 0;
+	run_both(0);
+	assert_int_equal(CPU.gpr[EMU_RAX], 150);
+	assert_int_equal(CPU.gpr[EMU_RBX], 40);
+	assert_int_equal(CPU.gpr[EMU_RSP], FAKE_DATA + 0x2000);
+	assert_int_equal(CPU.rip, FAKE_CODE + 0x2c);
+	assert_true(fake.ctx.tlb_hits > 100);		/* the stack, through the TLB */
+
+	static const uint8_t bad_ret[] = { 0xc3, 0xf4 };	/* ret; hlt */
+	put_code(bad_ret, sizeof(bad_ret));
+	CPU.gpr[EMU_RSP] = FAKE_DATA + 0x100;
+	fake_w64(FAKE_DATA + 0x100, 0x0000800000000000ull);
+	assert_gp(run(true), 0);
+	assert_int_equal(CPU.gpr[EMU_RSP], FAKE_DATA + 0x100);
+	assert_int_equal(CPU.rip, FAKE_CODE);
+}
+
 
 /* A loop in one block, stopped by the budget at every point of it. */
 static void loop_in_one_block_honours_the_budget(void **state)
@@ -429,6 +492,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(fast_forms_agree_with_general_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(loop_in_one_block_honours_the_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(calls_returns_and_jmp_loops, setup, teardown),
 		cmocka_unit_test_setup_teardown(alignment_check_reaches_fast_loads, setup, teardown),
 		cmocka_unit_test_setup_teardown(page_crossing_access_goes_to_the_ops, setup, teardown),
 		cmocka_unit_test_setup_teardown(tlb_key_selects_the_entries, setup, teardown),

@@ -185,19 +185,8 @@ static void exc_triple_fault(void **state)
 			assert_int_equal(r, VMX_EXIT_TRIPLE_NR);
 			assert_int_equal(hwg_vmread(&m.g, VMCS_EXIT_QUALIFICATION), 0);
 			const uint64_t idt = hwg_vmread(&m.g, VMCS_IDT_VECTORING_INFO);
-			const uint64_t act = hwg_vmread(&m.g, VMCS_GUEST_ACTIVITY_STATE);
-			/* FINDING: hw/event.c deliver() leaves cpu->vectoring valid
-			 * (the #DF) when triple_fault() records the exit, so the VMCS
-			 * gets IDT-vectoring information 0x80000b08; and
-			 * vmx_exit_save_guest_state() saves activity state 2
-			 * (shutdown), which this processor's IA32_VMX_MISC does not
-			 * even offer, so a VMRESUME of the state fails. SDM 28.2.4 /
-			 * 28.3.4 say: invalid, and active. Re-enable:
-			 *   assert_int_equal(idt & (1u << 31), 0);
-			 *   assert_int_equal(act, 0);
-			 */
-			(void)idt;
-			(void)act;
+			assert_int_equal(idt & (1u << 31), 0);
+			assert_int_equal(hwg_vmread(&m.g, VMCS_GUEST_ACTIVITY_STATE), 0);
 		} else {
 			assert_int_equal(r, SVM_EXIT_SHUTDOWN_NR);
 		}
@@ -326,19 +315,8 @@ static void exc_svm_vmload_state(void **state)
 		};
 		gm_put(&m, GM_CODE, code, sizeof(code));
 		assert_int_equal(gm_run_to_hlt(&m), GM_CODE + sizeof(code) - 1);
-		const uint32_t tr = (uint32_t)gm_res(&m, RES_CR2), fs0 = (uint32_t)gm_res(&m, RES_ERR);
-		/* FINDING: hw/svm_insn.c vmload() writes the VMCB's FS, GS, TR
-		 * and LDTR into cpu->host, and hw/svm_run.c VMRUN never moves
-		 * them into the guest's registers (nor #VMEXIT back), so the
-		 * guest runs with reset TR/FS/GS/LDTR: STR reads 0, FS:0 reads
-		 * linear 0, and a ring-3 interrupt reads RSP0 from a TSS at base
-		 * 0 (the ring-3 trip in test_hw_guest.h does an LTR of its own so
-		 * that the user-mode tests run on SVM). Re-enable:
-		 *   assert_int_equal(tr, SEL_TSS);
-		 *   assert_int_equal(fs0, 0xf5f5f5f5);
-		 */
-		(void)tr;
-		(void)fs0;
+		assert_int_equal((uint32_t)gm_res(&m, RES_CR2), SEL_TSS);	/* STR */
+		assert_int_equal((uint32_t)gm_res(&m, RES_ERR), 0xf5f5f5f5);	/* FS:0 */
 		gm_destroy(&m);
 	}
 }

@@ -238,18 +238,23 @@ static void tlb_rights_until_invlpg(void **state)
  * time. The guest (32-bit code, PAE paging) rewrites PDPTE 1 in memory to
  * point to another page directory that maps GM_VA_T to page 1, drops the
  * TLB entry with INVLPG (the walk then uses the PDPTE register, still the
- * old one: page 0), and then reloads the registers: by MOV CR3, or by
- * turning CR4.PGE off and on. Both must then see page 1.
+ * old one: page 0), and then reloads the registers: by MOV CR3, by
+ * turning CR4.PGE off and on, or by turning CR0.CD on and off. Each must
+ * then see page 1.
  *
- * Runs on VMX with EPT only: VMX without EPT cannot enter PAE paging (the
- * FINDING in test_hw_guest_pf.c), and the APM does not promise PDPTE
- * registers under nested paging.
+ * Runs on VMX (with and without EPT) only: the APM does not promise
+ * PDPTE registers.
  */
+enum pdpte_reload { RELOAD_CR3, RELOAD_PGE, RELOAD_CD, NR_RELOADS };
+
 static void tlb_pae_pdptes(void **state)
 {
-	for (unsigned pge = 0; pge < 2; pge++) {
+	for (unsigned run = 0; run < 2 * NR_RELOADS; run++) {
+		const struct gm_cfg *cfg = &gm_cfgs[run / NR_RELOADS];
+		const enum pdpte_reload how = run % NR_RELOADS;
+		assert_int_equal(cfg->vendor, HW_VENDOR_INTEL);
 		struct gm m;
-		gm_create(&m, &gm_cfgs[0], GM_PAE, 0, CR4_PGE, 0);
+		gm_create(&m, cfg, GM_PAE, 0, CR4_PGE, 0);
 		for (unsigned i = 0; i < 2; i++)
 			gm_put32(&m, PAGE(i), VAL(i));
 		gm_map(&m, GM_VA_T, PAGE(0), PTB_4K, PRW);
@@ -271,7 +276,7 @@ static void tlb_pae_pdptes(void **state)
 		gm_emit32(&c, (uint32_t)(pdpte1 >> 32));
 		gm_invlpg(&c, GM_VA_T);
 		gm_read_to(&c, GM_VA_T, 1);
-		if (pge) {
+		if (how == RELOAD_PGE) {
 			static const uint8_t toggle[] = {
 				0x0f, 0x20, 0xe0,			/* mov eax, cr4 */
 				0x25, 0x7f, 0xff, 0xff, 0xff,		/* and eax, ~0x80 */
@@ -280,6 +285,18 @@ static void tlb_pae_pdptes(void **state)
 				0x0f, 0x22, 0xe0,			/* mov cr4, eax */
 			};
 			gm_emit(&c, toggle, sizeof(toggle));
+		} else if (how == RELOAD_CD) {
+			static const uint8_t toggle[] = {
+				0x0f, 0x20, 0xc0,			/* mov eax, cr0 */
+				0x0d, 0x00, 0x00, 0x00, 0x40,		/* or eax, 1 << 30 (CD) */
+				0x0f, 0x22, 0xc0,			/* mov cr0, eax */
+				0x25, 0xff, 0xff, 0xff, 0xbf,		/* and eax, ~(1 << 30) */
+				0x0f, 0x22, 0xc0,			/* mov cr0, eax */
+			};
+			gm_emit(&c, toggle, sizeof(toggle));
+			/* A CD change need not flush the TLB (4.10.4.1): INVLPG
+			 * does, and leaves the PDPTE registers alone. */
+			gm_invlpg(&c, GM_VA_T);
 		} else {
 			gm_reload_cr3(&c);
 		}
@@ -288,18 +305,7 @@ static void tlb_pae_pdptes(void **state)
 		gm_run_code(&m, &c);
 		assert_int_equal(gm_out(&m, 0), VAL(0));
 		assert_int_equal(gm_out(&m, 1), VAL(0));	/* the PDPTE register */
-		if (pge) {
-			/* FINDING: hw/cr.c hw_set_cr4() reloads the PDPTEs when
-			 * PAE, PSE or SMEP change but not PGE (nor does
-			 * hw_set_cr0() for CD or NW), so the guest keeps using
-			 * the old PDPTE 1 and reads 0x1111. Fix: add CR4_PGE to
-			 * the mask in hw_set_cr4() (and CD/NW changes with PAE
-			 * paging on to hw_set_cr0()). Re-enable:
-			 *   assert_int_equal(gm_out(&m, 2), VAL(1));
-			 */
-		} else {
-			assert_int_equal(gm_out(&m, 2), VAL(1));
-		}
+		assert_int_equal(gm_out(&m, 2), VAL(1));	/* reloaded */
 		gm_destroy(&m);
 	}
 }

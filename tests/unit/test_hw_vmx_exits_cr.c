@@ -199,25 +199,18 @@ static void mov_dr_on(void **state)
 	vx_ctl(VMCS_PROC_BASED_CTLS, PROC_MOV_DR, 0);
 	vx_set_gpr(RDX, 0x12345678);
 	vx_set_gpr(RAX, 0);
-	/*
-	 * FINDING(dr-qual): every MOV DR exit reports DR7 and "MOV from DR"
-	 * (observed 0x217, 0x17, 0x617): emulate/exec_cr.c dr_prologue()
-	 * reads DR7 for the GD check through ops->get_dr, and hw/ops.c
-	 * op_get_dr() asks the MOV-DR intercept for that internal read. The
-	 * three qualification checks below are disabled until it is fixed.
-	 */
 	assert_int_equal(vx_run(), R_DR);
-	/* assert_int_equal(vx_qual(), 3 | 0 << 4 | RDX << 8);	MOV to DR3 from RDX */
+	assert_int_equal(vx_qual(), 3 | 0 << 4 | RDX << 8);	/* MOV to DR3 from RDX */
 	assert_int_equal(vx_len(), 3);
 	assert_int_equal(vx_rip(), CODE);
 	hwg_skip(&g);
 	assert_int_equal(vx_run(), R_DR);
-	/* assert_int_equal(vx_qual(), 3 | 1 << 4 | RAX << 8);	MOV from DR3 to RAX */
+	assert_int_equal(vx_qual(), 3 | 1 << 4 | RAX << 8);	/* MOV from DR3 to RAX */
 	assert_int_equal(vx_len(), 3);
 	assert_int_equal(vx_rip(), CODE + 3);
 	hwg_skip(&g);
 	assert_int_equal(vx_run(), R_DR);
-	/* assert_int_equal(vx_qual(), 6 | 1 << 4 | RSI << 8);	MOV from DR6 to RSI */
+	assert_int_equal(vx_qual(), 6 | 1 << 4 | RSI << 8);	/* MOV from DR6 to RSI */
 	assert_int_equal(vx_rip(), CODE + 6);
 	assert_int_equal(vx_gpr(RAX), 0);
 }
@@ -379,18 +372,13 @@ static void lmsw_start(uint64_t mask, uint64_t shadow, uint16_t src)
 static void lmsw_exits(void **state)
 {
 	lmsw_start(CR0_MP, CR0_MP, 0x1231);	/* MP 0 in the source */
-	/* FINDING(lmsw-src): bits 31:16 are 0 (observed 0x30, 0x70): the
-	 * engine never sets emu_ctx.op_src, which hw/vmx_icpt.c cr_exit()
-	 * reads. The low halves are checked; the full values are disabled. */
 	assert_int_equal(vx_run(), R_CR);
-	assert_int_equal(vx_qual() & 0xffff, CRQ(0, LMSW, 0));
-	/* assert_int_equal(vx_qual(), CRQ(0, LMSW, 0) | 0x1231ull << 16); */
+	assert_int_equal(vx_qual(), CRQ(0, LMSW, 0) | 0x1231ull << 16);
 	assert_int_equal(vx_len(), 3);
 	assert_int_equal(vx_rip(), CODE);
 	hwg_skip(&g);
 	assert_int_equal(vx_run(), R_CR);
-	assert_int_equal(vx_qual() & 0xffff, CRQ(0, LMSW, 0) | 1u << 6);
-	/* assert_int_equal(vx_qual(), CRQ(0, LMSW, 0) | 1u << 6 | 0x1231ull << 16); */
+	assert_int_equal(vx_qual(), CRQ(0, LMSW, 0) | 1u << 6 | 0x1231ull << 16);
 	assert_int_equal(vx_len(), 3);
 	assert_int_equal(vx_rip(), CODE + 3);
 	assert_int_equal(vx_read(VMCS_GUEST_CR0), GUEST_CR0);
@@ -411,9 +399,7 @@ static void lmsw_pe_rule(void **state)
 {
 	lmsw_start(CR0_PE, 0, 0x0003);		/* sets PE: exits */
 	assert_int_equal(vx_run(), R_CR);
-	assert_int_equal(vx_qual() & 0xffff, CRQ(0, LMSW, 0));
-	/* FINDING(lmsw-src), observed 0x30:
-	 * assert_int_equal(vx_qual(), CRQ(0, LMSW, 0) | 0x0003ull << 16); */
+	assert_int_equal(vx_qual(), CRQ(0, LMSW, 0) | 0x0003ull << 16);
 	hwg_destroy(&g);
 
 	lmsw_start(CR0_PE, CR0_PE, 0x0002);	/* would clear PE: cannot, no exit */
@@ -424,14 +410,8 @@ static void lmsw_pe_rule(void **state)
 	/* PE clear in the source: no exit although the shadow's PE is 0 and
 	 * CR0.PE itself is 1 (only the source operand counts). */
 	lmsw_start(CR0_PE, 0, 0x0002);
-	const uint64_t reason = vx_run();
-	assert_true(reason == R_HLT || reason == R_CR);
-	/* FINDING(lmsw-pe): observed exit 28: hw/vmx_icpt.c cr0_cr4_write()
-	 * tests PE in the new CR0 value, where LMSW keeps the old PE = 1,
-	 * instead of in the source operand. Re-enable:
-	 * assert_int_equal(reason, R_HLT);
-	 * assert_int_equal(vx_read(VMCS_GUEST_CR0), GUEST_CR0);
-	 */
+	assert_int_equal(vx_run(), R_HLT);
+	assert_int_equal(vx_read(VMCS_GUEST_CR0), GUEST_CR0);
 }
 
 int main(void)

@@ -68,13 +68,7 @@ static void efer_kept_without_load(void **state)
 	vx_set_gpr(RCX, MSR_EFER);
 	assert_int_equal(vx_run(), R_HLT);
 	assert_int_equal(vx_gpr(RAX) & (EFER_LMA | EFER_LME), EFER_LMA | EFER_LME);
-	/* FINDING(efer-split): observed 0x500: the model keeps a separate
-	 * guest EFER (emu.cpu.efer) that starts from reset, not from the
-	 * host's 0xd01 (hw/vmx_state.c vmx_enter_load_guest_state()).
-	 * Re-enable:
-	 * assert_int_equal(vx_gpr(RAX), host | EFER_LMA | EFER_LME);
-	 */
-	(void)host;
+	assert_int_equal(vx_gpr(RAX), host | EFER_LMA | EFER_LME);
 }
 
 static const uint8_t set_sce[] = {
@@ -125,11 +119,7 @@ static void efer_guest_bits_after_exit(void **state)
 	assert_int_equal(vx_run(), R_HLT);
 	const uint64_t efer = host_msr(MSR_EFER);
 	assert_int_equal(efer & (EFER_LMA | EFER_LME), EFER_LMA | EFER_LME);
-	/* FINDING(efer-split): observed 0xd01, the host's old value: hw/
-	 * vmx_state.c vmx_exit_load_host_state() edits cpu->host.efer, which
-	 * the guest's EFER never reaches. Re-enable:
-	 * assert_int_equal(efer, EFER_LMA | EFER_LME);
-	 */
+	assert_int_equal(efer, EFER_LMA | EFER_LME);
 }
 
 /* ------------------------------------------------------------ IA32_PAT */

@@ -159,15 +159,6 @@ static void check_gate_read(uint64_t gate)
 	assert_int_equal(vx_read(VMCS_ENTRY_INTR_INFO) & II_VALID, 0);
 }
 
-/*
- * FINDING(vectoring-injected): an event injected at entry whose delivery
- * exits leaves the IDT-vectoring information invalid (observed 0 for
- * each injected case below): hw/vmx_run.c enter_inject() records it in
- * cpu->vectoring, and hw_guest_run() (hw/run.c) clears
- * cpu->vectoring.valid on entry before the exit is saved. The
- * IDT-vectoring assertions of the three injected cases are disabled.
- */
-
 static void vectoring_injected_extint(void **state)
 {
 	start(true, RFL_FIXED | RFL_IF);
@@ -175,9 +166,7 @@ static void vectoring_injected_extint(void **state)
 	inject(II(T_EXT_INTR, VEC), 0, 0);
 	assert_int_equal(vx_run(), R_EPT_VIOLATION);
 	check_gate_read(gate);
-	/* FINDING(vectoring-injected):
-	 * assert_int_equal(vx_read(VMCS_IDT_VECTORING_INFO), II(T_EXT_INTR, VEC));
-	 */
+	assert_int_equal(vx_read(VMCS_IDT_VECTORING_INFO), II(T_EXT_INTR, VEC));
 	assert_int_equal(vx_rip(), CODE);
 	assert_int_equal(vx_read(VMCS_GUEST_RFLAGS), RFL_FIXED | RFL_IF);
 	assert_int_equal(vx_gpr(RSP), STACK);
@@ -191,10 +180,8 @@ static void vectoring_injected_gp(void **state)
 	inject(II(T_HW_EXC, 13) | II_EC, 0x1234, 0);
 	assert_int_equal(vx_run(), R_EPT_VIOLATION);
 	check_gate_read(gate);
-	/* FINDING(vectoring-injected):
-	 * assert_int_equal(vx_read(VMCS_IDT_VECTORING_INFO), II(T_HW_EXC, 13) | II_EC);
-	 * assert_int_equal(vx_read(VMCS_IDT_VECTORING_ERROR_CODE), 0x1234);
-	 */
+	assert_int_equal(vx_read(VMCS_IDT_VECTORING_INFO), II(T_HW_EXC, 13) | II_EC);
+	assert_int_equal(vx_read(VMCS_IDT_VECTORING_ERROR_CODE), 0x1234);
 	assert_int_equal(vx_rip(), CODE);
 }
 
@@ -213,14 +200,9 @@ static void vectoring_injected_soft_int(void **state)
 	inject(II(T_SOFT_INT, 0x80), 0, 2);
 	assert_int_equal(vx_run(), R_EPT_VIOLATION);
 	check_gate_read(gate);
-	/* FINDING(vectoring-soft-rip): observed RIP CODE + 2 and length 0:
-	 * hw/vmx_run.c enter_inject() advances RIP before delivery and
-	 * nothing restores it when delivery exits; the exit records no
-	 * instruction length. With FINDING(vectoring-injected). Re-enable:
-	 * assert_int_equal(vx_read(VMCS_IDT_VECTORING_INFO), II(T_SOFT_INT, 0x80));
-	 * assert_int_equal(vx_rip(), CODE);
-	 * assert_int_equal(vx_len(), 2);
-	 */
+	assert_int_equal(vx_read(VMCS_IDT_VECTORING_INFO), II(T_SOFT_INT, 0x80));
+	assert_int_equal(vx_rip(), CODE);
+	assert_int_equal(vx_len(), 2);
 }
 
 /* INT n executed by the guest: RIP at the INT, its length reported. */
@@ -233,12 +215,9 @@ static void vectoring_guest_int(void **state)
 	assert_int_equal(vx_run(), R_EPT_VIOLATION);
 	check_gate_read(gate);
 	assert_int_equal(vx_read(VMCS_IDT_VECTORING_INFO), II(T_SOFT_INT, 0x40));
-	/* FINDING(vectoring-soft-rip): observed RIP CODE + 2 and length 0;
-	 * the saved RIP must reference the INT (28.3.3) and the length be
-	 * 2 (28.2.4). Re-enable:
-	 * assert_int_equal(vx_rip(), CODE);
-	 * assert_int_equal(vx_len(), 2);
-	 */
+	/* The saved RIP references the INT (28.3.3), its length is 2 (28.2.4). */
+	assert_int_equal(vx_rip(), CODE);
+	assert_int_equal(vx_len(), 2);
 }
 
 /* A fault (#UD from UD2) whose delivery exits: RIP at the instruction. */

@@ -373,13 +373,8 @@ static void invpcid_exits(void **state)
 			    | 1u << 22		/* no index */
 			    | (uint32_t)RBX << 23	/* base RBX, valid */
 			    | (uint32_t)RAX << 28;	/* reg2 RAX */
-	/* FINDING(invpcid-info): hw/vmx_icpt.c exits with qualification 0
-	 * and no instruction information (observed 0 and 0). Re-enable:
-	 * assert_int_equal(vx_qual(), 0x10);
-	 * assert_int_equal(vx_read(VMCS_EXIT_INSTRUCTION_INFO) & defined, want);
-	 */
-	(void)defined;
-	(void)want;
+	assert_int_equal(vx_qual(), 0x10);
+	assert_int_equal(vx_read(VMCS_EXIT_INSTRUCTION_INFO) & defined, want);
 }
 
 int main(void)

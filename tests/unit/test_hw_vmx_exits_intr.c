@@ -173,11 +173,7 @@ static void nmi_iret_under_nmi_exiting(void **state)
 	assert_int_equal(vx_run(), R_HLT);
 	assert_int_equal(vx_rip(), CODE + 0x11);
 	assert_int_equal(vx_gpr(RSP), STACK);
-	/* FINDING(iret-nmi-exiting): observed 0: hw/insn_icpt.c
-	 * hw_op_iret() clears NMI blocking whatever the pin controls say.
-	 * Re-enable:
-	 * assert_int_equal(vx_read(VMCS_GUEST_INTERRUPTIBILITY), BLOCK_NMI);
-	 */
+	assert_int_equal(vx_read(VMCS_GUEST_INTERRUPTIBILITY), BLOCK_NMI);
 	hwg_destroy(&g);
 
 	start(iret_code, sizeof(iret_code), RFL_FIXED);
@@ -317,12 +313,7 @@ static void intr_window_before_extint(void **state)
 	start(nop_hlt, sizeof(nop_hlt), RFL_FIXED | RFL_IF);
 	vx_ctl(VMCS_PROC_BASED_CTLS, PROC_INTR_WIN, 0);
 	hw_cpu_set_intr(g.cpu, true, VEC);
-	const uint64_t reason = vx_run();
-	assert_true(reason == R_INTR_WINDOW || reason == R_EXT_INTR);
-	/* FINDING(intr-window-prio): observed exit 1; hw/vmx_event.c
-	 * vmx_events() checks external-interrupt exiting first. Re-enable:
-	 * assert_int_equal(reason, R_INTR_WINDOW);
-	 */
+	assert_int_equal(vx_run(), R_INTR_WINDOW);
 }
 
 /* ------------------------------------------------------------ NMI window */
@@ -357,17 +348,9 @@ static void nmi_window_blocked(void **state)
 static void nmi_window_movss(void **state)
 {
 	nmi_window_start(nop_hlt, sizeof(nop_hlt), BLOCK_MOVSS);
-	const uint64_t reason = vx_run();
-	assert_true(reason == R_NMI_WINDOW || reason == R_HLT);
-	assert_true(vx_cnt()->insns >= 1);	/* the NOP under the blocking ran */
-	/* FINDING(nmi-window-movss): observed exit 12, the HLT at CODE + 1
-	 * exiting instead of the window: hw/vmx_event.c does not set
-	 * *blocked when MOV-SS blocking holds the NMI-window exit back, so
-	 * the run loop runs on past the boundary where it opens. Re-enable:
-	 * assert_int_equal(reason, R_NMI_WINDOW);
-	 * assert_int_equal(vx_rip(), CODE + 1);
-	 * assert_int_equal(vx_cnt()->insns, 1);
-	 */
+	assert_int_equal(vx_run(), R_NMI_WINDOW);
+	assert_int_equal(vx_rip(), CODE + 1);
+	assert_int_equal(vx_cnt()->insns, 1);	/* the NOP under the blocking ran */
 }
 
 /* 26.3 "IRET": with virtual NMIs, IRET removes virtual-NMI blocking, so
@@ -375,17 +358,10 @@ static void nmi_window_movss(void **state)
 static void nmi_window_after_iret(void **state)
 {
 	nmi_window_start(iret_code, sizeof(iret_code), BLOCK_NMI);
-	const uint64_t reason = vx_run();
-	assert_true(reason == R_NMI_WINDOW || reason == R_HLT);
+	assert_int_equal(vx_run(), R_NMI_WINDOW);
 	assert_int_equal(vx_gpr(RSP), STACK);
-	/* FINDING(nmi-window-movss), second case: observed exit 12 at
-	 * CODE + 0x11: while virtual-NMI blocking closes the window,
-	 * hw/vmx_event.c does not set *blocked either, so the batch runs
-	 * through the IRET that opens it. Re-enable:
-	 * assert_int_equal(reason, R_NMI_WINDOW);
-	 * assert_int_equal(vx_rip(), CODE + 0x10);
-	 * assert_int_equal(vx_cnt()->insns, 7);
-	 */
+	assert_int_equal(vx_rip(), CODE + 0x10);
+	assert_int_equal(vx_cnt()->insns, 7);
 }
 
 /* 26.7.6: NMI-window exits take priority over NMIs, also over one NMI
@@ -394,12 +370,7 @@ static void nmi_window_before_nmi(void **state)
 {
 	nmi_window_start(nop_hlt, sizeof(nop_hlt), 0);
 	hw_cpu_nmi(g.cpu);
-	const uint64_t reason = vx_run();
-	assert_true(reason == R_NMI_WINDOW || reason == R_EXC_NMI);
-	/* FINDING(nmi-window-prio): observed exit 0; hw/vmx_event.c takes
-	 * the NMI exit first. Re-enable:
-	 * assert_int_equal(reason, R_NMI_WINDOW);
-	 */
+	assert_int_equal(vx_run(), R_NMI_WINDOW);
 }
 
 int main(void)
