@@ -5,9 +5,10 @@
  * A block is a straight-line run of up to EMU_BLOCK_INSNS instructions,
  * decoded once, keyed by the linear address of its first instruction and
  * the decode mode; the interpreter loop (exec.c) runs a block's
- * instructions one after the other and leaves it when rip goes elsewhere.
- * The table is direct-mapped by a hash of the address: a conflict just
- * means decoding again.
+ * instructions one after the other, as a chain of slot handlers
+ * (dcache.h), and leaves it when rip goes elsewhere. The table is
+ * direct-mapped by a hash of the address: a conflict just means decoding
+ * again.
  *
  * Blocks end at an unconditional branch, at an instruction that may
  * change the CPU mode, at a decode fault, and at the page end: only a
@@ -18,9 +19,13 @@
  * Coherence is the caller's job: whoever writes a page that may hold code
  * calls emu_dcache_invalidate_page() (hw/ does this for every guest write
  * to a page it has fetched from: self- and cross-modifying code). The
- * interpreter checks the generation counter after each instruction, so a
- * store into the block being executed takes effect at the next
- * instruction, as x86 requires (SDM Vol. 3A 11.6).
+ * interpreter checks the generation counter after each instruction that
+ * called an op (the general path), so a store into the block being
+ * executed takes effect at the next instruction, as x86 requires (SDM
+ * Vol. 3A 11.6). Stores the engine makes without an op, front-TLB write
+ * hits, cannot drop code: the caller keeps pages that hold decoded code
+ * out of the front TLB's write entries, or it could not see those stores
+ * to invalidate anything (hw/xlat.c front_fill()).
  */
 #include <stdlib.h>
 

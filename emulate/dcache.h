@@ -37,7 +37,8 @@ struct emu_fast_env;
  * branch. So ops, the caller and the general path see both exactly as
  * they would without chains. A block holds at most EMU_BLOCK_INSNS
  * instructions, so even without tail-call optimisation (-O0,
- * sanitizers) a chain nests at most that deep.
+ * sanitizers) a pass over it nests at most that deep, and fast_loop()
+ * bounds the passes a chain makes.
  */
 #define EMU_FAST_LEAVE 0x200
 #define EMU_FAST_MODE 0x201
@@ -76,6 +77,11 @@ struct emu_block {
 	uint16_t bytes;		/* their total length */
 	struct emu_slot slot[EMU_BLOCK_INSNS + 1];
 };
+
+/* The block size, which the help of EMU_DECODE_CACHE_BITS (emulate/Kconfig)
+ * quotes. */
+_Static_assert(sizeof(struct emu_slot) == 48 && sizeof(struct emu_block) == 832,
+	       "a block is 16 + 17 slots of 48 bytes");
 
 struct emu_dcache {
 	uint64_t gen;		/* bumped by every invalidation */

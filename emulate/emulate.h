@@ -385,8 +385,11 @@ struct emu_dcache;
  *
  * An entry matches when its tag equals (la & ~0xfff) | key, where key is
  * emu_tlb_key(): the access context the caller's permission check
- * depended on. A read hit needs read_tag, a write hit write_tag; host
- * memory of the page is at addend + la.
+ * depended on. A read hit needs read_tag, a write hit write_tag (so
+ * does the read of a read-modify-write); host memory of the page is at
+ * addend + la. Write entries must never cover a page holding decoded
+ * code: stores through them bypass the ops, so the caller could not
+ * drop that code.
  */
 #define EMU_TLB_BITS 8
 #define EMU_TLB_SIZE (1u << EMU_TLB_BITS)
@@ -575,6 +578,8 @@ enum emu_icpt {
 	EMU_ICPT_INVPCID,	/* before its descriptor is read */
 	EMU_ICPT_LMSW,		/* before a memory source is read */
 	EMU_ICPT_OUTS,		/* before the source is read (port in DX) */
+	EMU_ICPT_MONITOR,	/* after #UD, before the address and ECX checks */
+	EMU_ICPT_MWAIT,		/* after #UD, before the ECX check */
 	EMU_NR_ICPTS
 };
 

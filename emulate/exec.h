@@ -563,13 +563,8 @@ static inline bool emu_cond(struct emu_ctx *ctx, unsigned cc)
 	return emu_cond_slow(ctx, cc);
 }
 
-/*
- * The same without a call, for hot paths with a constant @cc: the
- * arithmetic flags the pending operation stands for (as
- * emu_flags_sync_slow() computes them) tested as emu_cond_slow() tests
- * them, in each case separately so the compiler keeps only the flags
- * that @cc reads. Nothing is folded into rflags.
- */
+/* Condition @cc of the arithmetic flags @f, as emu_cond_slow() tests
+ * them (SDM Vol. 1 Table B-1). */
 static inline bool emu_cond_flags(uint64_t f, unsigned cc)
 {
 	bool r;
@@ -587,6 +582,13 @@ static inline bool emu_cond_flags(uint64_t f, unsigned cc)
 	return r ^ (cc & 1);
 }
 
+/*
+ * emu_cond() without a call, for hot paths with a constant @cc: the
+ * arithmetic flags the pending operation stands for (as
+ * emu_flags_sync_slow() computes them) tested by emu_cond_flags(), in
+ * each case separately so the compiler keeps only the flags that @cc
+ * reads. Nothing is folded into rflags.
+ */
 static inline __attribute__((always_inline)) bool
 emu_cond_inline(const struct emu_ctx *ctx, unsigned cc)
 {

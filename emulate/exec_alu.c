@@ -133,12 +133,13 @@ EMU_HANDLER(not) { return alu1(ctx, insn, ALU1_NOT); }
  * Fast forms (dcache.h) of ADD, OR, AND, SUB, XOR, CMP and TEST with
  * 32- or 64-bit operands: into a register from a register (rr), an
  * immediate (ri) or memory (rm); and into memory from a register (mr) or
- * an immediate (mi). Each computes what alu2() does
- * for its form: operands masked to the size, alu_calc(), the register
- * written unless CMP/TEST (a 32-bit write zero-extends, as reg_write()),
- * alu_flags() unless no one can see them (s->fl). The memory forms read
- * through the front TLB as emu_read_mem() would; on a miss they take the
- * general path.
+ * an immediate (mi). Each computes what alu2() does for its form (LOCK
+ * never gets here): operands masked to the size, alu_calc(), the
+ * destination written unless CMP/TEST (a 32-bit register write
+ * zero-extends, as reg_write()), alu_flags() unless no one can see them
+ * (s->fl). Memory goes through the front TLB as emu_read_mem() and the
+ * read-modify-write helpers would; on a miss the form takes the general
+ * path.
  */
 FAST_ALWAYS_INLINE int alu_done(FAST_ARGS, unsigned size, enum alu_op op,
 				uint64_t a, uint64_t b)

@@ -86,6 +86,9 @@ EMU_HANDLER(monitor)
 	if (!ctx->ops->monitor)
 		return raise_ud(ctx);
 	TRY(monitor_mwait_ud(ctx));
+	/* VMX exits come before these operand faults (SDM 26.1.1); SVM's
+	 * intercept after them is the op's (APM Table 15-7). */
+	TRY(emu_intercept(ctx, EMU_ICPT_MONITOR));
 	TRY(emu_linear(ctx, insn->seg, ea, 1, 0, &la));
 	if (ecx)
 		return raise_gp0(ctx);
@@ -108,6 +111,7 @@ EMU_HANDLER(mwait)
 	if (!ctx->ops->mwait)
 		return raise_ud(ctx);
 	TRY(monitor_mwait_ud(ctx));
+	TRY(emu_intercept(ctx, EMU_ICPT_MWAIT));
 	if (ecx >> 1)
 		return raise_gp0(ctx);
 	int r = ctx->ops->mwait(ctx, (uint32_t)ctx->cpu.gpr[EMU_RAX], ecx);

@@ -45,16 +45,20 @@ int hw_op_rdpmc(struct emu_ctx *ctx, uint32_t ecx, uint64_t *val)
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
 	if (cpu->guest == HW_GUEST_VMX && (cpu->vmx_ctl.proc & VMX_PROC_RDPMC_EXITING))
 		return vmx_insn_exit(cpu, VMX_EXIT_RDPMC, 0);
+	/* AMD64 has PerfCtr0-3 (APM Vol. 3 RDPMC); an invalid ECX faults
+	 * before the SVM intercept ("checks all exceptions first", Table
+	 * 15-7). Intel's model has none (CPUID leaf 0xA). */
+	if (cpu->m->cfg.vendor != HW_VENDOR_AMD || ecx > 3)
+		return emu_raise(ctx, EMU_EXC_GP, true, 0);
 	if (cpu->guest == HW_GUEST_SVM && (cpu->svm_ctl.intercept_misc1 & SVM_INTERCEPT_RDPMC))
 		return svm_insn_exit(cpu, SVM_EXIT_RDPMC);
-	return emu_raise(ctx, EMU_EXC_GP, true, 0);
+	*val = cpu->msr.perf_ctr[ecx];
+	return EMU_CONTINUE;
 }
 
 int hw_op_monitor(struct emu_ctx *ctx, uint64_t la, uint32_t ecx, uint32_t edx)
 {
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
-	if (cpu->guest == HW_GUEST_VMX && (cpu->vmx_ctl.proc & VMX_PROC_MONITOR_EXITING))
-		return vmx_insn_exit(cpu, VMX_EXIT_MONITOR, 0);
 	if (cpu->guest == HW_GUEST_SVM && (cpu->svm_ctl.intercept_misc2 & SVM_INTERCEPT2_MONITOR))
 		return svm_insn_exit(cpu, SVM_EXIT_MONITOR);
 	cpu->monitor_armed = true;
@@ -66,16 +70,13 @@ int hw_op_mwait(struct emu_ctx *ctx, uint32_t eax, uint32_t ecx)
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
 	const bool armed = cpu->monitor_armed;
 	cpu->monitor_armed = false;
-	if (cpu->guest == HW_GUEST_VMX && (cpu->vmx_ctl.proc & VMX_PROC_MWAIT_EXITING)) {
-		/* Qualification bit 0: the monitor was armed (28.2.1). */
-		return vmx_insn_exit(cpu, VMX_EXIT_MWAIT, armed);
-	}
 	if (cpu->guest == HW_GUEST_SVM) {
+		/* The conditional intercept is checked first (Table 15-7). */
 		const uint32_t m2 = cpu->svm_ctl.intercept_misc2;
-		if (m2 & SVM_INTERCEPT2_MWAIT)
-			return svm_insn_exit(cpu, SVM_EXIT_MWAIT);
 		if ((m2 & SVM_INTERCEPT2_MWAIT_COND) && armed)
 			return svm_insn_exit(cpu, SVM_EXIT_MWAIT_COND);
+		if (m2 & SVM_INTERCEPT2_MWAIT)
+			return svm_insn_exit(cpu, SVM_EXIT_MWAIT);
 	}
 	return EMU_CONTINUE;
 }
@@ -115,6 +116,11 @@ static bool svm_icpt(const struct hw_cpu *cpu, unsigned op, uint64_t *code)
 	}
 }
 
+static uint64_t addr_mask(unsigned adsize)
+{
+	return adsize == 8 ? ~0ull : adsize == 4 ? 0xffffffffull : 0xffff;
+}
+
 int hw_op_virt_insn(struct emu_ctx *ctx, const struct emu_insn *insn)
 {
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
@@ -122,7 +128,7 @@ int hw_op_virt_insn(struct emu_ctx *ctx, const struct emu_insn *insn)
 	uint64_t code;
 
 	if (cpu->guest == HW_GUEST_VMX && reason) {
-		vmx_insn_exit(cpu, reason, (insn->flags & EMU_I_MEM) ? (uint64_t)(int64_t)insn->disp : 0);
+		vmx_insn_exit(cpu, reason, vmx_insn_disp_qual(cpu, insn));
 		if (reason != VMX_EXIT_VMLAUNCH && reason != VMX_EXIT_VMRESUME &&
 		    reason != VMX_EXIT_VMXOFF)
 			cpu->exit.insn_info = vmx_insn_info(insn);
@@ -131,6 +137,15 @@ int hw_op_virt_insn(struct emu_ctx *ctx, const struct emu_insn *insn)
 	if (cpu->guest == HW_GUEST_SVM && !reason) {
 		if (!(ctx->cpu.efer & EFER_SVME))
 			return emu_raise(ctx, EMU_EXC_UD, false, 0);
+		/* The instructions' own #GPs come before the intercept (APM
+		 * Table 15-7): CPL > 0; for VMRUN/VMLOAD/VMSAVE an rAX beyond
+		 * the physical-address width. */
+		if (ctx->cpu.cpl)
+			return emu_raise(ctx, EMU_EXC_GP, true, 0);
+		if ((insn->op == EMU_OP_VMRUN || insn->op == EMU_OP_VMLOAD ||
+		     insn->op == EMU_OP_VMSAVE) &&
+		    ((ctx->cpu.gpr[EMU_RAX] & addr_mask(insn->adsize)) >> HW_MAXPHYADDR))
+			return emu_raise(ctx, EMU_EXC_GP, true, 0);
 		if (svm_icpt(cpu, insn->op, &code))
 			return svm_insn_exit(cpu, code);
 		return hw_unsupported(cpu, "an SVM instruction in a guest (nested SVM)");
@@ -175,6 +190,18 @@ int hw_op_intercept(struct emu_ctx *ctx, unsigned what)
 		return EMU_CONTINUE;
 	case EMU_ICPT_OUTS:
 		return hw_icpt_io(cpu, (uint16_t)ctx->cpu.gpr[EMU_RDX], cpu->emu.insn->opsize, false);
+	case EMU_ICPT_MONITOR:
+		if (cpu->guest == HW_GUEST_VMX && (cpu->vmx_ctl.proc & VMX_PROC_MONITOR_EXITING))
+			return vmx_insn_exit(cpu, VMX_EXIT_MONITOR, 0);
+		return EMU_CONTINUE;
+	case EMU_ICPT_MWAIT:
+		if (cpu->guest == HW_GUEST_VMX && (cpu->vmx_ctl.proc & VMX_PROC_MWAIT_EXITING)) {
+			/* Qualification bit 0: the monitor was armed (28.2.1). */
+			const bool armed = cpu->monitor_armed;
+			cpu->monitor_armed = false;
+			return vmx_insn_exit(cpu, VMX_EXIT_MWAIT, armed);
+		}
+		return EMU_CONTINUE;
 	}
 	if (cpu->guest != HW_GUEST_SVM || what >= sizeof(map) / sizeof(map[0]))
 		return EMU_CONTINUE;

@@ -42,6 +42,7 @@ int vmx_icpt_invlpg(struct hw_cpu *cpu, uint64_t la);
 /* VM-exit instruction information of a VMX-instruction-format exit
  * (SDM 28.2.5, Tables 28-13..28-15). */
 uint32_t vmx_insn_info(const struct emu_insn *insn);
+uint64_t vmx_insn_disp_qual(const struct hw_cpu *cpu, const struct emu_insn *insn);
 
 int svm_icpt_insn(struct hw_cpu *cpu, enum hw_icpt_insn what);
 int svm_icpt_cr_read(struct hw_cpu *cpu, unsigned cr);

@@ -90,6 +90,12 @@ int hw_msr_get(struct hw_cpu *cpu, struct emu_cpu *regs, uint32_t msr, uint64_t 
 	} else {
 		switch (msr) {
 		case MSR_AMD_VM_CR:		*val = s->vm_cr; return 0;
+		case MSR_AMD_PERF_EVTSEL0 ... MSR_AMD_PERF_EVTSEL0 + 3:
+			*val = s->perf_evtsel[msr - MSR_AMD_PERF_EVTSEL0];
+			return 0;
+		case MSR_AMD_PERF_CTR0 ... MSR_AMD_PERF_CTR0 + 3:
+			*val = s->perf_ctr[msr - MSR_AMD_PERF_CTR0];
+			return 0;
 		case MSR_AMD_VM_HSAVE_PA:	*val = s->vm_hsave_pa; return 0;
 		}
 	}
@@ -204,6 +210,15 @@ int hw_msr_set(struct hw_cpu *cpu, struct emu_cpu *regs, uint32_t msr, uint64_t 
 			if ((v & 0xfff) || (v & MAXPHY_MASK))
 				return -EINVAL;
 			s->vm_hsave_pa = v;
+			return 0;
+		case MSR_AMD_PERF_EVTSEL0 ... MSR_AMD_PERF_EVTSEL0 + 3:
+			/* Keep the fields the APM defines: EventSelect 7:0 and
+			 * 35:32, UnitMask, the flags, CntMask 31:24, HG_ONLY
+			 * 41:40 (APM Vol. 2 13.2.1). */
+			s->perf_evtsel[msr - MSR_AMD_PERF_EVTSEL0] = v & 0x30fffffffffull;
+			return 0;
+		case MSR_AMD_PERF_CTR0 ... MSR_AMD_PERF_CTR0 + 3:
+			s->perf_ctr[msr - MSR_AMD_PERF_CTR0] = v & ((1ull << 48) - 1);
 			return 0;
 		}
 	}

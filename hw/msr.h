@@ -34,6 +34,8 @@
 #define MSR_IA32_GS_BASE		0xc0000101
 #define MSR_IA32_KERNEL_GS_BASE		0xc0000102
 #define MSR_IA32_TSC_AUX		0xc0000103
+#define MSR_AMD_PERF_EVTSEL0		0xc0010000	/* ..3 */
+#define MSR_AMD_PERF_CTR0		0xc0010004	/* ..3 */
 #define MSR_AMD_VM_CR			0xc0010114
 #define MSR_AMD_VM_HSAVE_PA		0xc0010117
 
@@ -65,6 +67,9 @@ struct hw_msrs {
 	uint64_t mtrr_fix[11];
 	uint64_t mtrr_var[2 * HW_NR_MTRR_VAR];
 	uint64_t vm_cr, vm_hsave_pa;
+	/* AMD PerfEvtSel0-3 and PerfCtr0-3: the registers exist, as on every
+	 * AMD64 processor, but the model counts no events (docs/hw.md). */
+	uint64_t perf_evtsel[4], perf_ctr[4];
 };
 
 #endif

@@ -23,6 +23,10 @@
 
 int svm_event_exception(struct hw_cpu *cpu, const struct emu_event *ev, uint64_t extra)
 {
+	/* INT1's #DB does not trigger the #DB intercept (15.12.2); ICEBP
+	 * has its own. */
+	if (ev->type == EMU_EVENT_TYPE_PRIV_SOFT_EXC)
+		return EMU_CONTINUE;
 	if (!((cpu->svm_ctl.intercept_exceptions >> ev->vector) & 1))
 		return EMU_CONTINUE;
 	hw_exit(cpu, SVM_EXIT_EXCP_BASE + ev->vector, ev->has_error_code ? ev->error_code : 0);

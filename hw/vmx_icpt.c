@@ -46,6 +46,18 @@ uint32_t vmx_insn_info(const struct emu_insn *insn)
 	return info;
 }
 
+/* The displacement an exit qualification reports for a memory operand,
+ * plus the next RIP for a RIP-relative one (SDM 28.2.1). */
+uint64_t vmx_insn_disp_qual(const struct hw_cpu *cpu, const struct emu_insn *insn)
+{
+	if (!(insn->flags & EMU_I_MEM))
+		return 0;
+	uint64_t q = (uint64_t)(int64_t)insn->disp;
+	if (insn->base == EMU_REG_RIP)
+		q += cpu->emu.next_rip;
+	return q;
+}
+
 int vmx_icpt_insn(struct hw_cpu *cpu, enum hw_icpt_insn what)
 {
 	const struct vmx_ctl *c = &cpu->vmx_ctl;
@@ -71,7 +83,7 @@ int vmx_icpt_insn(struct hw_cpu *cpu, enum hw_icpt_insn what)
 			/* Qualification: the displacement; information as
 			 * INVEPT/INVVPID (28.2.1, Table 28-13). */
 			const struct emu_insn *insn = cpu->emu.insn;
-			insn_exit(cpu, VMX_EXIT_INVPCID, (uint64_t)(int64_t)insn->disp);
+			insn_exit(cpu, VMX_EXIT_INVPCID, vmx_insn_disp_qual(cpu, insn));
 			cpu->exit.insn_info = vmx_insn_info(insn);
 			return EMU_STOP;
 		}

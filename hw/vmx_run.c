@@ -107,6 +107,7 @@ static void vmx_run_guest(struct hw_cpu *cpu)
 	vmx_enter_cache_controls(cpu);
 	cpu->guest = HW_GUEST_VMX;
 	vmx_enter_load_guest_state(cpu);
+	cpu->monitor_armed = false;	/* entry clears address-range monitoring (31.3) */
 	enter_translation(cpu);
 	flush_vpid0(cpu);
 	enter_preemption_timer(cpu);

@@ -293,9 +293,30 @@ void dt_emu_use_run(void)
 	use_run = true;
 }
 
+/*
+ * -r: a front TLB over the sandbox (read-write) and the code page (read
+ * only), filled as hw/ fills one, so emu_run()'s fast paths that hit it
+ * are compared with the host too. Key 1: CPL 3 (emu_tlb_key()).
+ */
+static void front_tlb(struct emu_tlb_entry *tlb, const uint8_t *code, uint8_t *sb)
+{
+	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
+		tlb[i].read_tag = tlb[i].write_tag = EMU_TLB_INVALID;
+	for (uint64_t la = DT_SB_BASE; la < DT_SB_END; la += 4096) {
+		struct emu_tlb_entry *e = &tlb[(la >> 12) % EMU_TLB_SIZE];
+		e->read_tag = e->write_tag = la | 1;
+		e->addend = (uintptr_t)(sb + (la - DT_SB_BASE)) - (uintptr_t)la;
+	}
+	struct emu_tlb_entry *e = &tlb[(DT_CODE_BASE >> 12) % EMU_TLB_SIZE];
+	e->read_tag = DT_CODE_BASE | 1;
+	e->write_tag = EMU_TLB_INVALID;
+	e->addend = (uintptr_t)code - (uintptr_t)DT_CODE_BASE;
+}
+
 void dt_emu_run(const struct dt_case *c, const uint8_t *code, uint8_t *sb,
 		struct dt_result *r)
 {
+	static struct emu_tlb_entry tlb[EMU_TLB_SIZE];
 	static uint8_t run_code[DT_CODE_SIZE];
 	struct dt_emu de;
 	struct emu_cpu *cpu = &de.ctx.cpu;
@@ -311,6 +332,10 @@ void dt_emu_run(const struct dt_case *c, const uint8_t *code, uint8_t *sb,
 	de.code = code;
 	de.sb = sb;
 	de.ctx.ops = &dt_emu_ops;
+	if (use_run) {
+		front_tlb(tlb, code, sb);
+		de.ctx.tlb = tlb;
+	}
 #ifdef CONFIG_EMU_DECODE_CACHE
 	if (dcache) {
 		emu_dcache_invalidate_page(dcache, DT_CODE_BASE);

@@ -329,10 +329,13 @@ static void emit_push_plain(struct gen *g, unsigned form)
 }
 
 /*
- * POPF of a pushed value: arithmetic flags and DF random, NT and ID
- * sometimes, IF/IOPL/VIF/VIP/RF/VM bits random (POPF at CPL 3 leaves
- * them alone or clears them, SDM "POPF"), never TF or AC (those would
- * trap or check alignment natively).
+ * POPF of a pushed value: arithmetic flags and DF random, ID sometimes,
+ * IF/IOPL/VIF/VIP/RF/VM bits random (POPF at CPL 3 leaves them alone or
+ * clears them, SDM "POPF"), never TF or AC (those would trap or check
+ * alignment natively), and never NT: the host kernel may clear a user
+ * process's NT behind its back (on the way back from an interrupt or a
+ * preemption), which made the oracle flaky about one run in many. NT
+ * through POPF is covered by the unit tests.
  */
 static void emit_popf(struct gen *g, unsigned form)
 {
@@ -342,8 +345,6 @@ static void emit_popf(struct gen *g, unsigned form)
 		EMU_FLAG_FIXED;
 	struct dt_ins in, ps;
 
-	if (dt_chance(&g->rng, 4))
-		v |= EMU_FLAG_NT;
 	if (dt_chance(&g->rng, 4))
 		v |= EMU_FLAG_ID;
 	gen_ins_init(g, &in, form);

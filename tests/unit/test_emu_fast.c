@@ -21,6 +21,8 @@
 
 #include "tests/unit/support/fake_cpu.h"
 
+#ifdef CONFIG_EMU_DECODE_CACHE
+
 #define X86_CF (1u << 0)
 #define X86_PF (1u << 2)
 #define X86_AF (1u << 4)
@@ -294,7 +296,7 @@ static void run_both(unsigned id)
 
 /* ------------------------------------------------------------ loops */
 
-/* Calls and returns, a JMP loop, RET imm16; and a return to a
+/* Calls and returns, a JMP loop, RET imm16, POP rSP; and a return to a
  * non-canonical address, #GP(0) with rSP unchanged (SDM RET). */
 static void calls_returns_and_jmp_loops(void **state)
 {
@@ -327,6 +329,14 @@ static void calls_returns_and_jmp_loops(void **state)
 	assert_int_equal(CPU.gpr[EMU_RSP], FAKE_DATA + 0x2000);
 	assert_int_equal(CPU.rip, FAKE_CODE + 0x2c);
 	assert_true(fake.ctx.tlb_hits > 100);		/* the stack, through the TLB */
+
+	/* POP rSP: rSP is the value popped, not that plus 8 (SDM POP). */
+	static const uint8_t pop_rsp[] = { 0x5c, 0xf4 };	/* pop rsp; hlt */
+	put_code(pop_rsp, sizeof(pop_rsp));
+	CPU.gpr[EMU_RSP] = FAKE_DATA + 0x100;
+	fake_w64(FAKE_DATA + 0x100, FAKE_DATA + 0x2000);
+	assert_int_equal(run(true), EMU_HALT);
+	assert_int_equal(CPU.gpr[EMU_RSP], FAKE_DATA + 0x2000);
 
 	static const uint8_t bad_ret[] = { 0xc3, 0xf4 };	/* ret; hlt */
 	put_code(bad_ret, sizeof(bad_ret));
@@ -501,3 +511,16 @@ int main(void)
 	};
 	return cmocka_run_group_tests_name("emu_fast", tests, NULL, NULL);
 }
+#else
+/* Without the decode cache there are no fast forms: nothing to compare. */
+static void no_decode_cache(void **state)
+{
+	skip();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = { cmocka_unit_test(no_decode_cache) };
+	return cmocka_run_group_tests_name("emu_fast", tests, NULL, NULL);
+}
+#endif
