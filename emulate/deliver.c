@@ -425,7 +425,11 @@ static int deliver_protected(struct emu_ctx *ctx, struct delivery *d)
 
 	TRY(read_gate(ctx, d));
 	if (!d->lm && emu_desc_type(&d->gate) == EMU_DT_TASKGATE) {
+		/* Not performed, reported: the gate names the TSS. */
 		ctx->unhandleable = "task switch";
+		ctx->task_switch.valid = true;
+		ctx->task_switch.source = EMU_TS_GATE;
+		ctx->task_switch.sel = (uint16_t)(d->gate.lo >> 16);
 		return EMU_UNHANDLEABLE;
 	}
 	TRY(check_target(ctx, d));

@@ -374,6 +374,10 @@ struct emu_ops {
 
 enum emu_cache_op { EMU_CACHE_WBINVD, EMU_CACHE_INVD, EMU_CACHE_CLFLUSH };
 
+/* Task-switch sources (emu_ctx.task_switch.source), numbered as the VMX
+ * exit qualification's bits 31:30. */
+enum { EMU_TS_CALL = 0, EMU_TS_IRET = 1, EMU_TS_JMP = 2, EMU_TS_GATE = 3 };
+
 struct emu_dcache;
 
 /*
@@ -422,6 +426,15 @@ struct emu_ctx {
 	uint64_t key_page_la, key_page, key_page_epoch;
 	struct emu_exception exc;	/* valid after EMU_EXCEPTION */
 	const char *unhandleable;	/* valid after EMU_UNHANDLEABLE */
+	/* After EMU_UNHANDLEABLE for a task switch (the engine does not
+	 * perform them): what started it and the TSS selector it targets,
+	 * as a VM exit reports them (SDM Vol. 3C 28.2.1, Table 28-2). The
+	 * caller clears valid. */
+	struct {
+		bool valid;
+		uint8_t source;		/* EMU_TS_* */
+		uint16_t sel;
+	} task_switch;
 	uint64_t icount;		/* instructions retired by emu_step() and
 					 * emu_run(), kept current as they run:
 					 * an op sees the count before the

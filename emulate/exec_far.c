@@ -54,9 +54,14 @@ static void commit_cs(struct emu_ctx *ctx, const struct emu_desc *d,
 	emu_mode_changed(ctx);
 }
 
-static void task_switch(struct emu_ctx *ctx)
+/* A task switch: not performed, reported (emulate.h task_switch). */
+static int task_switch(struct emu_ctx *ctx, unsigned source, uint16_t sel)
 {
 	ctx->unhandleable = "task switch";
+	ctx->task_switch.valid = true;
+	ctx->task_switch.source = (uint8_t)source;
+	ctx->task_switch.sel = sel;
+	return EMU_UNHANDLEABLE;
 }
 
 /* Push the return address CS:rIP (@size each) on the current stack;
@@ -294,8 +299,9 @@ static int prot_far(struct emu_ctx *ctx, const struct emu_insn *insn,
 			return emu_raise_sel(ctx, EMU_EXC_GP, sel);
 		if (!emu_desc_present(&d))
 			return emu_raise_sel(ctx, EMU_EXC_NP, sel);
-		task_switch(ctx);
-		return EMU_UNHANDLEABLE;
+		/* A task gate names its TSS in bits 31:16. */
+		return task_switch(ctx, call ? EMU_TS_CALL : EMU_TS_JMP,
+				   emu_desc_type(&d) == EMU_DT_TASKGATE ? (uint16_t)(d.lo >> 16) : sel);
 	}
 	return emu_raise_sel(ctx, EMU_EXC_GP, sel);
 }
@@ -580,8 +586,11 @@ static int iret_operation(struct emu_ctx *ctx, const struct emu_insn *insn)
 	if (in_real_mode(ctx))
 		return iret_real(ctx, os);
 	if (ctx->cpu.rflags & EMU_FLAG_NT) {
-		task_switch(ctx);
-		return EMU_UNHANDLEABLE;
+		/* Back to the previous task: its selector is the link field
+		 * at offset 0 of the current TSS (SDM Vol. 3A 7.2.1). */
+		uint64_t link;
+		TRY(la_read(ctx, ctx->cpu.tr.base, &link, 2, EMU_ACC_SYS));
+		return task_switch(ctx, EMU_TS_IRET, (uint16_t)link);
 	}
 	TRY(emu_stack_peek(ctx, 0, &ip, os));
 	TRY(emu_stack_peek(ctx, os, &cs, os));

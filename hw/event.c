@@ -24,6 +24,8 @@
  *   cpu->vectoring names it, so an exit during delivery reports it.
  */
 #include "hw/event.h"
+#include "hw/svm_internal.h"
+#include "hw/vmx.h"
 
 static bool is_exception(const struct emu_event *ev)
 {
@@ -123,6 +125,8 @@ static int deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra, bool
 		vec->valid = true;
 		vec->ev = ev;
 		int r = emu_deliver(&cpu->emu, &ev);
+		if (r == EMU_UNHANDLEABLE && cpu->emu.task_switch.valid)
+			r = hw_task_switch(cpu);	/* through a task gate */
 		if (r == EMU_CONTINUE) {
 			vec->valid = false;
 			if (ev.type == EMU_EVENT_TYPE_NMI)
@@ -165,6 +169,47 @@ static int deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra, bool
 		if (ev.type == EMU_EVENT_TYPE_HW_EXC)
 			cpu->emu.cpu.rflags |= EMU_FLAG_RF;
 	}
+}
+
+/*
+ * A task switch the guest started (CALL/JMP to a TSS or task gate, IRET
+ * with NT, an event through a task gate): the model does not perform
+ * task switches, so it needs the hypervisor to. VMX: an unconditional
+ * exit, reason 9, qualification = TSS selector | source << 30 (SDM Vol.
+ * 3C 26.1.2, 28.2.1 Table 28-2). SVM: #VMEXIT 0x7d with the intercept,
+ * EXITINFO1 = the selector, EXITINFO2 = IRET (bit 36), JMP (38), error
+ * code valid (44) and the error code (APM Vol. 2 15.14.3); without the
+ * intercept the model has nothing to do and ends the entry as
+ * unsupported.
+ */
+int hw_task_switch(struct hw_cpu *cpu)
+{
+	struct emu_ctx *e = &cpu->emu;
+	const unsigned source = e->task_switch.source;
+	const uint16_t sel = e->task_switch.sel;
+
+	e->task_switch.valid = false;
+	if (cpu->guest == HW_GUEST_VMX) {
+		hw_exit(cpu, VMX_EXIT_TASK_SWITCH, sel | (uint64_t)source << 30);
+		if (source != EMU_TS_GATE)
+			cpu->exit.insn_len = e->exc.insn_len;
+		return EMU_STOP;
+	}
+	if (cpu->guest == HW_GUEST_SVM &&
+	    (cpu->svm_ctl.intercept_misc1 & SVM_INTERCEPT_TASK_SWITCH)) {
+		uint64_t info2 = 0;
+		if (source == EMU_TS_IRET)
+			info2 |= 1ull << 36;
+		if (source == EMU_TS_JMP)
+			info2 |= 1ull << 38;
+		if (source == EMU_TS_GATE && cpu->vectoring.valid &&
+		    cpu->vectoring.ev.has_error_code)
+			info2 |= 1ull << 44 | cpu->vectoring.ev.error_code;
+		hw_exit(cpu, SVM_EXIT_TASK_SWITCH, sel);
+		cpu->exit.info2 = info2;
+		return EMU_STOP;
+	}
+	return hw_unsupported(cpu, "a task switch the hypervisor does not intercept");
 }
 
 int hw_deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra)

@@ -29,6 +29,10 @@ int hw_deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra);
  */
 int hw_inject(struct hw_cpu *cpu, struct emu_event ev, uint64_t fault_rip);
 
+/* The guest started a task switch (emu_ctx.task_switch): the VM exit
+ * that asks the hypervisor to perform it. EMU_STOP. */
+int hw_task_switch(struct hw_cpu *cpu);
+
 /* Handle the engine's EMU_EXCEPTION result (ctx->exc) with hw_deliver(). */
 int hw_exception(struct hw_cpu *cpu);
 

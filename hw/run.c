@@ -85,7 +85,10 @@ static void after_run(struct hw_cpu *cpu, int r, bool tf)
 	case EMU_STOP:
 		break;
 	case EMU_UNHANDLEABLE:
-		hw_unsupported(cpu, cpu->emu.unhandleable);
+		if (cpu->emu.task_switch.valid)
+			hw_task_switch(cpu);	/* CALL, JMP, IRET */
+		else
+			hw_unsupported(cpu, cpu->emu.unhandleable);
 		break;
 	default:
 		/* EMU_IO_NEEDED: no op of the model asks for it. */

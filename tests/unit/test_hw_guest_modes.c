@@ -189,6 +189,63 @@ static void pm32(bool paging)
 static void mode_pm32_paging(void **state) { pm32(true); }
 static void mode_pm32_flat(void **state) { pm32(false); }
 
+/*
+ * Task switches (SDM Vol. 3A 7.3) are the hypervisor's to perform: a JMP
+ * to a TSS and INT n through a task gate exit (VMX: reason 9,
+ * qualification = TSS selector | source << 30, Table 28-2: 2 = JMP,
+ * 3 = task gate in the IDT; SVM with the task-switch intercept, bit 29 of
+ * the vector at 0x00c: #VMEXIT 0x7d, EXITINFO1 = the selector, EXITINFO2
+ * bit 38 for JMP, APM 15.14.3). RIP stays at the instruction.
+ */
+#define TS_SEL 0x30
+#define TS_BASE 0x13000ull
+
+static void task_switch_exits(void **state)
+{
+	static const uint8_t jmp_tss[] = { 0xea, 0, 0, 0, 0, TS_SEL, 0 };	/* jmp 0x30:0 */
+	static const uint8_t int41[] = { 0xcd, 0x41 };			/* int 0x41 */
+	for (size_t k = 0; k < GM_NR_CFGS; k++) {
+		for (int via_gate = 0; via_gate < 2; via_gate++) {
+			struct gm m;
+			gm_create(&m, &gm_cfgs[k], GM_32, 0, 0, 0);
+			/* An available 32-bit TSS (type 9) at TS_BASE, and a task
+			 * gate (type 5) for vector 0x41 naming it. */
+			gm_put64(&m, GM_GDT + TS_SEL, 0x0000890000000067ull |
+				 ((TS_BASE & 0xffffff) << 16) | ((TS_BASE >> 24) & 0xff) << 56);
+			gm_put64(&m, GM_IDT + 8 * 0x41, ((uint64_t)TS_SEL << 16) | (0x85ull << 40));
+			if (via_gate)
+				gm_put(&m, GM_CODE, int41, sizeof(int41));
+			else
+				gm_put(&m, GM_CODE, jmp_tss, sizeof(jmp_tss));
+			int st;
+			gm_load_pdptes(&m);
+			if (gm_vmx(&m)) {
+				assert_int_equal(hwg_run(&m.g, &st), 9);
+				assert_int_equal(hwg_vmread(&m.g, VMCS_EXIT_QUALIFICATION),
+						 TS_SEL | (uint64_t)(via_gate ? 3 : 2) << 30);
+				assert_int_equal(hwg_vmread(&m.g, VMCS_EXIT_INSTRUCTION_LEN),
+						 via_gate ? 2 : 7);
+				/* Through the IDT: the event is the IDT-vectoring
+				 * information (vector 0x41, type 4, valid). */
+				assert_int_equal(hwg_vmread(&m.g, VMCS_IDT_VECTORING_INFO),
+						 via_gate ? 0x80000441u : 0);
+			} else {
+				hwg_run(&m.g, &st);
+				assert_int_equal(st, SVM_MODEL_UNSUPPORTED);	/* not intercepted */
+				hwg_set_rip(&m.g, GM_CODE);
+				hwg_vmcb(&m.g)->control.intercept_misc1 |= 1u << 29;
+				assert_int_equal(hwg_run(&m.g, &st), 0x7d);
+				assert_int_equal(st, 0);
+				assert_int_equal(hwg_vmcb(&m.g)->control.exitinfo1, TS_SEL);
+				assert_int_equal(hwg_vmcb(&m.g)->control.exitinfo2,
+						 via_gate ? 0 : 1ull << 38);
+			}
+			assert_int_equal(hwg_rip(&m.g), GM_CODE);
+			gm_destroy(&m);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +253,7 @@ int main(void)
 		cmocka_unit_test(mode_real_segments),
 		cmocka_unit_test(mode_pm32_paging),
 		cmocka_unit_test(mode_pm32_flat),
+		cmocka_unit_test(task_switch_exits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
