@@ -65,7 +65,6 @@ static void cpu_reset_state(struct hw_cpu *cpu)
 	cpu->vmx.vmxon_region = INVALID_HPA;
 	cpu->vmx.current_vmcs = INVALID_HPA;
 	cpu->svm.gif = true;
-	cpu->svm.vmcb = INVALID_HPA;
 	memset(&cpu->xlat, 0, sizeof(cpu->xlat));
 	hw_tlb_flush_all(&cpu->tlb);
 }

@@ -280,7 +280,6 @@ int vmrun(struct hw_cpu *cpu, hpa_t vmcb)
 		return SVM_OK;
 	}
 	memcpy(&cpu->svm_ctl, &v->control, sizeof(cpu->svm_ctl));
-	cpu->svm.vmcb = vmcb;
 	cpu->guest = HW_GUEST_SVM;
 	load_guest(cpu, &v->save);
 	swap_vmload_state(&cpu->emu.cpu, &cpu->host);
