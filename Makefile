@@ -40,7 +40,7 @@ kconfig-env = KCONFIG_CONFIG=$(CONFIG_FILE) srctree=$(srctree)
 # configuration up to date first and then re-reads everything: the
 # per-option timestamps are fresh before any object is considered.
 config-goals := defconfig %_defconfig menuconfig olddefconfig savedefconfig \
-                clean distclean help deps check bench fuzz-emulate
+                clean distclean help deps check bench fuzz-emulate fuzz-loaders guests guest-images
 ifneq ($(filter $(config-goals),$(MAKECMDGOALS)),)
   ifneq ($(filter-out $(config-goals),$(MAKECMDGOALS)),)
     $(error configuration goals ($(filter $(config-goals),$(MAKECMDGOALS))) \
@@ -54,7 +54,7 @@ ifneq ($(config-only),y)
 endif
 
 .DEFAULT_GOAL := all
-.PHONY: all check bench difftest decodetest fuzz-emulate clean distclean help \
+.PHONY: all check bench guests guest-images difftest decodetest fuzz-emulate fuzz-loaders clean distclean help \
         defconfig menuconfig olddefconfig savedefconfig deps FORCE
 
 # ---------------------------------------------------------------- config
@@ -187,6 +187,11 @@ $(obj)/tests/unit/%: $(obj)/tests/unit/%.o $(unit-support-objs) $(test-support-o
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
 	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^ -lcmocka
 
+# The loader tests also link the guest-image loaders from vmm/: pure code
+# that needs neither the VM API nor the program's main().
+vmm-loader-objs := $(addprefix $(obj)/vmm/,loader.o elf.o multiboot.o)
+$(filter $(obj)/tests/unit/test_vmm_%,$(unit-tests)): $(vmm-loader-objs)
+
 $(DIFFTEST): $(difftest-objs) $(LIB)
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
 	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^
@@ -203,6 +208,45 @@ $(BENCH_HW): $(bench-hw-objs) $(test-support-objs) $(LIB)
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
 	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^
 
+# ---------------------------------------------------------------- guests
+# Test guests (tests/guests/NAME.c + the runtime in guests/) are bare-metal
+# x86-64 images, not hosted objects: their own flags, no autoconf.h, no
+# sanitizers, linked with guests/guest.ld at 1 MiB. Each becomes
+# $(O)/guests/NAME.elf, a multiboot v1 image for QEMU's -kernel (and
+# `hvlab run`). scripts/guests.sh builds them with `guest-images` and runs them.
+GUEST_CC ?= gcc
+GUEST_CFLAGS := -std=gnu11 -g -O2 $(WARNINGS) -ffreestanding -fno-builtin -nostdlib \
+                -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+                -fno-stack-protector -fno-asynchronous-unwind-tables \
+                -fcf-protection=none -I$(srctree)
+GUEST_LDFLAGS := -nostdlib -static -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 \
+                 -Wl,-T,$(srctree)/guests/guest.ld
+guest-rt-objs := $(patsubst $(srctree)/%,$(obj)/%.o,$(basename $(wildcard $(srctree)/guests/*.c $(srctree)/guests/*.S)))
+guest-images := $(patsubst $(srctree)/tests/guests/%.c,$(obj)/guests/%.elf,$(wildcard $(srctree)/tests/guests/*.c))
+
+guest-images: $(guest-images)
+
+$(obj)/guests/%.o: $(srctree)/guests/%.c
+	@mkdir -p $(dir $@)
+	@echo "  GCC     $(patsubst $(obj)/%,%,$@)"
+	@$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(obj)/guests/%.o: $(srctree)/guests/%.S
+	@mkdir -p $(dir $@)
+	@echo "  GAS     $(patsubst $(obj)/%,%,$@)"
+	@$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(obj)/tests/guests/%.o: $(srctree)/tests/guests/%.c
+	@mkdir -p $(dir $@)
+	@echo "  GCC     $(patsubst $(obj)/%,%,$@)"
+	@$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(obj)/guests/%.elf: $(obj)/tests/guests/%.o $(guest-rt-objs) $(srctree)/guests/guest.ld
+	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
+	@$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
+-include $(guest-rt-objs:.o=.d) $(patsubst $(obj)/guests/%.elf,$(obj)/tests/guests/%.d,$(guest-images))
+
 # ---------------------------------------------------------------- test families
 N ?=
 SEED ?=
@@ -217,6 +261,9 @@ check:
 bench:
 	@$(srctree)/scripts/bench.sh "$(O)"
 
+guests:
+	@$(srctree)/scripts/guests.sh "$(O)"
+
 difftest: $(DIFFTEST)
 	@$(DIFFTEST) $(if $(N),-n $(N)) $(if $(SEED),-s $(SEED))
 
@@ -227,9 +274,12 @@ decodetest: $(DECODETEST)
 fuzz-emulate:
 	@$(srctree)/scripts/fuzz.sh "$(O)" emulate "$(SECONDS)"
 
+fuzz-loaders:
+	@$(srctree)/scripts/fuzz.sh "$(O)" loaders "$(SECONDS)"
+
 # ---------------------------------------------------------------- housekeeping
 clean:
-	@rm -rf $(obj)/emulate $(obj)/hw $(obj)/vmm $(obj)/tests $(obj)/bench $(obj)/fuzz $(LIB) $(PROG)
+	@rm -rf $(obj)/emulate $(obj)/hw $(obj)/vmm $(obj)/tests $(obj)/bench $(obj)/fuzz $(obj)/guests $(LIB) $(PROG)
 
 distclean:
 	@rm -rf $(obj)
@@ -245,8 +295,10 @@ help:
 	@echo "  make                    build libhvlab.a, hvlab, tests and benchmarks"
 	@echo "  make check              install what is missing, configure, build, run all tests"
 	@echo "  make bench              run the benchmarks and print their tables"
+	@echo "  make guests             build the test guests and run them under QEMU (TCG)"
 	@echo "  make difftest N= SEED=  emulate/ against the host CPU (random sequences)"
 	@echo "  make decodetest N= SEED= the decoder against Zydis (random bytes)"
 	@echo "  make fuzz-emulate SECONDS=  libFuzzer on decode+execute (clang)"
+	@echo "  make fuzz-loaders SECONDS=  libFuzzer on the ELF64 and multiboot loaders (clang)"
 	@echo "  make deps               install the Debian packages the build needs"
 	@echo "  make clean / distclean  remove objects / the whole build directory"

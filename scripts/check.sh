@@ -6,8 +6,8 @@
 #
 # A "test" is one cmocka test case, or one whole run of an oracle family
 # (difftest: 100,000 fixed-seed cases against the host CPU; decodetest:
-# 300,000 fixed-seed cases against Zydis); each family prints its own
-# case counts above the summary.
+# 300,000 fixed-seed cases against Zydis), or one guest test run under
+# QEMU TCG; each family prints its own case counts above the summary.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 O=${1:-build}
@@ -53,6 +53,15 @@ if grep -q '^CONFIG_EMU_DECODE_CACHE=y' "$obj/.config"; then
 	run_family difftest-cached "$obj/tests/difftest/difftest" -n 20000 -s 2 -r -d
 fi
 run_family decodetest "$obj/tests/decodetest/decodetest" -n 300000 -s 1
+
+# Guest tests on QEMU's software emulator (scripts/guests.sh): one test
+# per tests/guests/*.c, counted from the script's own summary line.
+echo "== guests: scripts/guests.sh $O"
+"$src/scripts/guests.sh" "$O" >"$log" 2>&1
+cat "$log"
+gp=$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
+gf=$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
+passed=$((passed + ${gp:-0})) failed=$((failed + ${gf:-1}))
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -4,7 +4,7 @@
 # apt-get; otherwise it prints the one apt-get line to run and fails.
 # With --check it only reports (exit 1 when something is missing).
 set -eu
-PKGS="make gcc clang libclang-rt-14-dev kconfig-frontends-nox libcmocka-dev libzydis-dev"
+PKGS="make gcc clang libclang-rt-14-dev kconfig-frontends-nox libcmocka-dev libzydis-dev qemu-system-x86"
 
 missing=""
 for p in $PKGS; do

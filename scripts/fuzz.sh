@@ -22,8 +22,13 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 [ -f "$fo/.config" ] || $MAKE -s -C "$src" O="$fo" defconfig
 $MAKE -s -C "$src" O="$fo" CC=clang EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $SAN" \
 	"$fo/libhvlab.a"
-clang -std=gnu11 -g -O1 $SAN -fsanitize=fuzzer -I"$src" -include "$fo/include/generated/autoconf.h" \
-	"$src/tests/fuzz/fuzz_$target.c" "$fo/libhvlab.a" -o "$fo/fuzz-$target"
+# Program sources a target needs besides libhvlab.a.
+case "$target" in
+loaders) extra="$src/vmm/loader.c $src/vmm/elf.c $src/vmm/multiboot.c" ;;
+*) extra="" ;;
+esac
+clang -std=gnu11 -g -O1 $SAN -fsanitize=fuzzer -I"$src" -I"$src/include" -include "$fo/include/generated/autoconf.h" \
+	"$src/tests/fuzz/fuzz_$target.c" $extra "$fo/libhvlab.a" -o "$fo/fuzz-$target"
 mkdir -p "$fo/corpus-$target"
 seeds=""
 [ -d "$src/tests/fuzz/corpus/$target" ] && seeds="$src/tests/fuzz/corpus/$target"
