@@ -219,8 +219,10 @@ GUEST_CFLAGS := -std=gnu11 -g -O2 $(WARNINGS) -ffreestanding -fno-builtin -nostd
                 -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only -mcmodel=small \
                 -fno-stack-protector -fno-asynchronous-unwind-tables \
                 -fcf-protection=none -I$(srctree)
+# One flat RWX segment is what the multiboot a.out-kludge load needs:
+# the linker's warning about it says nothing new.
 GUEST_LDFLAGS := -nostdlib -static -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 \
-                 -Wl,-T,$(srctree)/guests/guest.ld
+                 -Wl,--no-warn-rwx-segments -Wl,-T,$(srctree)/guests/guest.ld
 guest-rt-objs := $(patsubst $(srctree)/%,$(obj)/%.o,$(basename $(wildcard $(srctree)/guests/*.c $(srctree)/guests/*.S)))
 guest-images := $(patsubst $(srctree)/tests/guests/%.c,$(obj)/guests/%.elf,$(wildcard $(srctree)/tests/guests/*.c))
 

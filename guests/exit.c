@@ -23,6 +23,7 @@ void guest_start(void);	/* called from boot.S only */
 void guest_start(void)
 {
 	serial_init();
+	gdt_init();
 	idt_init();
 	guest_exit((unsigned)guest_main());
 }

@@ -108,6 +108,96 @@ const char *idt_vector_name(unsigned vector);
 #define IDT_GATE_INTR64	0x0E	/* 64-bit interrupt gate, SDM 3A Table 3-2 */
 void idt_set_gate(unsigned vector, uint64_t offset, uint8_t type_attr);
 
+/* ---- gdt.c: the runtime GDT and the TSS ---- */
+#define GDT_KERNEL_CS	0x08
+#define GDT_KERNEL_DS	0x10
+#define GDT_USER_DS	0x18	/* selectors from ring 3 carry RPL 3: 0x1b */
+#define GDT_USER_CS	0x20	/* 0x23 */
+#define GDT_TSS		0x28
+#define GDT_IST_DF	1	/* #DF runs on IST1 */
+#define GDT_IST_NMI	2	/* NMI runs on IST2 */
+void gdt_init(void);		/* called by the runtime before guest_main() */
+uint64_t gdt_rsp0(void);	/* TSS.RSP0: the ring-0 stack for ring-3 events */
+uint64_t gdt_ist_top(unsigned ist);	/* top of IST stack 1 or 2 */
+
+/* ---- page.c: physical 4 KiB pages from the multiboot memory map ---- */
+#define PAGE_SIZE	4096u
+int page_init(void);		/* 0, or -GUEST_ENOMEM without a usable map */
+uint64_t page_alloc(void);	/* a zeroed page (identity-mapped), 0 when none is left */
+void page_free(uint64_t pa);
+uint64_t page_free_count(void);	/* pages page_alloc() can still return */
+
+/* ---- vm.c: 4-level address spaces sharing the kernel's PML4 entry 0 ---- */
+#define PTE_P		(1ull << 0)
+#define PTE_RW		(1ull << 1)
+#define PTE_US		(1ull << 2)
+#define PTE_A		(1ull << 5)
+#define PTE_D		(1ull << 6)
+#define PTE_PS		(1ull << 7)
+#define PTE_NX		(1ull << 63)
+#define PTE_ADDR	0x000FFFFFFFFFF000ull
+/* The private part of every address space: PML4 entries 1..255, from
+ * 512 GiB up to the canonical hole. */
+#define VM_USER_BASE	0x0000008000000000ull
+#define VM_USER_END	0x0000800000000000ull
+#define GUEST_ENOMEM	12
+#define GUEST_EINVAL	22
+#define GUEST_ENOENT	2
+struct vm_space {
+	uint64_t pml4;		/* physical address: the CR3 value */
+};
+int vm_init(void);		/* page_init() + user-accessible runtime pages */
+int vm_create(struct vm_space *as);
+void vm_destroy(struct vm_space *as);	/* frees its private tables and pages */
+int vm_map(struct vm_space *as, uint64_t va, uint64_t pa, uint64_t flags);
+int vm_unmap(struct vm_space *as, uint64_t va);
+int vm_protect(struct vm_space *as, uint64_t va, uint64_t flags);
+uint64_t *vm_pte(struct vm_space *as, uint64_t va);	/* NULL when no table */
+void vm_switch(struct vm_space *as);
+/* Code and data a ring-3 task may touch in the image: put them in these
+ * sections (guest.ld gathers them into page-aligned, user-accessible pages). */
+#define USER_TEXT	__attribute__((section(".user.text"), noinline))
+#define USER_DATA	__attribute__((section(".user.data")))
+
+/* ---- user.c: ring-3 tasks and SYSCALL ---- */
+#define SYS_WRITE	0	/* (const char *s, size_t n) -> n or -GUEST_EINVAL */
+#define SYS_EXIT	1	/* (int code): ends the task */
+#define SYS_YIELD	2	/* runs the next task; returns 0 */
+#define USER_MAX_TASKS	8
+int user_init(void);		/* vm_init() + EFER.SCE, STAR, LSTAR, FMASK */
+/* A task in its own address space, entering at @entry (USER_TEXT) with
+ * RDI = @arg and a fresh 8 KiB stack; returns the task id or -errno. */
+int user_task_create(void (*entry)(uint64_t), uint64_t arg);
+struct vm_space *user_task_space(int id);
+/* Runs the tasks round-robin until every one has exited. */
+void user_run(void);
+int user_task_exit_code(int id);
+uint64_t user_syscall_count(void);
+
+static inline uint64_t user_syscall3(uint64_t nr, uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t ret;
+	/* SYSCALL overwrites RCX (return RIP) and R11 (RFLAGS), SDM 3A 5.8.8 */
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static inline uint64_t msr_read(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+static inline void msr_write(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+static inline void write_cr3(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+
 /* ---- exit.c ---- */
 __attribute__((noreturn)) void guest_exit(unsigned code);
 

@@ -11,9 +11,9 @@
  *
  * idt_dispatch() runs a test's handler when one is installed; otherwise
  * it prints vector, name, error code, RIP, CS, RFLAGS (and CR2 for #PF)
- * and exits with GUEST_EXIT_EXCEPTION. There is no IST stack and no TSS
- * yet, so a #DF from a stack overflow resets the machine instead of being
- * reported (QEMU with -no-reboot then exits with status 0).
+ * and exits with GUEST_EXIT_EXCEPTION. #DF and NMI use IST stacks (gate
+ * field IST, SDM 3A 6.14.5), so a #DF caused by a bad stack is reported
+ * too instead of becoming a triple fault.
  */
 #include "guests/guest.h"
 
@@ -71,6 +71,10 @@ void idt_init(void)
 {
 	for (unsigned v = 0; v < 32; v++)
 		idt_set_gate(v, isr_table[v], IDT_GATE_P | IDT_GATE_INTR64);
+	/* #DF and NMI switch to their own stacks (SDM 3A 6.14.5; the stacks
+	 * are in the TSS, gdt.c). */
+	idt[8].ist = GDT_IST_DF;
+	idt[2].ist = GDT_IST_NMI;
 	struct {
 		uint16_t limit;
 		uint64_t base;

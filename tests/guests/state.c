@@ -7,7 +7,8 @@
  * SDM Vol. 3A: CR0.PE bit 0, CR0.WP bit 16, CR0.PG bit 31 (2.5); CR4.PAE
  * bit 5 (2.5); IA32_EFER (MSR C000_0080H) LME bit 8, LMA bit 10, NXE
  * bit 11 (2.2.1); LMA=1 and CS.L=1 is 64-bit mode (5.2.1, 10.8.5);
- * RFLAGS.IF bit 9; SGDT/SIDT store limit and base (Vol. 2).
+ * RFLAGS.IF bit 9; SGDT/SIDT store limit and base, STR the TR selector
+ * (Vol. 2); the 64-bit TSS descriptor is 16 bytes (7.2.3).
  *
  * Expected serial output: tests/guests/state.expect.
  * Expected exit status: 1 (guest_exit(0)).
@@ -50,6 +51,7 @@ int guest_main(void)
 	uint64_t cr0, cr4, rflags;
 	uint32_t lo, hi, r[4];
 	struct desc_ptr gdtr, idtr;
+	uint16_t tr;
 
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
@@ -72,7 +74,10 @@ int guest_main(void)
 	expect("EFER.NXE = CPUID.80000001H:EDX[20]", (efer >> 11) & 1, (r[3] >> 20) & 1);
 	expect("RFLAGS.IF", rflags & (1u << 9), 0);
 	expect("CR3", read_cr3(), (uint64_t)(uintptr_t)guest_pml4);
-	expect("GDTR.limit", gdtr.limit, 3 * 8 - 1);
+	/* gdt.c: null, 2 ring-0 + 2 ring-3 segments, a 16-byte TSS descriptor */
+	expect("GDTR.limit", gdtr.limit, 7 * 8 - 1);
+	__asm__ volatile("str %0" : "=r"(tr));
+	expect("TR", tr, 0x28);
 	expect("IDTR.limit", idtr.limit, 256 * 16 - 1);
 	expect("PML4E 0 -> PDPT", guest_pml4[0] & ~0xfffull & ~(1ull << 63), (uintptr_t)guest_pdpt);
 	expect("PDE 1 GiB + 6 MiB", guest_pd[1][3] & ~(3ull << 5), 0x40600000ull | 0x83);
