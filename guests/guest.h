@@ -107,6 +107,77 @@ const char *idt_vector_name(unsigned vector);
 #define IDT_GATE_P	0x80
 #define IDT_GATE_INTR64	0x0E	/* 64-bit interrupt gate, SDM 3A Table 3-2 */
 void idt_set_gate(unsigned vector, uint64_t offset, uint8_t type_attr);
+/* External interrupts: vectors IDT_IRQ_FIRST..IDT_IRQ_LAST have entry
+ * stubs (isr.S). idt_set_irq() writes the vector's gate (interrupt gate,
+ * so IF=0 in the handler) and routes it to @fn; the handler must send the
+ * EOI its interrupt controller needs (pic_eoi(), lapic_eoi()). */
+#define IDT_IRQ_FIRST	32
+#define IDT_IRQ_LAST	63
+void idt_set_irq(unsigned vector, idt_handler_t fn);
+
+static inline void irq_enable(void)
+{
+	__asm__ volatile("sti" : : : "memory");
+}
+static inline void irq_disable(void)
+{
+	__asm__ volatile("cli" : : : "memory");
+}
+/* Waits for one interrupt with IF=1, and returns with IF=0. STI delays
+ * interrupts until after the next instruction (SDM Vol. 2 STI), so none
+ * can slip in between STI and HLT and leave HLT waiting. */
+static inline void irq_wait(void)
+{
+	__asm__ volatile("sti; hlt; cli" : : : "memory");
+}
+
+/* ---- pic.c: the two 8259A PICs, remapped to vectors 0x20..0x2f ---- */
+#define PIC_VECTOR_BASE	0x20	/* IRQ n -> vector 0x20 + n */
+void pic_init(void);		/* remap, all IRQs masked */
+void pic_mask(unsigned irq);
+void pic_unmask(unsigned irq);
+void pic_eoi(unsigned irq);
+uint16_t pic_get_mask(void);	/* OCW1 of slave << 8 | master */
+
+/* ---- pit.c: 8254 PIT channel 0 as the IRQ0 tick ---- */
+#define PIT_INPUT_HZ	1193182u
+/* pic_init() if needed; channel 0 in mode 2 at @hz (divisor rounded,
+ * 19..596591 Hz; -GUEST_EINVAL otherwise); IRQ0 unmasked and counted. After @limit ticks (0: no
+ * limit) the handler masks IRQ0 itself, so the count stops exactly there. */
+int pit_start(uint32_t hz, uint64_t limit);
+void pit_stop(void);
+uint64_t pit_ticks(void);
+uint16_t pit_divisor(void);
+uint16_t pit_read_count(void);	/* channel 0's current count (counter latch) */
+
+/* ---- lapic.c: the local APIC (xAPIC, MMIO) and its timer ---- */
+#define LAPIC_TIMER_VECTOR	0x30
+#define LAPIC_SPURIOUS_VECTOR	0x3f
+#define LAPIC_ONESHOT		0
+#define LAPIC_PERIODIC		1
+/* Reads IA32_APIC_BASE, maps the page uncached, enables the APIC
+ * (SVR), TPR 0; 0 or -GUEST_ENOENT without an APIC (CPUID.1:EDX[9]). */
+int lapic_init(void);
+uint64_t lapic_base(void);		/* physical base from IA32_APIC_BASE */
+uint32_t lapic_read(uint32_t reg);
+void lapic_write(uint32_t reg, uint32_t v);
+void lapic_eoi(void);
+/* Starts the timer on LAPIC_TIMER_VECTOR: @mode, divide-by-@divide
+ * (1, 2, 4, ..., 128), @count; the handler counts interrupts and, after
+ * @limit of them (0: no limit), masks the timer so the count stops. */
+int lapic_timer_start(unsigned mode, unsigned divide, uint32_t count, uint64_t limit);
+void lapic_timer_stop(void);
+uint64_t lapic_timer_ticks(void);
+#define LAPIC_REG_ID		0x020
+#define LAPIC_REG_VERSION	0x030
+#define LAPIC_REG_TPR		0x080
+#define LAPIC_REG_EOI		0x0b0
+#define LAPIC_REG_SVR		0x0f0
+#define LAPIC_REG_ISR0		0x100	/* ISR bits 0..31; ISR n at 0x100 + 0x10 * n */
+#define LAPIC_REG_LVT_TIMER	0x320
+#define LAPIC_REG_TIMER_INIT	0x380
+#define LAPIC_REG_TIMER_CUR	0x390
+#define LAPIC_REG_TIMER_DIV	0x3e0
 
 /* ---- gdt.c: the runtime GDT and the TSS ---- */
 #define GDT_KERNEL_CS	0x08

@@ -9,6 +9,12 @@
  * trap gate", Vol. 2 INT n) and is reported too. Interrupt gates clear
  * IF; the runtime never sets it.
  *
+ * External interrupts (vectors 32..63, pic.c, pit.c, lapic.c): the gate of
+ * such a vector is written only when idt_set_irq() installs a handler, so
+ * the IDT stays as described above for tests that use none. An interrupt
+ * on a vector with a gate but no handler (removed, or a spurious one) is
+ * reported like an exception.
+ *
  * idt_dispatch() runs a test's handler when one is installed; otherwise
  * it prints vector, name, error code, RIP, CS, RFLAGS (and CR2 for #PF)
  * and exits with GUEST_EXIT_EXCEPTION. #DF and NMI use IST stacks (gate
@@ -30,11 +36,11 @@ _Static_assert(sizeof(struct idt_gate) == 16, "SDM 3A Figure 6-8: 16-byte gates"
 
 #define KERNEL_CS	0x08
 
-extern const uint64_t isr_table[32];
+extern const uint64_t isr_table[IDT_IRQ_LAST + 1];
 void idt_dispatch(struct guest_frame *f);
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
-static idt_handler_t handlers[32];
+static idt_handler_t handlers[IDT_IRQ_LAST + 1];
 
 static const char *const names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
@@ -52,6 +58,15 @@ void idt_set_handler(unsigned vector, idt_handler_t fn)
 {
 	if (vector < 32)
 		handlers[vector] = fn;
+}
+
+void idt_set_irq(unsigned vector, idt_handler_t fn)
+{
+	if (vector < IDT_IRQ_FIRST || vector > IDT_IRQ_LAST)
+		return;
+	handlers[vector] = fn;
+	if (fn)
+		idt_set_gate(vector, isr_table[vector], IDT_GATE_P | IDT_GATE_INTR64);
 }
 
 void idt_set_gate(unsigned vector, uint64_t offset, uint8_t type_attr)
@@ -86,9 +101,13 @@ void idt_dispatch(struct guest_frame *f)
 {
 	unsigned v = (unsigned)f->vector;
 
-	if (v < 32 && handlers[v]) {
+	if (v <= IDT_IRQ_LAST && handlers[v]) {
 		handlers[v](f);
 		return;
+	}
+	if (v >= IDT_IRQ_FIRST) {
+		guest_printf("unexpected interrupt: vector 0x%x rip 0x%lx\n", v, f->rip);
+		guest_exit(GUEST_EXIT_EXCEPTION);
 	}
 	guest_printf("unexpected exception: vector %u (%s) error 0x%lx rip 0x%lx "
 		     "cs 0x%lx rflags 0x%lx",

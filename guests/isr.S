@@ -8,6 +8,13 @@
  * the same shape (struct guest_frame in guest.h). The common path saves
  * the GPRs, calls idt_dispatch(frame) with a 16-byte aligned stack (SysV
  * ABI) and returns with IRETQ after dropping vector and error code.
+ *
+ * Vectors 32..63 (IDT_IRQ_FIRST..IDT_IRQ_LAST) are external interrupts:
+ * the 8259 PICs remapped to 0x20-0x2f (pic.c) and local APIC vectors
+ * (lapic.c). The CPU pushes no error code for them (SDM 3A 6.14.2), so
+ * their stubs push a 0 like the exception stubs without one and share the
+ * same path: every GPR is saved and restored around the C handler, which
+ * an interrupt at an arbitrary instruction needs.
  */
 	.text
 	.code64
@@ -60,6 +67,11 @@ ISR_ERR   29	/* #VC (AMD SEV-ES) pushes an error code */
 ISR_ERR   30	/* #SX (AMD) pushes an error code */
 ISR_NOERR 31
 
+/* External interrupt vectors 32..63. */
+	.irp vec, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63
+ISR_NOERR \vec
+	.endr
+
 isr_common:
 	pushq	%rax
 	pushq	%rbx
@@ -99,12 +111,12 @@ isr_common:
 	addq	$16, %rsp		/* vector and error code */
 	iretq
 
-/* The stubs' addresses, for idt.c to put into the gates. */
+/* The stubs' addresses, for idt.c to put into the gates (0..63). */
 	.section .rodata
 	.balign 8
 	.globl isr_table
 isr_table:
-	.irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63
 	.quad isr_\vec
 	.endr
 
