@@ -2,7 +2,7 @@
  * bench.c — emulate/ throughput: decode+execute speed on a fixed
  * instruction mix, with and without the decode cache.
  *
- * The guest is a 64-bit loop of 12 instructions (listed in mix[] below,
+ * The guest is a 64-bit loop of 12 instructions (bench/mix.h,
  * followed by a HLT that ends the run; emu_run() gets no other budget):
  * two loads and one store to a 512-byte buffer, ALU ops, a multiply, a
  * shift, an index wrap and a taken conditional branch, the shape of a
@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/mix.h"
 #include "emulate/emulate.h"
 
 #define MEM_SIZE (1u << 20)
@@ -62,24 +63,7 @@ static const struct emu_ops flat_ops = {
 	.fetch = flat_fetch,
 };
 
-/* The loop body; r8 counts iterations down. */
-static const uint8_t mix[] = {
-	0x48, 0x8b, 0x04, 0xce,		/* mov rax, [rsi+rcx*8] */
-	0x48, 0x01, 0xd8,		/* add rax, rbx */
-	0x48, 0x31, 0xc2,		/* xor rdx, rax */
-	0x48, 0x89, 0x14, 0xcf,		/* mov [rdi+rcx*8], rdx */
-	0x48, 0x6b, 0xd8, 0x0d,		/* imul rbx, rax, 13 */
-	0x48, 0xc1, 0xea, 0x03,		/* shr rdx, 3 */
-	0x48, 0x2b, 0x1c, 0xcf,		/* sub rbx, [rdi+rcx*8] */
-	0x48, 0xff, 0xc1,		/* inc rcx */
-	0x48, 0x83, 0xe1, 0x1f,		/* and rcx, 31 */
-	0x48, 0x85, 0xc9,		/* test rcx, rcx */
-	0x49, 0xff, 0xc8,		/* dec r8 */
-	0x75, 0x00,			/* jnz loop (displacement patched) */
-	0xf4,				/* hlt: not part of the loop */
-};
-#define MIX_INSNS 12
-#define LOOP_BYTES (sizeof(mix) - 1)
+#define MIX_INSNS BENCH_MIX_INSNS
 
 static void setup(struct bench_vcpu *v, uint64_t iters)
 {
@@ -121,7 +105,7 @@ static double run_once(struct bench_vcpu *v, uint64_t iters, bool cached)
 #endif
 	double t0 = now();
 	int r = emu_run(&v->ctx, ~0ull);
-	if (r != EMU_HALT || v->ctx.cpu.rip != CODE_AT + sizeof(mix)) {
+	if (r != EMU_HALT || v->ctx.cpu.rip != CODE_AT + sizeof(bench_mix)) {
 		fprintf(stderr, "bench-emulate: result %d at rip %#llx, expected the HLT\n", r,
 			(unsigned long long)v->ctx.cpu.rip);
 		return -1;
@@ -174,8 +158,7 @@ int main(int argc, char **argv)
 	v.mem = calloc(1, MEM_SIZE);
 	if (!v.mem)
 		return 1;
-	memcpy(v.mem + CODE_AT, mix, sizeof(mix));
-	v.mem[CODE_AT + LOOP_BYTES - 1] = (uint8_t)-(int)LOOP_BYTES;
+	bench_mix_loop(v.mem + CODE_AT);
 
 	printf("emulate/ throughput: %llu iterations x %d instructions, best of %d\n",
 	       (unsigned long long)iters, MIX_INSNS, runs);

@@ -2,10 +2,11 @@
  * bench.c — the silicon model's speed, on guests run through VMX with
  * EPT and SVM with NPT (tests/support/hwguest):
  *
- *   compute   the 12-instruction loop of bench-emulate (two loads, a
- *             store, ALU, a multiply, a shift, a taken branch) to HLT,
- *             reported as guest MIPS: the cost of executing instructions
- *             with every memory access translated by the TLB model.
+ *   compute   the 12-instruction loop bench-emulate runs (bench/mix.h:
+ *             two loads, a store, ALU, a multiply, a shift, a taken
+ *             branch) to HLT, reported as guest MIPS: the cost of
+ *             executing instructions with every memory access
+ *             translated by the TLB model.
  *   touch     one store to each of N distinct 4 KiB pages, round after
  *             round over a working set larger than the TLB's reach,
  *             reported as ns per page: a TLB miss and a two-dimensional
@@ -23,28 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/mix.h"
 #include "tests/support/hwguest.h"
 
 #define CODE_AT 0x10000ull
 #define DATA_AT 0x20000ull
 #define TOUCH_AT (8ull << 20)
 
-static const uint8_t mix[] = {
-	0x48, 0x8b, 0x04, 0xce,		/* mov rax, [rsi+rcx*8] */
-	0x48, 0x01, 0xd8,		/* add rax, rbx */
-	0x48, 0x31, 0xc2,		/* xor rdx, rax */
-	0x48, 0x89, 0x14, 0xcf,		/* mov [rdi+rcx*8], rdx */
-	0x48, 0x6b, 0xd8, 0x0d,		/* imul rbx, rax, 13 */
-	0x48, 0xc1, 0xea, 0x03,		/* shr rdx, 3 */
-	0x48, 0x2b, 0x1c, 0xcf,		/* sub rbx, [rdi+rcx*8] */
-	0x48, 0xff, 0xc1,		/* inc rcx */
-	0x48, 0x83, 0xe1, 0x1f,		/* and rcx, 31 */
-	0x48, 0x85, 0xc9,		/* test rcx, rcx */
-	0x49, 0xff, 0xc8,		/* dec r8 */
-	0x75, 0x00,			/* jnz loop (displacement patched) */
-	0xf4,				/* hlt */
-};
-#define MIX_INSNS 12
+#define MIX_INSNS BENCH_MIX_INSNS
 
 /* rbx = pages, r8 = rounds: for each round, store to each page. */
 static const uint8_t touch[] = {
@@ -183,9 +170,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	uint8_t loop[sizeof(mix)];
-	memcpy(loop, mix, sizeof(mix));
-	loop[sizeof(mix) - 2] = (uint8_t)-(int)(sizeof(mix) - 1);
+	uint8_t loop[sizeof(bench_mix)];
+	bench_mix_loop(loop);
 	const uint64_t touch_ram = TOUCH_AT + pages * 4096 + (2ull << 20);
 	const uint64_t ram = (touch_ram + (2ull << 20) - 1) & ~((2ull << 20) - 1);
 
