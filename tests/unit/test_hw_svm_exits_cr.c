@@ -27,6 +27,7 @@
 
 #include "hw/svm.h"
 #include "tests/support/hwguest.h"
+#include "test_hw_svm_exits.h"
 
 #define CODE	0x10000ull
 #define STACK	0x80000ull
@@ -55,37 +56,10 @@
 
 enum { RAX, RCX, RDX, RBX };
 
-static struct hwg g;
-
-static int setup(void **state)
-{
-	const struct hwg_config cfg = { .vendor = HW_VENDOR_AMD, .ram_size = 4 << 20 };
-	return hwg_create(&g, &cfg) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	hwg_destroy(&g);
-	return 0;
-}
-
-static struct vmcb *vmcb(void)
-{
-	return hwg_vmcb(&g);
-}
-
 static void load(const uint8_t *code, size_t len)
 {
 	hwg_load(&g, CODE, code, len);
 	hwg_set_entry(&g, CODE, STACK);
-}
-
-static uint64_t run(void)
-{
-	int st = -1;
-	const uint64_t code = hwg_run(&g, &st);
-	assert_int_equal(st, SVM_OK);
-	return code;
 }
 
 /* Start again at @rip with RAX/RBX = @rax/@rbx. */

@@ -31,6 +31,8 @@
 #include "hw/msr.h"
 #include "hw/svm.h"
 #include "tests/support/hwguest.h"
+#define SVM_EXITS_OWN_SETUP
+#include "test_hw_svm_exits.h"
 
 #define CODE	0x10000ull
 #define HANDLER	0x18000ull
@@ -60,8 +62,6 @@ enum { T_INTR = 0, T_NMI = 2, T_EXC = 3, T_SOFT = 4 };
 
 enum { BP = 3, GP = 13, PF = 14 };
 
-static struct hwg g;
-
 static int create(bool tdp)
 {
 	const struct hwg_config cfg = { .vendor = HW_VENDOR_AMD, .tdp = tdp,
@@ -71,17 +71,6 @@ static int create(bool tdp)
 
 static int setup(void **state) { return create(false); }
 static int setup_npt(void **state) { return create(true); }
-
-static int teardown(void **state)
-{
-	hwg_destroy(&g);
-	return 0;
-}
-
-static struct vmcb *vmcb(void)
-{
-	return hwg_vmcb(&g);
-}
 
 /* The guest: HLT at CODE; a HLT handler behind the gate for @vec. */
 static void prepare(unsigned vec)
@@ -96,14 +85,6 @@ static void prepare(unsigned vec)
 	hwg_load(&g, idt + vec * 16, &lo, 8);
 	hwg_load(&g, idt + vec * 16 + 8, &hi, 8);
 	hwg_set_entry(&g, CODE, STACK);
-}
-
-static uint64_t run(void)
-{
-	int st = -1;
-	const uint64_t code = hwg_run(&g, &st);
-	assert_int_equal(st, SVM_OK);
-	return code;
 }
 
 static uint64_t stack_word(unsigned i)

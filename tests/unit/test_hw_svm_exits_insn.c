@@ -26,6 +26,7 @@
 
 #include "hw/svm.h"
 #include "tests/support/hwguest.h"
+#include "test_hw_svm_exits.h"
 
 /* Guest layout (gva = gpa; hwguest keeps 0x1000-0x3fff and 1-2 MiB). */
 #define CODE	0x10000ull
@@ -68,38 +69,11 @@
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI };
 
-static struct hwg g;
-
-static int setup(void **state)
-{
-	const struct hwg_config cfg = { .vendor = HW_VENDOR_AMD, .ram_size = 4 << 20 };
-	return hwg_create(&g, &cfg) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	hwg_destroy(&g);
-	return 0;
-}
-
-static struct vmcb *vmcb(void)
-{
-	return hwg_vmcb(&g);
-}
-
 /* Load @code at CODE and enter there. */
 static void load(const uint8_t *code, size_t len)
 {
 	hwg_load(&g, CODE, code, len);
 	hwg_set_entry(&g, CODE, STACK);
-}
-
-static uint64_t run(void)
-{
-	int st = -1;
-	const uint64_t code = hwg_run(&g, &st);
-	assert_int_equal(st, SVM_OK);
-	return code;
 }
 
 /* Distinct values in the registers an instruction could touch. */

@@ -26,6 +26,7 @@
 
 #include "hw/svm.h"
 #include "tests/support/hwguest.h"
+#include "test_hw_svm_exits.h"
 
 #define CODE	0x10000ull
 #define HANDLER	0x18000ull
@@ -54,39 +55,12 @@
 #define EXT_VEC	0x40
 #define VIRQ_VEC 0x30
 
-static struct hwg g;
-
-static int setup(void **state)
-{
-	const struct hwg_config cfg = { .vendor = HW_VENDOR_AMD, .ram_size = 4 << 20 };
-	return hwg_create(&g, &cfg) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	hwg_destroy(&g);
-	return 0;
-}
-
-static struct vmcb *vmcb(void)
-{
-	return hwg_vmcb(&g);
-}
-
 /* Load @code at CODE and enter there with RFLAGS @rflags. */
 static void load(const uint8_t *code, size_t len, uint64_t rflags)
 {
 	hwg_load(&g, CODE, code, len);
 	hwg_set_entry(&g, CODE, STACK);
 	vmcb()->save.rflags = rflags;
-}
-
-static uint64_t run(void)
-{
-	int st = -1;
-	const uint64_t code = hwg_run(&g, &st);
-	assert_int_equal(st, SVM_OK);
-	return code;
 }
 
 static uint64_t insns(void)

@@ -28,6 +28,7 @@
 
 #include "hw/svm.h"
 #include "tests/support/hwguest.h"
+#include "test_hw_svm_exits.h"
 
 #define CODE	0x10000ull
 #define BUF	0x20000ull
@@ -44,25 +45,6 @@
 #define GP 13
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI };
-
-static struct hwg g;
-
-static int setup(void **state)
-{
-	const struct hwg_config cfg = { .vendor = HW_VENDOR_AMD, .ram_size = 4 << 20 };
-	return hwg_create(&g, &cfg) ? -1 : 0;
-}
-
-static int teardown(void **state)
-{
-	hwg_destroy(&g);
-	return 0;
-}
-
-static struct vmcb *vmcb(void)
-{
-	return hwg_vmcb(&g);
-}
 
 static uint8_t *iopm(void)
 {
@@ -92,14 +74,6 @@ static void load1(const uint8_t *code, size_t len)
 	buf[len] = 0xf4;
 	hwg_load(&g, CODE, buf, len + 1);
 	hwg_set_entry(&g, CODE, STACK);
-}
-
-static uint64_t run(void)
-{
-	int st = -1;
-	const uint64_t code = hwg_run(&g, &st);
-	assert_int_equal(st, SVM_OK);
-	return code;
 }
 
 static const uint64_t sentinel[8] = {
