@@ -115,7 +115,7 @@ LDFLAGS_ALL := $(SANFLAGS) $(EXTRA_LDFLAGS)
 
 # ---------------------------------------------------------------- objects
 # Library directories, in dependency order.
-lib-dirs := emulate hw
+lib-dirs := emulate hw core core/irq backends backends/vmx backends/svm mmu mmu/tdp
 
 define collect-objs
 obj-y :=
@@ -191,6 +191,11 @@ $(obj)/tests/unit/%: $(obj)/tests/unit/%.o $(unit-support-objs) $(test-support-o
 # that needs neither the VM API nor the program's main().
 vmm-loader-objs := $(addprefix $(obj)/vmm/,loader.o elf.o multiboot.o)
 $(filter $(obj)/tests/unit/test_vmm_%,$(unit-tests)): $(vmm-loader-objs)
+# The device tests link the device models (vmm/dev.h) with fakes of the
+# few hv_* calls they make.
+vmm-dev-objs := $(addprefix $(obj)/vmm/,bus.o serial.o debugexit.o pit.o cmos.o fwcfg.o pci.o \
+                  pmtimer.o acpi.o testdev.o port80.o)
+$(filter $(obj)/tests/unit/test_dev_%,$(unit-tests)): $(vmm-dev-objs)
 
 $(DIFFTEST): $(difftest-objs) $(LIB)
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
@@ -281,7 +286,7 @@ fuzz-loaders:
 
 # ---------------------------------------------------------------- housekeeping
 clean:
-	@rm -rf $(obj)/emulate $(obj)/hw $(obj)/vmm $(obj)/tests $(obj)/bench $(obj)/fuzz $(obj)/guests $(LIB) $(PROG)
+	@rm -rf $(obj)/emulate $(obj)/hw $(obj)/core $(obj)/backends $(obj)/mmu $(obj)/vmm $(obj)/tests $(obj)/bench $(obj)/fuzz $(obj)/guests $(LIB) $(PROG)
 
 distclean:
 	@rm -rf $(obj)

@@ -54,8 +54,9 @@ if grep -q '^CONFIG_EMU_DECODE_CACHE=y' "$obj/.config"; then
 fi
 run_family decodetest "$obj/tests/decodetest/decodetest" -n 300000 -s 1
 
-# Guest tests on QEMU's software emulator (scripts/guests.sh): one test
-# per tests/guests/*.c, counted from the script's own summary line.
+# Guest tests on QEMU (TCG) and on hvlab with every backend and MMU built
+# in (scripts/guests.sh): one test per guest and runner,
+# counted from the script's own summary line.
 echo "== guests: scripts/guests.sh $O"
 "$src/scripts/guests.sh" "$O" >"$log" 2>&1
 cat "$log"

@@ -1,15 +1,18 @@
 #!/bin/sh
 # guests.sh [BUILDDIR [NAME...]] — build the test guests (tests/guests/*.c
 # with the runtime in guests/) into BUILDDIR/guests/NAME.elf and run each
-# under QEMU's software emulator, comparing the serial output byte for
-# byte with tests/guests/NAME.expect and the exit status with the test's
-# "Expected exit status: N" line. Where QEMU deviates from the SDM
+# on every runner: QEMU's software emulator and hvlab with each backend
+# and MMU strategy built in. Each run must give the serial output of
+# tests/guests/NAME.expect byte for byte and the exit status of the
+# test's "Expected exit status: N" line. Where QEMU deviates from the SDM
 # (docs/qemu-deviations.md), NAME.qemu.expect and an "Expected exit status
-# on QEMU: N" line take their place for this run. One line per test, then
-# "guests: N passed, N failed"; exit status non-zero when any failed.
+# on QEMU: N" line take their place for the QEMU run only: hvlab must give
+# the SDM's answer. One line per run, then "guests: N passed, N failed";
+# exit status non-zero when any failed.
 #
-# Environment: QEMU (default qemu-system-x86_64), GUEST_TIMEOUT (seconds
-# per guest, default 20), MAKE. A run by hand: see docs/guests.md.
+# Environment: RUNNERS (default "qemu hvlab:vmx:tdp hvlab:svm:tdp", less
+# what is not built or installed), QEMU (default qemu-system-x86_64),
+# GUEST_TIMEOUT (seconds per run, default 20), MAKE. By hand: docs/guests.md.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 O=${1:-build}
@@ -17,14 +20,29 @@ O=${1:-build}
 MAKE=${MAKE:-make}
 QEMU=${QEMU:-qemu-system-x86_64}
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-20}
+MEM=64
 
-if ! command -v "$QEMU" >/dev/null 2>&1; then
-	echo "guests: $QEMU not found; run 'make deps' (Debian package qemu-system-x86)"
-	echo "guests: 0 passed, 1 failed"
-	exit 1
-fi
 $MAKE -s -C "$src" O="$O" guest-images || { echo "guests: 0 passed, 1 failed"; exit 1; }
 obj=$(cd "$src" && cd "$O" && pwd)
+hvlab="$obj/hvlab"
+
+if [ -z "${RUNNERS:-}" ]; then
+	RUNNERS=qemu
+	if [ -x "$hvlab" ]; then
+		for b in $("$hvlab" config | sed -n 's/^CONFIG_BACKEND_\(VMX\|SVM\)=y$/\1/p' | tr A-Z a-z); do
+			for m in $("$hvlab" config | sed -n 's/^CONFIG_MMU_\(TDP\)=y$/\1/p' | tr A-Z a-z); do
+				RUNNERS="$RUNNERS hvlab:$b:$m"
+			done
+		done
+	fi
+fi
+case " $RUNNERS " in *" qemu "*)
+	if ! command -v "$QEMU" >/dev/null 2>&1; then
+		echo "guests: $QEMU not found; run 'make deps' (Debian package qemu-system-x86)"
+		echo "guests: 0 passed, 1 failed"
+		exit 1
+	fi;;
+esac
 
 if [ $# -gt 0 ]; then
 	names="$*"
@@ -37,38 +55,53 @@ trap 'rm -f "$out" "$err"' EXIT
 passed=0 failed=0
 for n in $names; do
 	c="$src/tests/guests/$n.c" img="$obj/guests/$n.elf"
-	exp="$src/tests/guests/$n.expect"
-	want=$(sed -n 's/.*Expected exit status: \([0-9][0-9]*\).*/\1/p' "$c" 2>/dev/null | head -1)
-	qwant=$(sed -n 's/.*Expected exit status on QEMU: \([0-9][0-9]*\).*/\1/p' "$c" 2>/dev/null | head -1)
-	[ -f "$src/tests/guests/$n.qemu.expect" ] && exp="$src/tests/guests/$n.qemu.expect"
-	[ -n "$qwant" ] && want=$qwant
-	if [ ! -f "$img" ] || [ ! -f "$exp" ] || [ -z "$want" ]; then
-		echo "FAIL $n: needs $n.c with an 'Expected exit status: N' line and $n.expect"
-		failed=$((failed + 1)); continue
-	fi
-	t0=$(date +%s.%N)
-	timeout "$GUEST_TIMEOUT" "$QEMU" -accel tcg -kernel "$img" \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 -serial stdio \
-		-display none -no-reboot -m 64 -nodefaults </dev/null >"$out" 2>"$err"
-	rc=$?
-	secs=$(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
-	if [ "$rc" -eq 124 ]; then
-		echo "FAIL $n: no exit within ${GUEST_TIMEOUT} s; serial output:"
-		sed 's/^/  | /' "$out"
-		failed=$((failed + 1))
-	elif ! cmp -s "$out" "$exp"; then
-		echo "FAIL $n: serial output differs from $(basename "$exp") (status $rc):"
-		diff "$exp" "$out" | sed 's/^/  /'
-		sed 's/^/  qemu: /' "$err"
-		failed=$((failed + 1))
-	elif [ "$rc" -ne "$want" ]; then
-		echo "FAIL $n: exit status $rc, expected $want"
-		sed 's/^/  qemu: /' "$err"
-		failed=$((failed + 1))
-	else
-		echo "PASS $n (status $rc, $secs s)"
-		passed=$((passed + 1))
-	fi
+	for r in $RUNNERS; do
+		exp="$src/tests/guests/$n.expect"
+		want=$(sed -n 's/.*Expected exit status: \([0-9][0-9]*\).*/\1/p' "$c" 2>/dev/null | head -1)
+		if [ "$r" = qemu ]; then
+			qwant=$(sed -n 's/.*Expected exit status on QEMU: \([0-9][0-9]*\).*/\1/p' "$c" 2>/dev/null | head -1)
+			[ -f "$src/tests/guests/$n.qemu.expect" ] && exp="$src/tests/guests/$n.qemu.expect"
+			[ -n "$qwant" ] && want=$qwant
+		fi
+		if [ ! -f "$img" ] || [ ! -f "$exp" ] || [ -z "$want" ]; then
+			echo "FAIL $n [$r]: needs $n.c with an 'Expected exit status: N' line and $n.expect"
+			failed=$((failed + 1)); continue
+		fi
+		t0=$(date +%s.%N)
+		case $r in
+		qemu)
+			timeout "$GUEST_TIMEOUT" "$QEMU" -accel tcg -kernel "$img" \
+				-device isa-debug-exit,iobase=0xf4,iosize=4 -serial stdio \
+				-display none -no-reboot -m $MEM -nodefaults </dev/null >"$out" 2>"$err"
+			rc=$?;;
+		hvlab:*)
+			b=${r#hvlab:}; m=${b#*:}; b=${b%%:*}
+			timeout "$GUEST_TIMEOUT" "$hvlab" run --backend "$b" --mmu "$m" --mem ${MEM}M \
+				--stats none "$img" </dev/null >"$out" 2>"$err"
+			rc=$?;;
+		*)
+			echo "FAIL $n [$r]: no such runner (qemu, hvlab:BACKEND:MMU)"
+			failed=$((failed + 1)); continue;;
+		esac
+		secs=$(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
+		if [ "$rc" -eq 124 ]; then
+			echo "FAIL $n [$r]: no exit within ${GUEST_TIMEOUT} s; serial output:"
+			sed 's/^/  | /' "$out"
+			failed=$((failed + 1))
+		elif ! cmp -s "$out" "$exp"; then
+			echo "FAIL $n [$r]: serial output differs from $(basename "$exp") (status $rc):"
+			diff "$exp" "$out" | sed 's/^/  /'
+			sed 's/^/  stderr: /' "$err"
+			failed=$((failed + 1))
+		elif [ "$rc" -ne "$want" ]; then
+			echo "FAIL $n [$r]: exit status $rc, expected $want"
+			sed 's/^/  stderr: /' "$err"
+			failed=$((failed + 1))
+		else
+			echo "PASS $n [$r] (status $rc, $secs s)"
+			passed=$((passed + 1))
+		fi
+	done
 done
 echo "guests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -4,5 +4,6 @@
 
 int cmd_decode(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -1,9 +1,8 @@
 /*
  * main.c — the hvlab program: command dispatch.
  *
- * Today hvlab knows the commands the instruction engine supports; `run`
- * arrives with the run loop. Every bad argument ends in one line on
- * stderr that says what to do, and exit status 2.
+ * Every bad argument ends in one line on stderr that says what to do,
+ * and exit status 2.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +14,7 @@ static const struct cmd {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } cmds[] = {
+	{ "run", cmd_run, "run a multiboot or ELF64 guest: hvlab run [OPTIONS] GUEST (see run --help)" },
 	{ "decode", cmd_decode, "decode x86 instruction bytes: hvlab decode [-m 16|32|64] HEX..." },
 	{ "config", cmd_config, "print the configuration this hvlab was built with" },
 };

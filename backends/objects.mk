@@ -1,0 +1,2 @@
+# backends/ objects
+obj-y += machine.o

@@ -1,0 +1,9 @@
+# backends/svm/ objects
+obj-$(CONFIG_BACKEND_SVM) += svm.o
+obj-$(CONFIG_BACKEND_SVM) += svm_vmcb.o
+obj-$(CONFIG_BACKEND_SVM) += svm_regs.o
+obj-$(CONFIG_BACKEND_SVM) += svm_msr.o
+obj-$(CONFIG_BACKEND_SVM) += svm_event.o
+obj-$(CONFIG_BACKEND_SVM) += svm_mmu.o
+obj-$(CONFIG_BACKEND_SVM) += svm_exit.o
+obj-$(CONFIG_BACKEND_SVM) += svm_exit_name.o

@@ -1,0 +1,352 @@
+/*
+ * exit.c — what hvlab does for each exit, vendor-neutral (ARCHITECTURE
+ * §5): the backend has decoded the hardware exit into vcpu->exit
+ * (struct hv_exit); the table at the bottom maps each reason to one
+ * handler. Instruction exits complete the instruction as the SDM defines
+ * it and step past it (skip_instruction); a fault or #GP the instruction
+ * raises is queued instead (core/event.c).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/cpuid.h"
+#include "core/cr.h"
+#include "core/emulate.h"
+#include "core/event.h"
+#include "core/exit.h"
+#include "core/irq/irq.h"
+#include "core/msr.h"
+#include "core/vm.h"
+#include "mmu/mmu.h"
+
+#define EXC_DB 1
+#define EXC_BP 3
+#define EXC_UD 6
+#define EXC_GP 13
+
+enum { RAX, RCX, RDX, RBX };
+
+int vcpu_internal_error(struct hv_vcpu *vcpu, unsigned suberror, const char *fmt, ...)
+{
+	struct hv_run *run = vcpu->run;
+	va_list ap;
+	run->exit_reason = HV_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	va_start(ap, fmt);
+	vsnprintf(run->internal.why, sizeof(run->internal.why), fmt, ap);
+	va_end(ap);
+	return EXIT_TO_VMM;
+}
+
+static const struct hv_backend_ops *be(struct hv_vcpu *vcpu)
+{
+	return vcpu->vm->backend;
+}
+
+static int skip(struct hv_vcpu *vcpu)
+{
+	be(vcpu)->skip_instruction(vcpu);
+	return EXIT_RESUME;
+}
+
+static int inject_gp(struct hv_vcpu *vcpu)
+{
+	vcpu_queue_exception(vcpu, EXC_GP, true, 0);
+	return EXIT_RESUME;
+}
+
+static int inject_ud(struct hv_vcpu *vcpu)
+{
+	vcpu_queue_exception(vcpu, EXC_UD, false, 0);
+	return EXIT_RESUME;
+}
+
+static int handle_resume(struct hv_vcpu *vcpu)
+{
+	return EXIT_RESUME;
+}
+
+static int handle_extint(struct hv_vcpu *vcpu)
+{
+	vcpu->vm->stats.irq_exits++;
+	return EXIT_RESUME;
+}
+
+static int handle_exception(struct hv_vcpu *vcpu)
+{
+	const struct hv_exit *x = &vcpu->exit;
+	struct hv_run *run = vcpu->run;
+	if ((vcpu->dbg.control & HV_GUESTDBG_ENABLE) &&
+	    (x->exc.vector == EXC_DB || x->exc.vector == EXC_BP)) {
+		run->exit_reason = HV_EXIT_DEBUG;
+		run->debug.exception = x->exc.vector;
+		run->debug.pc = be(vcpu)->get_rip(vcpu);
+		run->debug.dr6 = x->exc.dr6;
+		return EXIT_TO_VMM;
+	}
+	/* Not ours: give the guest its exception back. */
+	if (x->exc.vector == 14)
+		vcpu_queue_pf(vcpu, x->exc.cr2, x->exc.error_code);
+	else
+		vcpu_queue_exception(vcpu, x->exc.vector, x->exc.has_error_code,
+				     x->exc.error_code);
+	return EXIT_RESUME;
+}
+
+static int handle_triple_fault(struct hv_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = HV_EXIT_SHUTDOWN;
+	return EXIT_TO_VMM;
+}
+
+static int handle_irq_window(struct hv_vcpu *vcpu)
+{
+	vcpu->vm->stats.irq_window_exits++;
+	be(vcpu)->set_irq_window(vcpu, false);
+	return EXIT_RESUME;
+}
+
+static int handle_nmi_window(struct hv_vcpu *vcpu)
+{
+	vcpu->vm->stats.nmi_window_exits++;
+	be(vcpu)->set_nmi_window(vcpu, false);
+	return EXIT_RESUME;
+}
+
+static int handle_cpuid(struct hv_vcpu *vcpu)
+{
+	uint32_t out[4];
+	vcpu->vm->stats.cpuid_exits++;
+	guest_cpuid(vcpu, (uint32_t)vcpu->gpr[RAX], (uint32_t)vcpu->gpr[RCX], out);
+	vcpu->gpr[RAX] = out[0];
+	vcpu->gpr[RBX] = out[1];
+	vcpu->gpr[RCX] = out[2];
+	vcpu->gpr[RDX] = out[3];
+	return skip(vcpu);
+}
+
+/*
+ * HLT: the vcpu waits for an interrupt (core/run.c lets virtual time
+ * jump to the next timer). With RFLAGS.IF = 0 only an NMI could wake
+ * it, and nothing here sends one: the VMM hears about it, as a guest
+ * that ends with CLI; HLT expects.
+ */
+static int handle_hlt(struct hv_vcpu *vcpu)
+{
+	vcpu->vm->stats.halt_exits++;
+	skip(vcpu);
+	if (!(be(vcpu)->get_rflags(vcpu) & (1u << 9)) && !vcpu->nmi_pending) {
+		vcpu->run->exit_reason = HV_EXIT_HLT;
+		return EXIT_TO_VMM;
+	}
+	vcpu->halted = true;
+	return EXIT_RESUME;
+}
+
+static int handle_invlpg(struct hv_vcpu *vcpu)
+{
+	vcpu->vm->stats.invlpg++;
+	if (vcpu->vm->mmu->invlpg)
+		vcpu->vm->mmu->invlpg(vcpu, vcpu->exit.invlpg.gva);
+	return skip(vcpu);
+}
+
+static int handle_cr(struct hv_vcpu *vcpu)
+{
+	const struct hv_exit *x = &vcpu->exit;
+	vcpu->vm->stats.cr_exits++;
+	switch (x->cr.type) {
+	case HV_CR_MOV_TO:
+		if (vcpu_set_cr(vcpu, x->cr.cr, vcpu->gpr[x->cr.gpr]))
+			return inject_gp(vcpu);
+		return skip(vcpu);
+	case HV_CR_MOV_FROM:
+		vcpu->gpr[x->cr.gpr] = vcpu_get_cr(vcpu, x->cr.cr);
+		return skip(vcpu);
+	case HV_CR_CLTS:
+		vcpu_set_cr(vcpu, 0, vcpu_get_cr(vcpu, 0) & ~CR0_TS);
+		return skip(vcpu);
+	case HV_CR_LMSW: {
+		/* LMSW loads CR0[3:0] but cannot clear PE (SDM Vol. 2A LMSW). */
+		const uint64_t cr0 = vcpu_get_cr(vcpu, 0);
+		const uint64_t v = (cr0 & ~0xeull) | (x->cr.lmsw_src & 0xf) | (cr0 & CR0_PE);
+		if (vcpu_set_cr(vcpu, 0, v))
+			return inject_gp(vcpu);
+		return skip(vcpu);
+	}
+	default:
+		return vcpu_internal_error(vcpu, HV_INTERNAL_UNEXPECTED_EXIT,
+					   "CR access of unknown type %u", x->cr.type);
+	}
+}
+
+static int handle_msr_read(struct hv_vcpu *vcpu)
+{
+	uint64_t v;
+	vcpu->vm->stats.msr_exits++;
+	if (vcpu_rdmsr(vcpu, (uint32_t)vcpu->gpr[RCX], &v))
+		return inject_gp(vcpu);
+	vcpu->gpr[RAX] = (uint32_t)v;
+	vcpu->gpr[RDX] = v >> 32;
+	return skip(vcpu);
+}
+
+static int handle_msr_write(struct hv_vcpu *vcpu)
+{
+	vcpu->vm->stats.msr_exits++;
+	const uint64_t v = (uint32_t)vcpu->gpr[RAX] | (vcpu->gpr[RDX] << 32);
+	if (vcpu_wrmsr(vcpu, (uint32_t)vcpu->gpr[RCX], v))
+		return inject_gp(vcpu);
+	return skip(vcpu);
+}
+
+/*
+ * Plain IN/OUT: the PICs' ports stay in hvlab; the rest go to the VMM.
+ * OUT completes before hv_run returns; IN completes on the next hv_run
+ * with run->io.data (core/run.c). String forms go through the emulator.
+ */
+static int handle_io(struct hv_vcpu *vcpu)
+{
+	const struct hv_exit *x = &vcpu->exit;
+	struct hv_run *run = vcpu->run;
+	const unsigned size = x->io.size;
+	uint32_t val = 0;
+
+	if (x->io.string)
+		return vcpu_emulate(vcpu);
+	if (x->io.in) {
+		if (irq_pio_in(vcpu, x->io.port, &val, size)) {
+			vcpu_complete_pio_in(vcpu, val, size);
+			return skip(vcpu);
+		}
+	} else {
+		val = (uint32_t)vcpu->gpr[RAX];
+		if (irq_pio_out(vcpu, x->io.port, &val, size))
+			return skip(vcpu);
+	}
+	vcpu->vm->stats.io_exits++;
+	run->exit_reason = HV_EXIT_IO;
+	run->io.direction = x->io.in ? HV_EXIT_IO_IN : HV_EXIT_IO_OUT;
+	run->io.size = (uint8_t)size;
+	run->io.port = x->io.port;
+	run->io.count = 1;
+	memset(run->io.data, 0, sizeof(run->io.data));
+	if (x->io.in) {
+		vcpu->pending_io = VCPU_IO_PIO_IN;
+		vcpu->pio_in_gpr_size = (uint8_t)size;
+	} else {
+		memcpy(run->io.data, &val, size);
+		skip(vcpu);
+	}
+	return EXIT_TO_VMM;
+}
+
+/* MONITOR/MWAIT: CPUID does not offer them; a guest that uses them
+ * anyway gets the NOP that MWAIT is allowed to be (SDM Vol. 2B MWAIT:
+ * it may wake at any time). */
+static int handle_nop(struct hv_vcpu *vcpu)
+{
+	return skip(vcpu);
+}
+
+/* VMCALL/VMMCALL: no hypercalls are defined; RAX gets KVM's -ENOSYS
+ * (-1000), as a guest probing for KVM's interface expects. */
+static int handle_hypercall(struct hv_vcpu *vcpu)
+{
+	vcpu->vm->stats.hypercalls++;
+	vcpu->gpr[RAX] = (uint64_t)-1000;
+	return skip(vcpu);
+}
+
+static int handle_tdp_fault(struct hv_vcpu *vcpu)
+{
+	const struct hv_exit *x = &vcpu->exit;
+	switch (vcpu->vm->mmu->page_fault(vcpu, x->tdp.gpa, x->tdp.access, x->tdp.present)) {
+	case RET_PF_RETRY:
+		return EXIT_RESUME;
+	case RET_PF_EMULATE:
+		return vcpu_emulate(vcpu);
+	case RET_PF_GUEST:
+		return EXIT_RESUME;
+	case RET_PF_ERROR:
+	default:
+		return vcpu_internal_error(vcpu, HV_INTERNAL_MMU, "cannot map guest-physical "
+					   "%#llx: %s", (unsigned long long)x->tdp.gpa,
+					   hv_strerror());
+	}
+}
+
+static int handle_fail_entry(struct hv_vcpu *vcpu)
+{
+	vcpu->run->exit_reason = HV_EXIT_FAIL_ENTRY;
+	vcpu->run->fail_entry.hardware_exit_reason = vcpu->exit.fail.code;
+	return EXIT_TO_VMM;
+}
+
+static int handle_unsupported(struct hv_vcpu *vcpu)
+{
+	const struct hv_exit *x = &vcpu->exit;
+	return vcpu_internal_error(vcpu, HV_INTERNAL_UNSUPPORTED, "%s",
+				   x->why ? x->why : "the model does not implement this");
+}
+
+static int handle_task_switch(struct hv_vcpu *vcpu)
+{
+	return vcpu_internal_error(vcpu, HV_INTERNAL_UNSUPPORTED,
+				   "task switch to TSS selector %#x: not implemented",
+				   vcpu->exit.task.sel);
+}
+
+static int handle_unexpected(struct hv_vcpu *vcpu)
+{
+	const struct hv_exit *x = &vcpu->exit;
+	return vcpu_internal_error(vcpu, HV_INTERNAL_UNEXPECTED_EXIT, "unexpected exit %s (%#llx)%s%s",
+				   be(vcpu)->exit_name(x->raw), (unsigned long long)x->raw,
+				   x->why ? ": " : "", x->why ? x->why : "");
+}
+
+static int (*const handlers[HVX_NR_REASONS])(struct hv_vcpu *vcpu) = {
+	[HVX_UNKNOWN]		= handle_unexpected,
+	[HVX_EXTINT]		= handle_extint,
+	[HVX_NMI]		= handle_resume,
+	[HVX_EXCEPTION]		= handle_exception,
+	[HVX_TRIPLE_FAULT]	= handle_triple_fault,
+	[HVX_INIT]		= handle_unsupported,
+	[HVX_IRQ_WINDOW]	= handle_irq_window,
+	[HVX_NMI_WINDOW]	= handle_nmi_window,
+	[HVX_TASK_SWITCH]	= handle_task_switch,
+	[HVX_CPUID]		= handle_cpuid,
+	[HVX_HLT]		= handle_hlt,
+	[HVX_INVD]		= handle_nop,
+	[HVX_WBINVD]		= handle_nop,
+	[HVX_INVLPG]		= handle_invlpg,
+	[HVX_INVPCID]		= vcpu_emulate,
+	[HVX_RDPMC]		= vcpu_emulate,
+	[HVX_RDTSC]		= vcpu_emulate,
+	[HVX_RDTSCP]		= vcpu_emulate,
+	[HVX_CR_ACCESS]		= handle_cr,
+	[HVX_DR_ACCESS]		= vcpu_emulate,
+	[HVX_IO]		= handle_io,
+	[HVX_MSR_READ]		= handle_msr_read,
+	[HVX_MSR_WRITE]		= handle_msr_write,
+	[HVX_MONITOR]		= handle_nop,
+	[HVX_MWAIT]		= handle_nop,
+	[HVX_PAUSE]		= handle_nop,
+	[HVX_XSETBV]		= inject_ud,
+	[HVX_HYPERCALL]		= handle_hypercall,
+	[HVX_VIRT_INSN]		= inject_ud,
+	[HVX_TDP_FAULT]		= handle_tdp_fault,
+	[HVX_TDP_MISCONFIG]	= handle_unexpected,
+	[HVX_FAIL_ENTRY]	= handle_fail_entry,
+	[HVX_UNSUPPORTED]	= handle_unsupported,
+};
+
+int vcpu_handle_exit(struct hv_vcpu *vcpu)
+{
+	const struct hv_exit *x = &vcpu->exit;
+	if (x->reason >= HVX_NR_REASONS || !handlers[x->reason])
+		return handle_unexpected(vcpu);
+	return handlers[x->reason](vcpu);
+}

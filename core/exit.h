@@ -1,0 +1,27 @@
+/*
+ * exit.h — the generic exit handlers (core/exit.c), one per enum
+ * hvx_reason, dispatched through one table. A handler returns
+ * EXIT_RESUME to re-enter the guest, EXIT_TO_VMM when vcpu->run holds an
+ * exit for the VMM, or -errno (the vcpu cannot go on).
+ */
+#ifndef HVLAB_CORE_EXIT_H
+#define HVLAB_CORE_EXIT_H
+
+#include <stdint.h>
+
+struct hv_vcpu;
+
+enum { EXIT_TO_VMM = 0, EXIT_RESUME = 1 };
+
+int vcpu_handle_exit(struct hv_vcpu *vcpu);
+
+/* Put an IN's @val (@size bytes) in AL/AX/EAX as the instruction
+ * would (a 32-bit IN zero-extends into RAX). */
+void vcpu_complete_pio_in(struct hv_vcpu *vcpu, uint32_t val, unsigned size);
+
+/* Fill vcpu->run with an internal error (one line) and return
+ * EXIT_TO_VMM. */
+int vcpu_internal_error(struct hv_vcpu *vcpu, unsigned suberror, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * run.c — hv_run(), the KVM_RUN loop (ARCHITECTURE §5, seed 004):
+ *
+ *   complete what the VMM answered (IN data, an MMIO read)
+ *   loop:
+ *     stop?   hv_run_interrupt, max_insns, deadline_ns   -> VMM
+ *     timers  core/irq fires what is due at the virtual time
+ *     halted? wake on an interrupt, else let time jump to the next
+ *             timer; with none ahead, HV_EXIT_HLT
+ *     inject  the most urgent event (core/event.c)
+ *     enter   backend->run() with a host timer (set_deadline) at the
+ *             instruction count by which the next timer must have fired
+ *     decode  backend->decode_exit(), re-inject an interrupted event
+ *     handle  core/exit.c's table: resume, or return to the VMM
+ *
+ * The host timer: cycles grow by at least cpi per instruction, so after
+ * (T - now) / cpi more instructions the clock has reached T, whatever
+ * exits happened on the way (they only add cycles). The timer may thus
+ * fire late by the cycles exits added, never early; every exit
+ * re-checks the timers, which bounds the lateness by the exit rate.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "core/emulate.h"
+#include "core/event.h"
+#include "core/exit.h"
+#include "core/irq/irq.h"
+#include "core/vm.h"
+
+/* The same exit at the same RIP this many times with no instruction
+ * retired is a loop hvlab caused: stop with an internal error. */
+#define LOOP_LIMIT 1000
+
+static uint64_t cpi_milli(const struct hv_vm *vm)
+{
+	return vm->cfg.prices.cpi_milli ? vm->cfg.prices.cpi_milli : CONFIG_HW_PRICE_CPI_MILLI;
+}
+
+void vcpu_complete_pio_in(struct hv_vcpu *vcpu, uint32_t val, unsigned size)
+{
+	uint64_t *rax = &vcpu->gpr[0];
+	switch (size) {
+	case 1:
+		*rax = (*rax & ~0xffull) | (val & 0xff);
+		break;
+	case 2:
+		*rax = (*rax & ~0xffffull) | (val & 0xffff);
+		break;
+	default:
+		*rax = val;
+		break;
+	}
+}
+
+/* What the VMM answered to the exit hv_run returned last time. */
+static int complete_io(struct hv_vcpu *vcpu, struct hv_run *run)
+{
+	const enum vcpu_pending_io p = vcpu->pending_io;
+	vcpu->pending_io = VCPU_IO_NONE;
+	switch (p) {
+	case VCPU_IO_PIO_IN: {
+		uint32_t v = 0;
+		memcpy(&v, run->io.data, vcpu->pio_in_gpr_size);
+		vcpu_complete_pio_in(vcpu, v, vcpu->pio_in_gpr_size);
+		vcpu->vm->backend->skip_instruction(vcpu);
+		return EXIT_RESUME;
+	}
+	case VCPU_IO_MMIO_READ:
+		/* The same instruction again, its read answered. */
+		vcpu->mmio_valid = true;
+		memcpy(vcpu->mmio_data, run->exit_reason == HV_EXIT_IO ? run->io.data
+								     : run->mmio.data,
+		       sizeof(vcpu->mmio_data));
+		return vcpu_emulate(vcpu);
+	default:
+		return EXIT_RESUME;
+	}
+}
+
+static uint64_t insns(struct hv_vcpu *vcpu)
+{
+	struct hv_hw_counters c;
+	vcpu->vm->backend->read_counters(vcpu, &c);
+	return c.insns;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The next virtual time something must happen: a controller's timer or
+ * the caller's deadline. */
+static uint64_t next_event_ns(struct hv_vcpu *vcpu, const struct hv_run *run)
+{
+	const uint64_t t = irq_next_deadline_ns(vcpu);
+	return run->deadline_ns ? min_u64(t, run->deadline_ns) : t;
+}
+
+/* A halted vcpu: wake it, or move time on to the next event. Returns
+ * EXIT_RESUME to go round the loop again, EXIT_TO_VMM with run filled. */
+static int halted(struct hv_vcpu *vcpu, struct hv_run *run)
+{
+	struct hv_vm *vm = vcpu->vm;
+	if (vcpu_has_interrupt(vcpu)) {
+		vcpu->halted = false;
+		vm->stats.halt_wakeup++;
+		return EXIT_RESUME;
+	}
+	const uint64_t now = vcpu_clock_ns(vcpu);
+	const uint64_t next = next_event_ns(vcpu, run);
+	if (next == UINT64_MAX) {
+		run->exit_reason = HV_EXIT_HLT;
+		return EXIT_TO_VMM;
+	}
+	if (next > now) {
+		const uint64_t d = ns_to_tsc(next - now) + 1;
+		vm->halted_cycles += d;
+		vm->stats.halt_ns += tsc_to_ns(d);
+		vcpu_adjust_tsc(vcpu, d);
+	}
+	return EXIT_RESUME;
+}
+
+/* Arm the host timer for the earliest of max_insns and the next event. */
+static void arm_deadline(struct hv_vcpu *vcpu, const struct hv_run *run, uint64_t done)
+{
+	uint64_t at = run->max_insns ? run->max_insns : UINT64_MAX;
+	const uint64_t next = next_event_ns(vcpu, run);
+	if (next != UINT64_MAX) {
+		const uint64_t now = vcpu_clock_ns(vcpu);
+		const uint64_t dt = next > now ? ns_to_tsc(next - now) : 0;
+		const uint64_t n = dt * 1000 / cpi_milli(vcpu->vm) + 1;
+		at = min_u64(at, done + n);
+	}
+	vcpu->vm->backend->set_deadline(vcpu, at);
+}
+
+static int enter_and_handle(struct hv_vcpu *vcpu, struct hv_run *run)
+{
+	struct hv_vm *vm = vcpu->vm;
+	const uint64_t before = insns(vcpu);
+
+	vcpu_inject_events(vcpu);
+	arm_deadline(vcpu, run, before);
+	int r = vm->backend->run(vcpu);
+	if (r)
+		return r;
+	memset(&vcpu->exit, 0, sizeof(vcpu->exit));
+	vm->backend->decode_exit(vcpu, &vcpu->exit);
+	vm->stats.exits++;
+	if (vcpu->exit.reason < HVX_NR_REASONS)
+		vm->exits_by_reason[vcpu->exit.reason]++;
+	if (vcpu->exit.idt_valid)
+		vcpu_queue_reinject(vcpu, &vcpu->exit);
+
+	/* Loop detection: the same exit at the same RIP with no progress. */
+	const uint64_t rip = vm->backend->get_rip(vcpu);
+	if (insns(vcpu) == before && rip == vcpu->last_rip &&
+	    vcpu->exit.reason != HVX_EXTINT && vcpu->exit.reason != HVX_IRQ_WINDOW) {
+		if (++vcpu->same_rip_exits >= LOOP_LIMIT)
+			return vcpu_internal_error(vcpu, HV_INTERNAL_LOOP, "exit %s at rip %#llx "
+						   "%u times without progress",
+						   vm->backend->exit_name(vcpu->exit.raw),
+						   (unsigned long long)rip, LOOP_LIMIT);
+	} else {
+		vcpu->same_rip_exits = 0;
+	}
+	vcpu->last_rip = rip;
+	return vcpu_handle_exit(vcpu);
+}
+
+int hv_run(struct hv_vcpu *vcpu, struct hv_run *run)
+{
+	if (!vcpu || !run)
+		return vm_err(-EINVAL, "hv_run: NULL argument");
+	vcpu->run = run;
+	int r = complete_io(vcpu, run);
+	run->exit_reason = HV_EXIT_UNKNOWN;
+	while (r == EXIT_RESUME) {
+		if (vcpu->stop) {
+			vcpu->stop = false;
+			vcpu->vm->stats.signal_exits++;
+			run->exit_reason = HV_EXIT_INTR;
+			r = EXIT_TO_VMM;
+			break;
+		}
+		if (vcpu_triple_fault(vcpu)) {
+			vcpu->exc_pending = false;
+			run->exit_reason = HV_EXIT_SHUTDOWN;
+			r = EXIT_TO_VMM;
+			break;
+		}
+		const uint64_t done = insns(vcpu);
+		if ((run->max_insns && done >= run->max_insns) ||
+		    (run->deadline_ns && vcpu_clock_ns(vcpu) >= run->deadline_ns)) {
+			run->exit_reason = HV_EXIT_DEADLINE;
+			r = EXIT_TO_VMM;
+			break;
+		}
+		irq_update(vcpu);
+		if (vcpu->halted) {
+			r = halted(vcpu, run);
+			continue;
+		}
+		r = enter_and_handle(vcpu, run);
+	}
+	const struct hv_backend_ops *be = vcpu->vm->backend;
+	run->if_flag = be->get_rflags(vcpu) & (1u << 9);
+	run->ready_for_interrupt_injection = be->interrupt_allowed(vcpu);
+	run->insns = insns(vcpu);
+	vcpu->run = NULL;
+	if (r < 0) {
+		run->exit_reason = HV_EXIT_INTERNAL_ERROR;
+		return r == -EIO ? r : -EIO;
+	}
+	return 0;
+}
+
+void hv_run_interrupt(struct hv_vcpu *vcpu)
+{
+	if (vcpu)
+		vcpu->stop = true;
+}

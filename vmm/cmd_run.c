@@ -1,0 +1,378 @@
+/*
+ * cmd_run.c — `hvlab run [options] GUEST`: load a multiboot or ELF64
+ * kernel as QEMU's `-kernel` does, attach the pc machine's devices
+ * (vmm/dev.h), run it and print statistics (docs/run.md).
+ *
+ * Exit status: the guest's through isa-debug-exit ((v << 1) | 1, always
+ * odd, as QEMU's device gives it), or one of these even values:
+ *   0   never returned for a guest run (a guest cannot "succeed" silently)
+ *   2   bad command line, image or option value (one line on stderr)
+ *   4   the guest halted with nothing left that could wake it
+ *   6   triple fault (shutdown), as QEMU with -no-reboot
+ *   8   --max-insns reached
+ *   10  hvlab could not go on (internal error, failed entry): one line
+ *   12  interrupted (SIGINT/SIGTERM)
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "hvlab/hv.h"
+#include "vmm/boot.h"
+#include "vmm/cmd.h"
+#include "vmm/dev.h"
+#include "vmm/loader.h"
+#include "vmm/stats_out.h"
+
+enum {
+	ST_USAGE = 2, ST_HALTED = 4, ST_SHUTDOWN = 6, ST_TIMEOUT = 8, ST_ERROR = 10,
+	ST_INTERRUPTED = 12,
+};
+
+#define MAX_IMAGE (1ull << 30)
+#define DEFAULT_MEM (128ull << 20)
+
+struct run_opts {
+	const char *backend, *mmu, *append, *initrd, *guest, *stats_file;
+	uint64_t mem;
+	uint64_t max_insns;
+	enum stats_fmt stats;
+};
+
+static const char usage[] =
+	"usage: hvlab run [--backend vmx|svm] [--mmu NAME] [--mem SIZE] [--append CMDLINE]\n"
+	"                 [--initrd FILE] [--stats table|json|csv|none] [--stats-file FILE]\n"
+	"                 [--max-insns N] GUEST\n";
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("hvlab run: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return ST_USAGE;
+}
+
+/* SIZE: a number with an optional K, M or G suffix (binary units). */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s || *s == '-')
+		return -1;
+	unsigned shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if ((*end == 'i' || *end == 'B') && shift)
+		end += (end[0] == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct run_opts *o)
+{
+	*o = (struct run_opts){ .mem = DEFAULT_MEM, .stats = STATS_TABLE };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (a[0] != '-' || !strcmp(a, "-")) {
+			if (o->guest)
+				return fail("more than one GUEST ('%s'); options go before it", a);
+			o->guest = a;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return fail("%s needs a value", a);
+		const char *v = argv[++i];
+		if (!strcmp(a, "--backend")) {
+			o->backend = v;
+		} else if (!strcmp(a, "--mmu")) {
+			o->mmu = v;
+		} else if (!strcmp(a, "--append")) {
+			o->append = v;
+		} else if (!strcmp(a, "--initrd")) {
+			o->initrd = v;
+		} else if (!strcmp(a, "--stats-file")) {
+			o->stats_file = v;
+		} else if (!strcmp(a, "--mem")) {
+			if (parse_size(v, &o->mem) || o->mem < (2ull << 20) || o->mem > (1ull << 40) ||
+			    o->mem % (1ull << 20))
+				return fail("--mem '%s': give whole MiB from 2M to 1T, e.g. 128M or 4G", v);
+		} else if (!strcmp(a, "--max-insns")) {
+			if (parse_size(v, &o->max_insns) || !o->max_insns)
+				return fail("--max-insns '%s': give a positive count", v);
+		} else if (!strcmp(a, "--stats")) {
+			if (!strcmp(v, "table")) o->stats = STATS_TABLE;
+			else if (!strcmp(v, "json")) o->stats = STATS_JSON;
+			else if (!strcmp(v, "csv")) o->stats = STATS_CSV;
+			else if (!strcmp(v, "none")) o->stats = STATS_NONE;
+			else return fail("--stats '%s': give table, json, csv or none", v);
+		} else {
+			i--;
+			return fail("no option '%s'; try 'hvlab run --help'", a);
+		}
+	}
+	if (!o->guest)
+		return fail("%s", "no GUEST image given; try 'hvlab run --help'");
+	return 0;
+}
+
+/* Read a whole file (at most MAX_IMAGE bytes). */
+static int read_file(const char *path, void **buf, size_t *len, const char *what)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	if (!f) {
+		fprintf(stderr, "hvlab run: cannot open %s '%s': %s\n", what, path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_IMAGE) {
+		fprintf(stderr, "hvlab run: %s '%s' is not a regular file of at most 1 GiB\n", what, path);
+		fclose(f);
+		return -1;
+	}
+	*len = (size_t)st.st_size;
+	*buf = malloc(*len ? *len : 1);
+	if (!*buf || fread(*buf, 1, *len, f) != *len) {
+		fprintf(stderr, "hvlab run: cannot read %s '%s'\n", what, path);
+		fclose(f);
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int mem_write(void *opaque, gpa_t gpa, const void *src, size_t len)
+{
+	return hv_write_guest(opaque, gpa, src, len);
+}
+
+static int mem_zero(void *opaque, gpa_t gpa, size_t len)
+{
+	static const uint8_t zeros[4096];
+	while (len) {
+		size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
+		int r = hv_write_guest(opaque, gpa, zeros, n);
+		if (r)
+			return r;
+		gpa += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t interrupted;
+static struct hv_vcpu *running_vcpu;
+
+static void on_signal(int sig)
+{
+	interrupted = 1;
+	hv_run_interrupt(running_vcpu);
+}
+
+static int add_devices(struct vmm *v)
+{
+	int (*const make[])(struct vmm *, struct vdev **) = {
+		debugexit_create, pit_create, cmos_create, fwcfg_create, pci_create,
+		pmtimer_create, testdev_create, port80_create,
+	};
+	struct vdev *d;
+	int r = serial_create(v, 0x3f8, 4, &d);
+	if (!r)
+		r = vmm_add_dev(v, d);
+	for (size_t i = 0; !r && i < sizeof(make) / sizeof(make[0]); i++) {
+		r = make[i](v, &d);
+		if (!r)
+			r = vmm_add_dev(v, d);
+	}
+	return r ? r : acpi_build(v);
+}
+
+/* Run until the guest or hvlab ends it; returns the exit status. */
+static int run_loop(struct vmm *v, const struct run_opts *o, const char **end)
+{
+	struct hv_run run = { .max_insns = o->max_insns };
+	for (;;) {
+		uint64_t next = vmm_tick(v);
+		run.deadline_ns = next == UINT64_MAX ? 0 : next;
+		if (hv_run(v->vcpu, &run)) {
+			fprintf(stderr, "hvlab run: %s\n", hv_strerror());
+			*end = "error";
+			return ST_ERROR;
+		}
+		switch (run.exit_reason) {
+		case HV_EXIT_IO:
+			if (run.io.direction == HV_EXIT_IO_IN) {
+				uint32_t val = vmm_pio_in(v, run.io.port, run.io.size);
+				memcpy(run.io.data, &val, run.io.size);
+			} else {
+				uint32_t val = 0;
+				memcpy(&val, run.io.data, run.io.size);
+				vmm_pio_out(v, run.io.port, run.io.size, val);
+			}
+			break;
+		case HV_EXIT_MMIO:
+			if (run.mmio.is_write) {
+				uint64_t val = 0;
+				memcpy(&val, run.mmio.data, run.mmio.len);
+				vmm_mmio_write(v, run.mmio.phys_addr, run.mmio.len, val);
+			} else {
+				uint64_t val = vmm_mmio_read(v, run.mmio.phys_addr, run.mmio.len);
+				memcpy(run.mmio.data, &val, run.mmio.len);
+			}
+			break;
+		case HV_EXIT_DEADLINE:
+			if (o->max_insns && run.insns >= o->max_insns) {
+				*end = "timeout";
+				return ST_TIMEOUT;
+			}
+			break;
+		case HV_EXIT_HLT:
+			*end = "halted";
+			return ST_HALTED;
+		case HV_EXIT_SHUTDOWN:
+			*end = "shutdown";
+			return ST_SHUTDOWN;
+		case HV_EXIT_INTR:
+			*end = "interrupted";
+			return ST_INTERRUPTED;
+		case HV_EXIT_FAIL_ENTRY:
+			fprintf(stderr, "hvlab run: the processor refused the guest state (hardware "
+				"exit reason %#llx)\n",
+				(unsigned long long)run.fail_entry.hardware_exit_reason);
+			*end = "error";
+			return ST_ERROR;
+		case HV_EXIT_INTERNAL_ERROR:
+			fprintf(stderr, "hvlab run: %s\n", run.internal.why);
+			*end = "error";
+			return ST_ERROR;
+		default:
+			fprintf(stderr, "hvlab run: unexpected exit %u\n", run.exit_reason);
+			*end = "error";
+			return ST_ERROR;
+		}
+		if (v->exit_requested) {
+			*end = "debug-exit";
+			return v->exit_status;
+		}
+		if (interrupted) {
+			*end = "interrupted";
+			return ST_INTERRUPTED;
+		}
+	}
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int load_and_run(struct run_opts *o, void *img, size_t size, void *rd, size_t rdsize)
+{
+	char err[LOADER_ERR_MAX];
+	struct load_plan plan;
+	struct hv_vm_config cfg = { .backend = o->backend, .mmu = o->mmu, .max_mem = o->mem };
+	struct vmm v = { .ram_size = o->mem, .ncpus = 1, .cmdline = o->append,
+			 .serial_out = stdout };
+	const struct mb_args mba = { .append = o->append, .initrd = rd, .initrd_size = rdsize,
+				     .initrd_str = o->initrd };
+	const bool mb = mb_has_header(img, size);
+	int status = ST_ERROR, r;
+
+	if (!mb && o->initrd)
+		return fail("--initrd needs a multiboot kernel; '%s' is loaded as ELF64", o->guest);
+	r = mb ? mb_plan(img, size, o->guest, &mba, o->mem, &plan, err, sizeof(err))
+	       : elf64_plan(img, size, o->guest, o->mem, &plan, err, sizeof(err));
+	if (r)
+		return fail("%s", err);
+	if ((r = hv_vm_create(&cfg, &v.vm)))
+		return fail("%s", hv_strerror());
+	const struct guest_mem_ops ops = { .write = mem_write, .zero = mem_zero,
+					   .ram_size = o->mem };
+	if ((r = boot_add_ram(v.vm, o->mem)) || (r = hv_vcpu_create(v.vm, 0, &v.vcpu))) {
+		status = fail("%s", hv_strerror());
+		goto out;
+	}
+	r = mb ? mb_place(&plan, img, size, o->guest, &mba, &ops, v.vm, err, sizeof(err))
+	       : loader_place(&plan, img, size, o->guest, &ops, v.vm, err, sizeof(err));
+	if (r) {
+		status = fail("%s", err);
+		goto out;
+	}
+	if ((r = boot_set_state(v.vm, v.vcpu, &plan)) || (r = add_devices(&v))) {
+		fprintf(stderr, "hvlab run: cannot set up the machine: %s\n", hv_strerror());
+		goto out;
+	}
+
+	const char *end = "error";
+	running_vcpu = v.vcpu;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	const double t0 = now_seconds();
+	status = run_loop(&v, o, &end);
+	const double t1 = now_seconds();
+	fflush(v.serial_out);
+
+	const struct run_info ri = { .guest = o->guest, .backend = cfg.backend ? cfg.backend : "",
+				     .mmu = "", .status = status, .end = end,
+				     .host_seconds = t1 - t0 };
+	FILE *sf = stderr;
+	if (o->stats_file && !(sf = fopen(o->stats_file, "w"))) {
+		fprintf(stderr, "hvlab run: cannot write --stats-file '%s': %s\n", o->stats_file,
+			strerror(errno));
+		sf = stderr;
+	}
+	struct run_info named = ri;
+	named.backend = hv_vm_backend(v.vm);
+	named.mmu = hv_vm_mmu(v.vm);
+	stats_print(sf, o->stats, &v, &named);
+	if (sf != stderr)
+		fclose(sf);
+out:
+	vmm_destroy_devs(&v);
+	hv_vm_destroy(v.vm);
+	return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	void *img = NULL, *rd = NULL;
+	size_t size = 0, rdsize = 0;
+	int r = parse_opts(argc, argv, &o);
+	if (r)
+		return r == 1 ? 0 : r;
+	if (read_file(o.guest, &img, &size, "guest image"))
+		return ST_USAGE;
+	if (o.initrd && read_file(o.initrd, &rd, &rdsize, "--initrd file")) {
+		free(img);
+		return ST_USAGE;
+	}
+	r = load_and_run(&o, img, size, rd, rdsize);
+	free(img);
+	free(rd);
+	return r;
+}
