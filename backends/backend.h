@@ -109,7 +109,9 @@ struct hv_exit {
 		struct {
 			uint8_t cr;		/* 0, 3, 4, 8 */
 			uint8_t type;		/* HV_CR_* */
-			uint8_t gpr;		/* MOV: the register (enum emu_gpr) */
+			uint8_t gpr;		/* MOV: the register (enum emu_gpr);
+						 * 0xff: not reported (SVM without
+						 * decode assists), core emulates */
 			uint16_t lmsw_src;	/* LMSW: its source operand */
 		} cr;
 		struct {
@@ -119,6 +121,8 @@ struct hv_exit {
 		} dr;
 		struct {
 			gva_t gva;
+			bool gva_valid;		/* false: SVM without decode
+						 * assists; core emulates */
 		} invlpg;
 		struct {
 			gpa_t gpa;

@@ -148,6 +148,8 @@ static int handle_hlt(struct hv_vcpu *vcpu)
 static int handle_invlpg(struct hv_vcpu *vcpu)
 {
 	vcpu->vm->stats.invlpg++;
+	if (!vcpu->exit.invlpg.gva_valid)
+		return vcpu_emulate(vcpu);
 	if (vcpu->vm->mmu->invlpg)
 		vcpu->vm->mmu->invlpg(vcpu, vcpu->exit.invlpg.gva);
 	return skip(vcpu);
@@ -157,6 +159,8 @@ static int handle_cr(struct hv_vcpu *vcpu)
 {
 	const struct hv_exit *x = &vcpu->exit;
 	vcpu->vm->stats.cr_exits++;
+	if ((x->cr.type == HV_CR_MOV_TO || x->cr.type == HV_CR_MOV_FROM) && x->cr.gpr >= 16)
+		return vcpu_emulate(vcpu);
 	switch (x->cr.type) {
 	case HV_CR_MOV_TO:
 		if (vcpu_set_cr(vcpu, x->cr.cr, vcpu->gpr[x->cr.gpr]))

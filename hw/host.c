@@ -12,6 +12,7 @@ uint64_t hw_read_cr(struct hw_cpu *cpu, unsigned cr)
 {
 	switch (cr) {
 	case 0: return cpu->host.cr0;
+	case 2: return cpu->cr2;
 	case 3: return cpu->host_cr3;
 	case 4: return cpu->host.cr4;
 	default: return 0;
@@ -32,6 +33,11 @@ int hw_write_cr(struct hw_cpu *cpu, unsigned cr, uint64_t val)
 		if (cpu->vmx.on && ((val & 0x80000021ull) != 0x80000021ull))
 			return -EINVAL;
 		cpu->host.cr0 = val;
+		return 0;
+	case 2:
+		/* One CR2 for host and guest: VMX does not switch it (SDM
+		 * Vol. 3C 27.3, 28.5), so a hypervisor moves it itself. */
+		cpu->cr2 = val;
 		return 0;
 	case 3:
 		if (val >> HW_MAXPHYADDR)
@@ -70,4 +76,28 @@ void hw_cpu_init(struct hw_cpu *cpu)
 void hw_cpu_set_deadline(struct hw_cpu *cpu, uint64_t insns)
 {
 	cpu->deadline = insns;
+}
+
+/* DR0-3 and DR6 belong to the processor, not to the VMCS (SDM Vol. 3C
+ * 24.4.1 has only DR7); a hypervisor moves the guest's values itself,
+ * as with CR2. MOV DR in 64-bit mode #GPs on bits 63:32 of DR6 (Vol. 3B
+ * 18.2.4); DR0-3 hold any linear address. */
+uint64_t hw_read_dr(struct hw_cpu *cpu, unsigned dr)
+{
+	if (dr < 4)
+		return cpu->dr[dr];
+	return dr == 6 ? cpu->dr6 : 0;
+}
+
+int hw_write_dr(struct hw_cpu *cpu, unsigned dr, uint64_t val)
+{
+	if (dr < 4) {
+		cpu->dr[dr] = val;
+		return 0;
+	}
+	if (dr == 6 && !(val >> 32)) {
+		cpu->dr6 = val;
+		return 0;
+	}
+	return -EINVAL;
 }

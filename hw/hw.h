@@ -116,8 +116,14 @@ uint64_t *hw_cpu_gprs(struct hw_cpu *cpu);
 void hw_cpuid(struct hw_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 int hw_rdmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t *val);	/* 0 or -EINVAL (#GP) */
 int hw_wrmsr(struct hw_cpu *cpu, uint32_t msr, uint64_t val);	/* 0 or -EINVAL (#GP) */
+/* CR0, CR3, CR4 are the host's; CR2 is shared with the guest (VMX and
+ * SVM leave it alone), so a hypervisor saves and restores it. */
 uint64_t hw_read_cr(struct hw_cpu *cpu, unsigned cr);
 int hw_write_cr(struct hw_cpu *cpu, unsigned cr, uint64_t val);	/* 0 or -EINVAL (#GP) */
+/* DR0-3 and DR6, which like CR2 are not switched by VM entry (SVM loads
+ * DR6 from the VMCB). 0 or -EINVAL (#GP). */
+uint64_t hw_read_dr(struct hw_cpu *cpu, unsigned dr);
+int hw_write_dr(struct hw_cpu *cpu, unsigned dr, uint64_t val);
 
 /*
  * Interrupt pins. The INTR line is level-triggered: while asserted, an

@@ -52,7 +52,6 @@ struct svm_vcpu {
 	 * (the IRET intercept is on while it is set), as KVM's HF_NMI_MASK.
 	 */
 	bool nmi_masked;
-	bool nmi_window;		/* core asked for HVX_NMI_WINDOW */
 	int last_status;		/* enum svm_status of the last VMRUN */
 	const char *unsupported;	/* hw_cpu_unsupported() of that VMRUN */
 };

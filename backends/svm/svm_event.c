@@ -113,15 +113,17 @@ void svm_set_irq_window(struct hv_vcpu *vcpu, bool on)
 }
 
 /*
- * Armed while NMIs are blocked: the IRET intercept is already on (it went
- * on with the NMI) and its exit reports the window. Not blocked: the
- * window is open now, and the next exit of any kind lets core inject; an
- * IRET intercept then would only add exits.
+ * While an injected NMI blocks NMIs the IRET intercept is already on (it
+ * went on with the NMI) and its exit is the window. Otherwise NMIs are
+ * blocked only by an interrupt shadow or an event already in EVENTINJ,
+ * both gone after the next instruction or entry: the next exit of any
+ * kind lets core inject (SVM has nothing to exit on sooner without
+ * single-stepping the guest, which this backend does not do). Turning the window off leaves the
+ * IRET intercept alone, since it also tracks the blocking.
  */
 void svm_set_nmi_window(struct hv_vcpu *vcpu, bool on)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
-	svm->nmi_window = on;
 	if (on && svm->nmi_masked)
 		svm->vmcb->control.intercept_misc1 |= SVM_INTERCEPT_IRET;
 }

@@ -9,10 +9,11 @@
  * processor delivered INTn or INT3/INTO has NextRIP too: then it is the
  * length of that instruction, which re-injection needs.
  *
- * Decode assists (15.33: the GPR of MOV CR/DR in EXITINFO1, INVLPG's
- * address) are used when CPUID offers them. The model does not: those
- * exits (only with HV_MMU_SHADOW or DR intercepts) report gpr 0xff and
- * gva 0, and core must decode the instruction itself.
+ * Decode assists (15.34 "Decode Assists": the GPR of MOV CR/DR in
+ * EXITINFO1, INVLPG's address) are used when CPUID 8000_000A EDX[7]
+ * offers them. The model does not: those exits (only with HV_MMU_SHADOW
+ * or DR intercepts) report gpr 0xff and gva 0, and core must decode the
+ * instruction itself.
  *
  * Two exits are one-shot windows (svm_event.c): VINTR clears V_IRQ and
  * its intercept, IRET ends the software NMI blocking and its intercept.
@@ -24,7 +25,7 @@
 
 #define NPF_P (1ull << 0)
 #define NPF_IN_WALK (1ull << 33)
-#define DECODE_MOV_CR (1ull << 63)	/* EXITINFO1 of a CR access, 15.33.1 */
+#define DECODE_MOV_CR (1ull << 63)	/* CR-access EXITINFO1, 15.34.1 */
 #define TS_IRET (1ull << 36)		/* task-switch EXITINFO2, 15.14.3 */
 #define TS_JMP (1ull << 38)
 
@@ -161,7 +162,6 @@ static void end_windows(struct svm_vcpu *svm, uint64_t code)
 		c->intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
 	} else if (code == SVM_EXIT_IRET) {
 		svm->nmi_masked = false;
-		svm->nmi_window = false;
 		c->intercept_misc1 &= ~SVM_INTERCEPT_IRET;
 	}
 }
@@ -215,6 +215,7 @@ void svm_decode_exit(struct hv_vcpu *vcpu, struct hv_exit *x)
 	} else if (code == SVM_EXIT_INVLPG) {
 		x->reason = HVX_INVLPG;
 		x->invlpg.gva = svm->decode_assists ? info1 : 0;
+		x->invlpg.gva_valid = svm->decode_assists;
 	} else if (code == SVM_EXIT_TASK_SWITCH) {
 		decode_task_switch(c, x);
 	} else {

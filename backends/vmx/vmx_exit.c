@@ -279,6 +279,7 @@ void vmx_decode_exit(struct hv_vcpu *vcpu, struct hv_exit *x)
 	case VMX_EXIT_INVLPG:
 		x->reason = HVX_INVLPG;
 		x->invlpg.gva = qual;		/* Table 28-1: the linear address */
+		x->invlpg.gva_valid = true;
 		x->insn_len = (uint8_t)vmcs_get(vmx, VMCS_EXIT_INSTRUCTION_LEN);
 		return;
 	case VMX_EXIT_CR_ACCESS:

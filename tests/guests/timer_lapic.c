@@ -47,6 +47,10 @@ int guest_main(void)
 {
 	uint64_t msr = msr_read(0x1b);
 
+	/* Firmware may leave the PIT ticking on IRQ0 at the 8259's BIOS
+	 * vector 8 (SeaBIOS does, under QEMU): remap and mask the PICs
+	 * before interrupts are enabled, or a tick arrives as "#DF". */
+	pic_init();
 	check("lapic_init", lapic_init() == 0);
 	guest_printf("base 0x%lx\n", lapic_base());
 	check("IA32_APIC_BASE: BSP and global enable",
