@@ -58,3 +58,14 @@ void guest_cpuid(struct hv_vcpu *vcpu, uint32_t leaf, uint32_t subleaf, uint32_t
 		break;
 	}
 }
+
+unsigned vcpu_maxphyaddr(struct hv_vcpu *vcpu)
+{
+	uint32_t r[4];
+	guest_cpuid(vcpu, 0x80000000, 0, r);
+	if (r[0] < 0x80000008)
+		return 36;
+	guest_cpuid(vcpu, 0x80000008, 0, r);
+	const unsigned m = r[0] & 0xff;
+	return m >= 32 && m <= 52 ? m : 36;
+}

@@ -8,6 +8,7 @@
  *        PG 0->1 with EFER.LME = 1 and CR4.PAE = 0      #GP(0)
  *        PG 1->0 in 64-bit mode or with CR4.PCIDE = 1   #GP(0)
  *   CR3  bits above MAXPHYADDR (63 is PCID's no-flush)  #GP(0)
+ *        (IA-32e mode; MAXPHYADDR from the guest's CPUID)
  *   CR4  a reserved or unadvertised bit                 #GP(0)
  *        PAE 1->0 with EFER.LMA = 1                     #GP(0)
  *        PCIDE 0->1 outside IA-32e mode or CR3[11:0]≠0  #GP(0)
@@ -27,7 +28,6 @@
 
 #define CR0_PAGING_BITS (CR0_PG | CR0_WP | CR0_PE)
 #define CR4_PAGING_BITS (CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCIDE | CR4_SMEP | CR4_SMAP)
-#define MAXPHYADDR 52
 
 uint64_t vcpu_cr4_valid(struct hv_vcpu *vcpu)
 {
@@ -108,7 +108,7 @@ static int set_cr3(struct hv_vcpu *vcpu, uint64_t val)
 	const struct hv_backend_ops *be = vcpu->vm->backend;
 	const bool pcide = be->get_cr(vcpu, 4) & CR4_PCIDE;
 	uint64_t v = pcide ? val & ~(1ull << 63) : val;
-	if (in_long_mode(vcpu) && (v >> MAXPHYADDR))
+	if (in_long_mode(vcpu) && (v >> vcpu_maxphyaddr(vcpu)))
 		return -EINVAL;
 	be->set_cr(vcpu, 3, v);
 	vcpu->vm->stats.cr3_switches++;

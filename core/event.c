@@ -17,6 +17,7 @@
  */
 #include <string.h>
 
+#include "core/debug.h"
 #include "core/event.h"
 #include "core/irq/irq.h"
 #include "core/vm.h"
@@ -119,25 +120,37 @@ bool vcpu_has_interrupt(struct hv_vcpu *vcpu)
 	return next_irq(vcpu, &from) >= 0 && vcpu->vm->backend->interrupt_allowed(vcpu);
 }
 
-void vcpu_inject_events(struct hv_vcpu *vcpu)
+/* An interrupted event, else a queued exception: true if one went in. */
+static bool inject_queued(struct hv_vcpu *vcpu)
 {
 	const struct hv_backend_ops *be = vcpu->vm->backend;
-	struct hv_vm_stats *st = &vcpu->vm->stats;
-	bool injected = false, from;
-
-	if (irq_take_nmi(vcpu))
-		vcpu->nmi_pending = true;
 	if (vcpu->reinject_pending) {
 		be->inject_event(vcpu, &vcpu->reinject);
 		vcpu->reinject_pending = false;
-		injected = true;
-	} else if (vcpu->exc_pending) {
+		return true;
+	}
+	if (vcpu->exc_pending) {
 		if (vcpu->exc.type == HV_EVENT_EXCEPTION && vcpu->exc.vector == 14)
 			be->set_cr(vcpu, 2, vcpu->exc_cr2);
 		be->inject_event(vcpu, &vcpu->exc);
 		vcpu->exc_pending = false;
-		injected = true;
+		return true;
 	}
+	return false;
+}
+
+void vcpu_inject_events(struct hv_vcpu *vcpu)
+{
+	const struct hv_backend_ops *be = vcpu->vm->backend;
+	struct hv_vm_stats *st = &vcpu->vm->stats;
+	bool from;
+
+	if (irq_take_nmi(vcpu))
+		vcpu->nmi_pending = true;
+	bool injected = inject_queued(vcpu);
+	/* Single-stepping: only what the instruction itself raised. */
+	if (vcpu_debug_blocks_irqs(vcpu))
+		return;
 	if (vcpu->nmi_pending) {
 		if (!injected && be->nmi_allowed(vcpu)) {
 			be->inject_event(vcpu, &(struct hv_event){ .type = HV_EVENT_NMI,

@@ -13,6 +13,7 @@
 
 #include "core/cpuid.h"
 #include "core/cr.h"
+#include "core/debug.h"
 #include "core/emulate.h"
 #include "core/event.h"
 #include "core/exit.h"
@@ -77,17 +78,13 @@ static int handle_extint(struct hv_vcpu *vcpu)
 static int handle_exception(struct hv_vcpu *vcpu)
 {
 	const struct hv_exit *x = &vcpu->exit;
-	struct hv_run *run = vcpu->run;
-	if ((vcpu->dbg.control & HV_GUESTDBG_ENABLE) &&
-	    (x->exc.vector == EXC_DB || x->exc.vector == EXC_BP)) {
-		run->exit_reason = HV_EXIT_DEBUG;
-		run->debug.exception = x->exc.vector;
-		run->debug.pc = be(vcpu)->get_rip(vcpu);
-		run->debug.dr6 = x->exc.dr6;
+	if ((x->exc.vector == EXC_DB || x->exc.vector == EXC_BP) && vcpu_debug_exit(vcpu))
 		return EXIT_TO_VMM;
-	}
-	/* Not ours: give the guest its exception back. */
-	if (x->exc.vector == 14)
+	/* Not ours: give the guest its exception back (a #BP as the soft
+	 * exception it is, stepping over the INT3). */
+	if (x->exc.vector == EXC_BP && x->insn_len)
+		vcpu_queue_soft(vcpu, HV_EVENT_SOFTEXC, EXC_BP, x->insn_len);
+	else if (x->exc.vector == 14)
 		vcpu_queue_pf(vcpu, x->exc.cr2, x->exc.error_code);
 	else
 		vcpu_queue_exception(vcpu, x->exc.vector, x->exc.has_error_code,

@@ -13,3 +13,4 @@ obj-y += emulate.o
 obj-y += exit.o
 obj-y += run.o
 obj-y += stats.o
+obj-y += debug.o

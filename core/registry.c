@@ -7,6 +7,13 @@
 #include "core/registry.h"
 #include "core/vm.h"
 
+#if !defined(CONFIG_BACKEND_VMX) && !defined(CONFIG_BACKEND_SVM)
+#error "no backend configured: enable BACKEND_VMX or BACKEND_SVM (make menuconfig)"
+#endif
+#if !defined(CONFIG_MMU_TDP)
+#error "no MMU strategy configured: enable MMU_TDP (make menuconfig)"
+#endif
+
 static const struct hv_backend_ops *const backends[] = {
 #ifdef CONFIG_BACKEND_VMX
 	&vmx_backend_ops,

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/debug.h"
 #include "core/emulate.h"
 #include "core/event.h"
 #include "core/exit.h"
@@ -143,8 +144,10 @@ static int enter_and_handle(struct hv_vcpu *vcpu, struct hv_run *run)
 	const uint64_t before = insns(vcpu);
 
 	vcpu_inject_events(vcpu);
+	vcpu_debug_before_entry(vcpu);
 	arm_deadline(vcpu, run, before);
 	int r = vm->backend->run(vcpu);
+	vcpu_debug_after_exit(vcpu);
 	if (r)
 		return r;
 	memset(&vcpu->exit, 0, sizeof(vcpu->exit));

@@ -102,6 +102,10 @@ struct hv_vcpu {
 	unsigned mmio_len;
 	bool mmio_valid;
 	struct hv_guest_debug dbg;		/* (r) hv_debug_guest */
+	uint64_t guest_dr[4], guest_dr7;	/* (r) the guest's, while the
+						 * debugger's are loaded */
+	bool dbg_tf_added;			/* (r) TF set for single-step */
+	bool dbg_resume_rf;			/* (r) set RF at the next entry */
 	struct tdp_vcpu *tdp;			/* mmu/tdp's state */
 	struct lapic *apic;			/* core/irq/lapic.c */
 	struct vcpu_emu *emu;			/* core/emulate.c, made on first use */

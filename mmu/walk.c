@@ -46,14 +46,6 @@ static uint64_t read_entry(struct hv_vm *vm, gpa_t gpa, unsigned size)
 	return v;
 }
 
-static unsigned maxphyaddr(struct hv_vcpu *vcpu)
-{
-	uint32_t r[4];
-	guest_cpuid(vcpu, 0x80000008, 0, r);
-	const unsigned m = r[0] & 0xff;
-	return m >= 32 && m <= 52 ? m : 36;
-}
-
 int mmu_walk_guest(struct hv_vcpu *vcpu, gva_t gva, uint32_t access, gpa_t *gpa,
 		   struct mmu_walk_fault *f)
 {
@@ -75,7 +67,7 @@ int mmu_walk_guest(struct hv_vcpu *vcpu, gva_t gva, uint32_t access, gpa_t *gpa,
 	else
 		m = (struct walk_mode){ 2, 4, false, false };
 
-	const uint64_t addr_mask = ((1ull << maxphyaddr(vcpu)) - 1) & ~0xfffull;
+	const uint64_t addr_mask = ((1ull << vcpu_maxphyaddr(vcpu)) - 1) & ~0xfffull;
 	/* Reserved: physical bits above MAXPHYADDR, and XD without NXE. */
 	const uint64_t rsvd = m.pae ? (~addr_mask & 0x000ffffffffff000ull) |
 				      (m.nx ? 0 : PTE_XD) : 0;

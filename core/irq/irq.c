@@ -219,24 +219,32 @@ int irq_pending(struct hv_vcpu *vcpu)
 {
 	if (!vcpu->apic)
 		return -1;
-	if (extint_pending(vcpu))
+	vcpu->apic->inta_pic = extint_pending(vcpu);
+	if (vcpu->apic->inta_pic)
 		return pic_peek_vector(&vcpu->vm->irq->pic);
 	return lapic_pending_vector(vcpu->apic);
 }
 
+/*
+ * The INTA goes where irq_pending's answer came from: to the 8259 —
+ * which answers IR7 if its request went away in between, as the 8259A
+ * does — or to the local APIC.
+ */
 void irq_ack(struct hv_vcpu *vcpu, int vector)
 {
 	struct irq_vm *irq = vcpu->vm->irq;
+	struct lapic *apic = vcpu->apic;
 
-	if (!vcpu->apic || vector < 0 || vector > 255)
+	if (!apic || vector < 0 || vector > 255)
 		return;
-	if (extint_pending(vcpu)) {
-		vcpu->apic->extint_pending = false;
+	if (apic->inta_pic) {
+		apic->inta_pic = false;
+		apic->extint_pending = false;
 		pic_intack(&irq->pic);
 		irq_pic_changed(irq);
 		return;
 	}
-	lapic_ack_vector(vcpu->apic, vector);
+	lapic_ack_vector(apic, vector);
 }
 
 bool irq_take_nmi(struct hv_vcpu *vcpu)

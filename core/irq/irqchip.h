@@ -134,6 +134,7 @@ struct lapic {
 	/* Events outside IRR. */
 	bool nmi_pending;		/* NMI delivery (LVT, IPI, I/O APIC) */
 	bool extint_pending;		/* ExtINT message: INTA to the PIC */
+	bool inta_pic;			/* irq_pending's answer came from the PIC */
 	bool lint[2];			/* the LINT0/LINT1 input levels */
 };
 

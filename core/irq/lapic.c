@@ -333,8 +333,11 @@ int lapic_set_base(struct lapic *apic, uint64_t val)
 		return -EINVAL;
 	lapic_timer_update(apic);
 	apic->base_msr = (val & ~APIC_BASE_BSP) | (apic->base_msr & APIC_BASE_BSP);
-	if (was_en && !en)
+	if (was_en && !en) {
+		uint32_t xapic_id = apic->xapic_id;	/* kept, 11.12.5.1 */
 		lapic_reset_regs(apic);
+		apic->xapic_id = xapic_id;
+	}
 	if (!was_x2 && lapic_x2apic(apic)) {
 		uint32_t id = apic->initial_id;
 		apic->ldr = (id >> 4) << 16 | 1u << (id & 0xf);

@@ -174,13 +174,23 @@ int hv_translate(struct hv_vcpu *vcpu, gva_t gva, struct hv_translation *tr);
  * in-hvlab interrupt controllers; with them, use the device lines. */
 int hv_interrupt(struct hv_vcpu *vcpu, uint8_t vector);
 
-/* KVM_DEBUG_GUEST: up to four hardware-style breakpoints on guest
- * linear addresses (instruction breakpoints) and single-step; a hit
- * exits with HV_EXIT_DEBUG before (breakpoint) or after (step) the
- * instruction. */
+/*
+ * KVM_DEBUG_GUEST: debug the guest from the VMM. With HV_GUESTDBG_ENABLE:
+ *   SINGLESTEP  exit with HV_EXIT_DEBUG after each guest instruction
+ *               (RFLAGS.TF, hidden from the guest; no interrupt is
+ *               injected while stepping, KVM's BLOCKIRQ behaviour)
+ *   USE_HW_BP   up to four instruction breakpoints on guest linear
+ *               addresses (DR0-3 and DR7, which the guest then sees as
+ *               the debugger's): exit before the instruction; the next
+ *               hv_run executes it (RFLAGS.RF, SDM Vol. 3B 18.3.1.1)
+ *   USE_SW_BP   INT3 exits to the VMM instead of reaching the guest
+ * run.debug says which: exception 1 (#DB, with DR6) or 3 (#BP), pc = RIP.
+ * control = 0 turns debugging off and gives the guest its DR0-3/DR7 back.
+ */
 #define HV_GUESTDBG_ENABLE (1u << 0)
 #define HV_GUESTDBG_SINGLESTEP (1u << 1)
 #define HV_GUESTDBG_USE_HW_BP (1u << 2)
+#define HV_GUESTDBG_USE_SW_BP (1u << 3)
 struct hv_guest_debug {
 	uint32_t control;	/* HV_GUESTDBG_* */
 	unsigned nbp;		/* 0..4 with USE_HW_BP */
