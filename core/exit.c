@@ -89,6 +89,13 @@ static int handle_exception(struct hv_vcpu *vcpu)
 	else
 		vcpu_queue_exception(vcpu, x->exc.vector, x->exc.has_error_code,
 				     x->exc.error_code);
+	if (x->exc.vector == EXC_DB) {
+		/* What delivering the #DB would have done to DR6 and DR7 (SDM
+		 * Vol. 3B 18.2.3, 18.2.4: the status bits set, GD cleared);
+		 * a VMX exit leaves both alone (Vol. 3C 27.1). */
+		be(vcpu)->set_dr(vcpu, 6, be(vcpu)->get_dr(vcpu, 6) | x->exc.dr6);
+		be(vcpu)->set_dr(vcpu, 7, be(vcpu)->get_dr(vcpu, 7) & ~(1ull << 13));
+	}
 	return EXIT_RESUME;
 }
 

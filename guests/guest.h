@@ -272,4 +272,85 @@ static inline void write_cr3(uint64_t v)
 /* ---- exit.c ---- */
 __attribute__((noreturn)) void guest_exit(unsigned code);
 
+/* ---- 16- and 32-bit port I/O (portio, ioapic tests) ---- */
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+/* ---- acpi.c: finding the firmware's ACPI tables (ACPI 6.5 chapter 5) ---- */
+struct acpi_header {		/* ACPI 6.5 5.2.6, Table 5.4 */
+	char signature[4];
+	uint32_t length;
+	uint8_t revision;
+	uint8_t checksum;
+	char oem_id[6];
+	char oem_table_id[8];
+	uint32_t oem_revision;
+	uint32_t creator_id;
+	uint32_t creator_revision;
+} __attribute__((packed));
+_Static_assert(sizeof(struct acpi_header) == 36, "ACPI 6.5 Table 5.4");
+/* The RSDP found by signature and checksum in 0xE0000-0xFFFFF (5.2.5.1),
+ * NULL when there is none. */
+const uint8_t *acpi_rsdp(void);
+bool acpi_checksum_ok(const void *p, uint32_t len);	/* bytes sum to 0 mod 256 */
+const struct acpi_header *acpi_rsdt(void);	/* NULL if absent or bad checksum */
+const struct acpi_header *acpi_xsdt(void);	/* NULL below RSDP revision 2 */
+/* The table with @sig listed in @sdt (the RSDT: 32-bit entries, or the
+ * XSDT: 64-bit entries) whose checksum holds, or NULL. */
+const struct acpi_header *acpi_sdt_find(const struct acpi_header *sdt, const char *sig);
+/* Through the XSDT when there is one, else the RSDT. */
+const struct acpi_header *acpi_find(const char *sig);
+/* MADT (5.2.12): the I/O APIC's address (0 if none) and the GSI an ISA
+ * IRQ is wired to, with its MPS INTI flags (Table 5.26), identity and 0
+ * without an Interrupt Source Override. */
+uint32_t acpi_ioapic_address(void);
+uint32_t acpi_isa_irq_gsi(unsigned irq, uint16_t *flags);
+
+/* ---- ioapic.c: the I/O APIC (82093AA datasheet) ---- */
+#define IOAPIC_DEFAULT_BASE	0xfec00000u
+#define IOAPIC_REG_ID		0x00
+#define IOAPIC_REG_VER		0x01
+#define IOAPIC_REG_ARB		0x02
+#define IOAPIC_REDTBL(n)	(0x10 + 2 * (n))	/* low dword; +1 the high one */
+void ioapic_init(uint32_t base);	/* maps the page UC */
+uint32_t ioapic_read(uint32_t reg);
+void ioapic_write(uint32_t reg, uint32_t v);
+uint64_t ioapic_redir_read(unsigned pin);
+void ioapic_redir_write(unsigned pin, uint64_t entry);
+/* The EOI register at base + 0x40 of version-0x20 I/O APICs (ICH): clears
+ * remote IRR of the level-triggered entries with @vector. */
+void ioapic_eoi(uint8_t vector);
+
+/* ---- sched.c: preemptive round-robin of ring-3 tasks on a timer tick ---- */
+#define SCHED_MAX_TASKS	8
+/* A ring-3 task in its own address space (vm_init() first), entering
+ * @entry (USER_TEXT) with RDI = @arg, IF=1 and a fresh 8 KiB stack; it
+ * ends by calling sched_task_exit(). Returns the task id or -errno. */
+int sched_task_create(void (*entry)(uint64_t), uint64_t arg);
+/* Ring 3: marks the calling task finished; it never runs again. */
+__attribute__((noreturn)) void sched_task_exit(void);
+/* The timer handler calls this after its EOI: saves the interrupted
+ * context (a task's, or sched_run()'s) in place of @f and loads the next
+ * ready task's, round-robin; once none is left, sched_run()'s. */
+void sched_tick(struct guest_frame *f);
+/* Waits with IF=1 (the ticks do the switching) until every task has
+ * called sched_task_exit(); returns with IF=0 and CR3 = guest_pml4. */
+void sched_run(void);
+uint64_t sched_preemptions(int id);	/* ticks that interrupted the task in ring 3 */
+uint64_t sched_switches(void);		/* times a tick changed the running task */
+
 #endif

@@ -7,7 +7,8 @@
 # test's "Expected exit status: N" line. Where QEMU deviates from the SDM
 # (docs/qemu-deviations.md), NAME.qemu.expect and an "Expected exit status
 # on QEMU: N" line take their place for the QEMU run only: hvlab must give
-# the SDM's answer. One line per run, then "guests: N passed, N failed";
+# the SDM's answer. A "QEMU options: ..." line in NAME.c adds those options
+# to the QEMU command (a device the pc machine lacks by default, say). One line per run, then "guests: N passed, N failed";
 # exit status non-zero when any failed.
 #
 # Environment: RUNNERS (default "qemu hvlab:vmx:tdp hvlab:svm:tdp", less
@@ -70,9 +71,11 @@ for n in $names; do
 		t0=$(date +%s.%N)
 		case $r in
 		qemu)
+			qopts=$(sed -n 's/.*QEMU options: \(.*\)$/\1/p' "$c" 2>/dev/null | head -1)
+			# $qopts unquoted: it is a list of options.
 			timeout "$GUEST_TIMEOUT" "$QEMU" -accel tcg -kernel "$img" \
 				-device isa-debug-exit,iobase=0xf4,iosize=4 -serial stdio \
-				-display none -no-reboot -m $MEM -nodefaults </dev/null >"$out" 2>"$err"
+				-display none -no-reboot -m $MEM -nodefaults $qopts </dev/null >"$out" 2>"$err"
 			rc=$?;;
 		hvlab:*)
 			b=${r#hvlab:}; m=${b#*:}; b=${b%%:*}

@@ -6,15 +6,17 @@
  * hvlab's core/irq, and the PC's legacy ISA interrupt routing.
  *
  * Fixed addresses in the BIOS area, where an OS looks for the RSDP
- * (5.2.5.1: on IA-PC, a 16-byte boundary in 0xe0000-0xfffff):
+ * (5.2.5.1: on IA-PC, a 16-byte boundary in 0xe0000-0xfffff), in its
+ * last 64 KiB, which the multiboot memory map (vmm/multiboot.c) reports
+ * reserved as QEMU's does, so no guest allocates over the tables:
  *
- *   0xe0000  RSDP  rev 2, 36 bytes           (5.2.5.3)
- *   0xe0040  FACS  64 bytes, 64-byte aligned (5.2.10)
- *   0xe0080  RSDT  FADT, MADT                (5.2.7)
- *   0xe00c0  XSDT  FADT, MADT                (5.2.8)
- *   0xe0100  FADT  rev 6.0, 276 bytes        (5.2.9)
- *   0xe0240  DSDT  header only: no AML       (5.2.11.1)
- *   0xe0280  MADT  rev 4, up to 0xe1000      (5.2.12)
+ *   0xf0000  RSDP  rev 2, 36 bytes           (5.2.5.3)
+ *   0xf0040  FACS  64 bytes, 64-byte aligned (5.2.10)
+ *   0xf0080  RSDT  FADT, MADT                (5.2.7)
+ *   0xf00c0  XSDT  FADT, MADT                (5.2.8)
+ *   0xf0100  FADT  rev 6.0, 276 bytes        (5.2.9)
+ *   0xf0240  DSDT  header only: no AML       (5.2.11.1)
+ *   0xf0280  MADT  rev 4, up to 0xf1000      (5.2.12)
  *
  * Checksums: the RSDP's first 20 bytes sum to 0 mod 256 (Checksum) and
  * all 36 do (Extended Checksum), 5.2.5.3; every other table but the FACS
@@ -39,14 +41,14 @@
 
 #include "vmm/dev.h"
 
-#define ACPI_RSDP 0xe0000u
-#define ACPI_FACS 0xe0040u
-#define ACPI_RSDT 0xe0080u
-#define ACPI_XSDT 0xe00c0u
-#define ACPI_FADT 0xe0100u
-#define ACPI_DSDT 0xe0240u
-#define ACPI_MADT 0xe0280u
-#define ACPI_END 0xe1000u
+#define ACPI_RSDP 0xf0000u
+#define ACPI_FACS 0xf0040u
+#define ACPI_RSDT 0xf0080u
+#define ACPI_XSDT 0xf00c0u
+#define ACPI_FADT 0xf0100u
+#define ACPI_DSDT 0xf0240u
+#define ACPI_MADT 0xf0280u
+#define ACPI_END 0xf1000u
 
 #define HDR_LEN 36
 #define RSDP_LEN 36
@@ -72,7 +74,7 @@ _Static_assert(ACPI_RSDP % 16 == 0, "RSDP on a 16-byte boundary (5.2.5.1)");
 _Static_assert(ACPI_FACS % 64 == 0, "FACS 64-byte aligned (5.2.10)");
 _Static_assert(ACPI_FADT + FADT_LEN <= ACPI_DSDT, "FADT fits below the DSDT");
 _Static_assert(ACPI_MADT + MADT_FIXED + ACPI_MAX_CPUS * MADT_LAPIC_LEN <= ACPI_END,
-	       "the MADT of the largest machine fits below 0xe1000");
+	       "the MADT of the largest machine fits below 0xf1000");
 
 static void put8(uint8_t *p, unsigned off, uint8_t v)
 {
@@ -263,8 +265,11 @@ static int build_madt(struct vmm *v, unsigned ncpus)
 
 int acpi_build(struct vmm *v)
 {
-	unsigned ncpus = v->ncpus ? v->ncpus : 1;
+	unsigned ncpus;
 	int ret;
+	if (!v)
+		return -EINVAL;
+	ncpus = v->ncpus ? v->ncpus : 1;
 	if (ncpus > ACPI_MAX_CPUS)
 		return -EINVAL;
 	ret = build_rsdp(v);

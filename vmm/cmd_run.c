@@ -295,13 +295,16 @@ static int load_and_run(struct run_opts *o, void *img, size_t size, void *rd, si
 	char err[LOADER_ERR_MAX];
 	struct load_plan plan;
 	struct hv_vm_config cfg = { .backend = o->backend, .mmu = o->mmu, .max_mem = o->mem };
-	struct vmm v = { .ram_size = o->mem, .ncpus = 1, .cmdline = o->append,
-			 .serial_out = stdout };
+	struct vmm v = { .ram_size = o->mem, .ncpus = 1, .serial_out = stdout };
 	const struct mb_args mba = { .append = o->append, .initrd = rd, .initrd_size = rdsize,
 				     .initrd_str = o->initrd };
 	const bool mb = mb_has_header(img, size);
 	int status = ST_ERROR, r;
 
+	/* fw_cfg's command-line items: QEMU fills them for Linux kernels
+	 * only; a multiboot kernel finds its command line in the multiboot
+	 * information. */
+	v.cmdline = mb ? NULL : o->append;
 	if (!mb && o->initrd)
 		return fail("--initrd needs a multiboot kernel; '%s' is loaded as ELF64", o->guest);
 	r = mb ? mb_plan(img, size, o->guest, &mba, o->mem, &plan, err, sizeof(err))

@@ -38,6 +38,8 @@
  *   0x34/0x35  memory from 16 MiB below 4 GiB in 64 KiB units, capped
  *   0x5b-0x5d  memory above 4 GiB in 64 KiB units (24 bits)
  *   0x5f       number of CPUs - 1
+ * and the equipment byte 0x14 = 0x06 (FPU, PS/2 mouse) that QEMU writes
+ * whatever the machine has.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -65,7 +67,6 @@
 #define REG_A_UIP 0x80
 #define REG_B_SET 0x80
 #define REG_B_PIE 0x40
-#define REG_B_AIE 0x20
 #define REG_B_UIE 0x10
 #define REG_B_DM 0x04		/* 1: binary, 0: BCD */
 #define REG_B_24H 0x02
@@ -314,7 +315,7 @@ static void put16(uint8_t *ram, unsigned i, uint64_t v)
 	ram[i + 1] = (uint8_t)(v >> 8);
 }
 
-static void cmos_set_memory(struct cmos *c, uint64_t ram_size, unsigned ncpus)
+static void cmos_set_config(struct cmos *c, uint64_t ram_size, unsigned ncpus)
 {
 	uint64_t below = ram_size < LOADER_LOWMEM_LIMIT ? ram_size : LOADER_LOWMEM_SPLIT;
 	uint64_t above = ram_size - below, v;
@@ -332,6 +333,7 @@ static void cmos_set_memory(struct cmos *c, uint64_t ram_size, unsigned ncpus)
 	c->ram[0x5c] = (uint8_t)(v >> 8);
 	c->ram[0x5d] = (uint8_t)(v >> 16);
 	c->ram[0x5f] = (uint8_t)(ncpus ? ncpus - 1 : 0);
+	c->ram[0x14] = 0x06;
 }
 
 static void cmos_destroy(struct vdev *d)
@@ -341,12 +343,15 @@ static void cmos_destroy(struct vdev *d)
 
 int cmos_create(struct vmm *v, struct vdev **out)
 {
-	struct cmos *c = calloc(1, sizeof(*c));
+	struct cmos *c;
+	if (!v || !out)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->ram[RTC_REG_A] = 0x26;
 	c->ram[RTC_REG_B] = REG_B_24H;
-	cmos_set_memory(c, v->ram_size, v->ncpus);
+	cmos_set_config(c, v->ram_size, v->ncpus);
 	c->dev.name = "cmos";
 	c->dev.port = CMOS_PORT;
 	c->dev.nports = 2;

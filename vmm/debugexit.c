@@ -41,7 +41,10 @@ static void debugexit_destroy(struct vdev *d)
 
 int debugexit_create(struct vmm *v, struct vdev **out)
 {
-	struct vdev *d = calloc(1, sizeof(*d));
+	struct vdev *d;
+	if (!v || !out)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->name = "isa-debug-exit";

@@ -54,7 +54,8 @@ struct vmm {
 	struct hv_vcpu *vcpu;
 	uint64_t ram_size;		/* as loader_ram_contains() lays it out */
 	unsigned ncpus;
-	const char *cmdline;		/* fw_cfg's command line, or NULL */
+	const char *cmdline;		/* fw_cfg's command line, or NULL: no
+					 * command-line items */
 	FILE *serial_out;		/* where COM1's output goes (stdout) */
 	struct vdev *devs[VMM_MAX_DEVS];
 	unsigned ndevs;

@@ -7,6 +7,9 @@
  *   0x511  data, 8-bit read: the next byte of the item; past the item's
  *          end, 0x00 ("Data Register"). Writes are ignored, as QEMU has
  *          ignored them since v2.4.
+ * As in QEMU, whose two ports are one region accepting byte accesses
+ * anywhere, a byte read of 0x510 reads data too; wider reads are invalid
+ * there and return 0 without moving the offset (what QEMU 7.2 returns).
  *
  * Selector bit 14 asks for write access and bit 15 for the architecture-
  * specific range ("Ranges"); no item here is writable or
@@ -14,15 +17,22 @@
  * No DMA interface: FW_CFG_ID has bit 1 clear and port 0x514 is not
  * decoded.
  *
- * Items (keys from fw_cfg.txt and QEMU's standard-headers fw_cfg.h):
+ * Items (keys 0x0000, 0x0001 and 0x0019 from fw_cfg.txt, which sends the
+ * reader to QEMU's source for the rest; their values as QEMU's key list,
+ * mirrored in Linux's include/uapi/linux/qemu_fw_cfg.h, gives them):
  *   0x0000 FW_CFG_SIGNATURE      "QEMU"
  *   0x0001 FW_CFG_ID             uint32 LE, 1 (bit 0: traditional interface)
  *   0x0003 FW_CFG_RAM_SIZE       uint64 LE, struct vmm.ram_size
  *   0x0005 FW_CFG_NB_CPUS        uint16 LE, struct vmm.ncpus (0 reads as 1)
+ *   0x000f FW_CFG_MAX_CPUS       uint16 LE, the same: on x86 QEMU stores
+ *                                the APIC ID limit, and APIC IDs are 0..n-1
  *   0x0014 FW_CFG_CMDLINE_SIZE   uint32 LE, strlen(cmdline) + 1
- *   0x0015 FW_CFG_CMDLINE_DATA   the command line with its NUL (NULL: "")
+ *   0x0015 FW_CFG_CMDLINE_DATA   the command line with its NUL
  *   0x0019 FW_CFG_FILE_DIR       uint32 BE count 0: no files
- * Values are captured when the device is created.
+ * With struct vmm.cmdline NULL the two command-line items do not exist
+ * (they read 0, so the size reads 0), as for a multiboot kernel under
+ * QEMU, which passes its command line through multiboot instead. Values
+ * are captured when the device is created.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -32,12 +42,12 @@
 #include "vmm/dev.h"
 
 #define FWCFG_PORT 0x510
-#define FWCFG_DATA 0x511
 
 #define FW_CFG_SIGNATURE 0x00
 #define FW_CFG_ID 0x01
 #define FW_CFG_RAM_SIZE 0x03
 #define FW_CFG_NB_CPUS 0x05
+#define FW_CFG_MAX_CPUS 0x0f
 #define FW_CFG_CMDLINE_SIZE 0x14
 #define FW_CFG_CMDLINE_DATA 0x15
 #define FW_CFG_FILE_DIR 0x19
@@ -57,7 +67,7 @@ struct fwcfg {
 	uint16_t selector;
 	uint32_t offset;
 	uint8_t id[4], ram_size[8], ncpus[2], cmdline_size[4], file_dir[4];
-	char *cmdline;		/* with its NUL */
+	char *cmdline;		/* with its NUL; NULL: no command-line items */
 	uint32_t cmdline_len;
 };
 
@@ -94,9 +104,15 @@ static struct fwcfg_item fwcfg_item(struct fwcfg *f, uint16_t selector)
 		it.data = f->ncpus;
 		it.len = sizeof(f->ncpus);
 		break;
+	case FW_CFG_MAX_CPUS:
+		it.data = f->ncpus;
+		it.len = sizeof(f->ncpus);
+		break;
 	case FW_CFG_CMDLINE_SIZE:
-		it.data = f->cmdline_size;
-		it.len = sizeof(f->cmdline_size);
+		if (f->cmdline) {
+			it.data = f->cmdline_size;
+			it.len = sizeof(f->cmdline_size);
+		}
 		break;
 	case FW_CFG_CMDLINE_DATA:
 		it.data = (const uint8_t *)f->cmdline;
@@ -115,9 +131,8 @@ static uint32_t fwcfg_in(struct vdev *d, uint16_t port, unsigned size)
 	struct fwcfg *f = to_fwcfg(d);
 	struct fwcfg_item it;
 	uint8_t b = 0;
-	/* The data register is 8 bits wide on the I/O interface. */
-	if (port != FWCFG_DATA || size != 1)
-		return 0xffffffffu;
+	if (size != 1)
+		return 0;
 	it = fwcfg_item(f, f->selector);
 	if (f->offset < it.len)
 		b = it.data[f->offset];
@@ -144,21 +159,24 @@ static void fwcfg_destroy(struct vdev *d)
 
 int fwcfg_create(struct vmm *v, struct vdev **out)
 {
-	const char *cmdline = v->cmdline ? v->cmdline : "";
-	size_t len = strlen(cmdline) + 1;
+	size_t len = 0;
 	struct fwcfg *f;
-	if (len > UINT32_MAX)
+	if (!v || !out)
+		return -EINVAL;
+	if (v->cmdline && (len = strlen(v->cmdline) + 1) > UINT32_MAX)
 		return -EINVAL;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	f->cmdline = malloc(len);
-	if (!f->cmdline) {
-		free(f);
-		return -ENOMEM;
+	if (v->cmdline) {
+		f->cmdline = malloc(len);
+		if (!f->cmdline) {
+			free(f);
+			return -ENOMEM;
+		}
+		memcpy(f->cmdline, v->cmdline, len);
+		f->cmdline_len = (uint32_t)len;
 	}
-	memcpy(f->cmdline, cmdline, len);
-	f->cmdline_len = (uint32_t)len;
 	put_le(f->id, FW_CFG_VERSION, 4);
 	put_le(f->ram_size, v->ram_size, 8);
 	put_le(f->ncpus, v->ncpus ? v->ncpus : 1, 2);

@@ -4,9 +4,10 @@
  * with the one device QEMU's pc machine always has: the i440FX host
  * bridge at bus 0, device 0, function 0.
  *
- *   0xcf8       CONFIG_ADDRESS, decoded only for 32-bit accesses (the
- *               spec: byte and word accesses to 0xcf8 are ordinary I/O;
- *               here they read all ones and are ignored). Bit 31 enable,
+ *   0xcf8       CONFIG_ADDRESS, written only by 32-bit accesses (the
+ *               spec: narrower ones are ordinary I/O, which the bridge
+ *               defines; like QEMU's, byte and word reads of 0xcf8 return
+ *               its low bytes and such writes are ignored). Bit 31 enable,
  *               23:16 bus, 15:11 device, 10:8 function, 7:2 register;
  *               bits 30:24 and 1:0 are reserved and read back as 0.
  *   0xcfc-0xcff CONFIG_DATA, any width; the port's low two bits select
@@ -17,14 +18,18 @@
  * abort on a configuration read returns all ones), which is how software
  * enumerates: vendor ID 0xffff means "nothing here".
  *
- * The host bridge's header (PCI 3.0, 6.1, type 0 header): vendor 0x8086,
- * device 0x1237 (82441FX, the i440FX QEMU models), revision 0x02, class
- * 0x060000 (bridge, host bridge), header type 0, status 0x0280 (fast
- * back-to-back capable, DEVSEL medium, as QEMU's). Only the command
- * register is writable, with the bits 6.2.2 defines for a device (0-6,
- * 8-10); every other register, including the chipset's own (PAM, SMRAM),
- * is read-only: hvlab has no BIOS shadowing for them to control.
- * Port 0xcf9 (the PIIX reset control register) is not modelled.
+ * The host bridge's header (PCI 3.0, 6.1, type 0 header), as a QEMU 7.2
+ * -kernel guest reads it: vendor 0x8086, device 0x1237 (82441FX, the
+ * i440FX QEMU models), revision 0x02, class 0x060000 (bridge, host
+ * bridge), header type 0, status 0 (QEMU's; the 82441FX datasheet's
+ * default is 0x0280), subsystem 0x1af4:0x1100 (Red Hat, QEMU), command
+ * 0x0103 (I/O, memory, SERR#: as SeaBIOS leaves it). Only the command
+ * register is writable, in the bits QEMU implements: I/O space, memory
+ * space, bus master, SERR# enable and interrupt disable (0x0507; 6.2.2
+ * lets a device hardwire the others to 0). Every other register,
+ * including the chipset's own (PAM, SMRAM), is read-only: hvlab has no
+ * BIOS shadowing for them to control. Port 0xcf9 (the PIIX reset control
+ * register) is not modelled.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -38,7 +43,7 @@
 #define PCI_ADDR_MASK 0x80fffffcu	/* the bits CONFIG_ADDRESS keeps */
 
 #define PCI_COMMAND 0x04
-#define PCI_COMMAND_WMASK 0x077f
+#define PCI_COMMAND_WMASK 0x0507
 
 struct pci {
 	struct vdev dev;
@@ -68,7 +73,7 @@ static uint32_t pci_in(struct vdev *d, uint16_t port, unsigned size)
 	uint32_t val = 0;
 	unsigned reg;
 	if (port < PCI_DATA)
-		return port == PCI_PORT && size == 4 ? p->addr : 0xffffffffu;
+		return port == PCI_PORT ? p->addr : 0xffffffffu;	/* the bus cuts it to size */
 	if (!selects_bridge(p->addr))
 		return ones(size);
 	reg = (p->addr & 0xfc) + (port & 3u);
@@ -112,12 +117,17 @@ static void pci_destroy(struct vdev *d)
 
 int pci_create(struct vmm *v, struct vdev **out)
 {
-	struct pci *p = calloc(1, sizeof(*p));
+	struct pci *p;
+	if (!v || !out)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	put16(p->bridge, 0x00, 0x8086);		/* vendor: Intel */
 	put16(p->bridge, 0x02, 0x1237);		/* device: 82441FX PMC */
-	put16(p->bridge, 0x06, 0x0280);		/* status */
+	put16(p->bridge, 0x04, 0x0103);		/* command */
+	put16(p->bridge, 0x2c, 0x1af4);		/* subsystem vendor */
+	put16(p->bridge, 0x2e, 0x1100);		/* subsystem */
 	p->bridge[0x08] = 0x02;			/* revision */
 	p->bridge[0x09] = 0x00;			/* programming interface */
 	p->bridge[0x0a] = 0x00;			/* subclass: host bridge */

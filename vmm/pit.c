@@ -23,13 +23,17 @@
  * OUT high in 2 and 3; a rising gate triggers modes 1 and 5 and restarts
  * modes 2 and 3 (datasheet Table "Gate Pin Operations Summary").
  *
- * Simplifications, all invisible to software that waits for the counter:
- * a count is loaded the instant it is written (the datasheet loads it on
- * the next CLK edge; NULL COUNT still reads 1 until that edge), and a
- * new count written in mode 2 or 3 restarts the period at once instead
- * of at the end of the current one. BCD is supported: the counter then
+ * Simplifications: a count is loaded the instant it is written (the
+ * datasheet loads it on the next CLK edge, less than a microsecond later;
+ * NULL COUNT still reads 1 until that edge), and a new count written in
+ * mode 2 or 3 without a control word restarts the period at once instead
+ * of at the end of the current (half-)period; Linux and PC firmware write
+ * a control word before every count. BCD is supported: the counter then
  * counts decimal 9999..0 and reads and writes are BCD (digits above 9
  * are taken at face value).
+ *
+ * Where QEMU's 8254 departs from the datasheet (OUT polarity in modes 2,
+ * 4 and 5; port 0x43 reading 0), the datasheet wins: docs/devices.md.
  *
  * IRQ 0: counter 0's OUT drives ISA IRQ 0 (hv_irq_line), high when OUT is
  * high. The timer's interrupts are its rising edges, so those are what
@@ -502,15 +506,33 @@ static void pit_destroy(struct vdev *d)
 
 int pit_create(struct vmm *v, struct vdev **out)
 {
-	struct pit *p = calloc(1, sizeof(*p));
+	struct pit *p;
+	if (!v || !out)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	/* Counters 0 and 1 have their gates tied high; counter 2's starts
-	 * low (port 0x61 bit 0 is 0 after reset). */
-	p->c[0].gate = true;
-	p->c[1].gate = true;
-	for (unsigned i = 0; i < 3; i++)
-		p->c[i].rw = RW_BOTH;
+	/*
+	 * The state a QEMU -kernel guest finds: QEMU's reset
+	 * (hw/timer/i8254_common.c pit_reset_common) puts every counter in
+	 * mode 3 with count 0 (2^16) from time 0, without an access mode
+	 * (status bits 5:4 read 00), and SeaBIOS then programs counter 0 as
+	 * its 18.2 Hz tick: mode 2, LSB then MSB, count 0. So IRQ 0 already
+	 * ticks until the guest reprograms counter 0. Counters 0 and 1 have
+	 * their gates tied high; counter 2's is port 0x61 bit 0, 0 at reset.
+	 */
+	for (unsigned i = 0; i < 3; i++) {
+		struct pit_counter *c = &p->c[i];
+		c->ctrl = i == 0 ? 0x34 : 0x06;
+		c->rw = RW_BOTH;
+		c->mode = i == 0 ? 2 : 3;
+		c->gate = i != 2;
+		c->count = 65536;
+		c->programmed = true;
+		counter_start(p, c, 0);
+		if (!c->gate)
+			counter_hold(c, 0);
+	}
 	p->dev.name = "pit";
 	p->dev.port = PIT_PORT;
 	/* 0x40-0x61: struct vdev decodes one range, so the PIT also claims

@@ -185,7 +185,10 @@ static void pm_destroy(struct vdev *d)
 
 int pmtimer_create(struct vmm *v, struct vdev **out)
 {
-	struct pmtimer *p = calloc(1, sizeof(*p));
+	struct pmtimer *p;
+	if (!v || !out)
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	p->dev.name = "acpi-pm";

@@ -32,7 +32,10 @@ static void port80_destroy(struct vdev *d)
 
 int port80_create(struct vmm *v, struct vdev **out)
 {
-	struct vdev *d = calloc(1, sizeof(*d));
+	struct vdev *d;
+	if (!v || !out)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->name = "port80";

@@ -303,7 +303,7 @@ static void serial_destroy(struct vdev *d)
 int serial_create(struct vmm *v, uint16_t port, unsigned irq, struct vdev **out)
 {
 	struct serial *s;
-	if (port > 0xfff8)
+	if (!v || !out || port > 0xfff8)
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)

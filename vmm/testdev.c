@@ -97,7 +97,10 @@ static void testdev_destroy(struct vdev *d)
 
 int testdev_create(struct vmm *v, struct vdev **out)
 {
-	struct testdev *t = calloc(1, sizeof(*t));
+	struct testdev *t;
+	if (!v || !out)
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->dev.name = "pc-testdev";

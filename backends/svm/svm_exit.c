@@ -28,6 +28,15 @@
 #define DECODE_MOV_CR (1ull << 63)	/* CR-access EXITINFO1, 15.34.1 */
 #define TS_IRET (1ull << 36)		/* task-switch EXITINFO2, 15.14.3 */
 #define TS_JMP (1ull << 38)
+/*
+ * #DB intercept: unlike VMX there is no exit qualification; the
+ * processor has updated DR6 for the #DB before it takes the intercept,
+ * so the VMCB's DR6 carries the event's B0-B3, BD, BS, BT (SDM Vol. 3B
+ * 18.2.3 layout) — KVM takes its #DB payload from there too. DR6 bits
+ * are sticky: status bits the guest left set from an earlier #DB are
+ * reported again.
+ */
+#define DR6_STATUS 0xe00full
 
 /* Exceptions that push an error code (SDM Vol. 3A Table 6-1). */
 static bool exc_has_error_code(unsigned vector)
@@ -102,7 +111,7 @@ static void decode_exception(const struct vmcb *v, unsigned vector, struct hv_ex
 	if (vector == 14)
 		x->exc.cr2 = v->control.exitinfo2;	/* 15.12.1 */
 	if (vector == 1)
-		x->exc.dr6 = v->save.dr6;
+		x->exc.dr6 = v->save.dr6 & DR6_STATUS;
 }
 
 static void decode_task_switch(const struct vmcb_control *c, struct hv_exit *x)

@@ -194,27 +194,40 @@ void svm_set_efer(struct hv_vcpu *vcpu, uint64_t efer)
 }
 
 /*
- * DR6 and DR7 are VMCB state (0x568, 0x560). DR0-3 are the processor's
- * own registers, which VMRUN neither loads nor saves; the model's host
- * interface (hw/hw.h) offers no MOV DR for the host, so the backend cannot
- * reach them: reads give 0 and writes are dropped, and the guest's own
- * MOV DR0-3 (not intercepted) work on the real registers.
+ * DR6 and DR7 are VMCB state (0x568, 0x560): VMRUN loads them and
+ * #VMEXIT saves them (APM Vol. 2 15.5.1, 15.6). DR0-3 are not in the
+ * VMCB: VMRUN neither loads nor saves them, so while the guest runs the
+ * processor's are the guest's. Each vcpu has its own processor and the
+ * host never uses them, so they live there (hw_read_dr / hw_write_dr),
+ * MOV DR0-3 runs unintercepted, and set_dr() of any of them takes
+ * effect at the next VMRUN.
  */
 uint64_t svm_get_dr(struct hv_vcpu *vcpu, unsigned dr)
 {
-	const struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
+	const struct svm_vcpu *svm = to_svm(vcpu);
+	if (dr < 4)
+		return hw_read_dr(svm->cpu, dr);
 	switch (dr) {
-	case 6: return s->dr6;
-	case 7: return s->dr7;
+	case 6: return svm->vmcb->save.dr6;
+	case 7: return svm->vmcb->save.dr7;
 	default: return 0;
 	}
 }
 
+/*
+ * As MOV DR writes them: core has refused bits 63:32 of DR6/DR7 (#GP,
+ * SDM Vol. 3B 18.2.4; VMRUN would refuse them too, APM 15.5.1); the
+ * fixed bits are the processor's to apply — DR6 reads 1 in 31:16 and
+ * 11:4, 0 in 12 (18.2.3), DR7 1 in bit 10 and 0 in 12, 14, 15 (18.2.4)
+ * — and VMRUN loads the VMCB's values as they are.
+ */
 void svm_set_dr(struct hv_vcpu *vcpu, unsigned dr, uint64_t val)
 {
-	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
-	if (dr == 6)
-		s->dr6 = val;
+	struct svm_vcpu *svm = to_svm(vcpu);
+	if (dr < 4)
+		(void)hw_write_dr(svm->cpu, dr, val);
+	else if (dr == 6)
+		svm->vmcb->save.dr6 = (val & 0xe00full) | 0xffff0ff0ull;
 	else if (dr == 7)
-		s->dr7 = val;
+		svm->vmcb->save.dr7 = (val & 0xffff2bffull) | 0x400;
 }

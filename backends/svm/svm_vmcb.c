@@ -132,8 +132,8 @@ static struct vmcb_seg reset_seg(uint16_t sel, uint64_t base, uint16_t attrib)
  * segments base 0 limit FFFF read/write accessed, LDTR type 2 and TR a
  * busy 16-bit TSS (type 3; the VMCB has no "unusable" and VMRUN loads
  * them as they are), GDTR/IDTR limit FFFF, CR0 60000010 (CD, NW, ET),
- * DR6 FFFF0FF0, DR7 400, EFER 0, PAT 0007040600070406. SVM runs real
- * mode natively, so this VMCB is enterable as is.
+ * DR0-3 0, DR6 FFFF0FF0, DR7 400, EFER 0, PAT 0007040600070406. SVM
+ * runs real mode natively, so this VMCB is enterable as is.
  */
 void svm_vmcb_reset_state(struct svm_vcpu *svm)
 {
@@ -151,6 +151,8 @@ void svm_vmcb_reset_state(struct svm_vcpu *svm)
 	s->rflags = 2;
 	s->dr6 = 0xffff0ff0;
 	s->dr7 = 0x400;
+	for (unsigned i = 0; i < 4; i++)
+		svm_set_dr(&svm->vcpu, i, 0);	/* the processor's (svm_regs.c) */
 	s->g_pat = 0x0007040600070406ull;
 	s->cr2 = 0;
 	svm->guest_cr0 = svm->guest_cr3 = svm->guest_cr4 = svm->guest_efer = 0;

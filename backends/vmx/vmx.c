@@ -121,6 +121,7 @@ static int vmx_run(struct hv_vcpu *vcpu)
 
 	if (vmx->pdptes_stale)
 		vmx_load_pdptes(vmx);
+	vmx_sync_pending_dbg(vmx);
 	/* One register file (hw.h): the VMCS switches only RSP. */
 	for (unsigned i = 0; i < 16; i++)
 		gprs[i] = vcpu->gpr[i];

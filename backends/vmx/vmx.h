@@ -16,11 +16,11 @@
  *   SYSENTER_*
  *   CR3                the VMCS with HV_MMU_TDP; vmx->guest_cr3 with
  *                      HV_MMU_SHADOW (the VMCS holds the shadow root)
- *   CR2, STAR, LSTAR,  the processor itself (VMX switches none of them,
- *   CSTAR, SFMASK,     SDM Vol. 3C 27.3.2, 28.5): the host never uses them
- *   KERNEL_GS_BASE,    so the guest owns them, as under KVM
+ *   CR2, DR0-3, DR6,   the processor itself (VMX switches none of them,
+ *   STAR, LSTAR,       SDM Vol. 3C 27.3.2, 28.5): the host never uses them
+ *   CSTAR, SFMASK,     so the guest owns them, as under KVM
+ *   KERNEL_GS_BASE,
  *   TSC_AUX
- *   DR0-3, DR6         vmx->dr[] (see vmx_regs.c: MOV DR is intercepted)
  */
 #ifndef HVLAB_BACKENDS_VMX_VMX_H
 #define HVLAB_BACKENDS_VMX_VMX_H
@@ -59,7 +59,6 @@ struct vmx_vcpu {
 	uint32_t exc_extra;		/* (r) set_exception_intercepts */
 	uint64_t eptp;			/* (r) 0 until set_tdp_root */
 	uint64_t guest_cr3;		/* (r) HV_MMU_SHADOW: the guest's CR3 */
-	uint64_t dr[4], dr6;		/* (r) the guest's DR0-3, DR6 */
 	bool launched;			/* (r) VMLAUNCH done: next is VMRESUME */
 	bool pdptes_stale;		/* (r) reload GUEST_PDPTEn before entry */
 	bool unsupported;		/* (r) the last entry was MODEL_UNSUPPORTED */
@@ -142,6 +141,8 @@ bool vmx_nmi_allowed(struct hv_vcpu *vcpu);
 void vmx_set_irq_window(struct hv_vcpu *vcpu, bool on);
 void vmx_set_nmi_window(struct hv_vcpu *vcpu, bool on);
 void vmx_set_exception_intercepts(struct hv_vcpu *vcpu, uint32_t bitmap);
+/* Keep the pending BS bit consistent with RFLAGS.TF before an entry. */
+void vmx_sync_pending_dbg(struct vmx_vcpu *vmx);
 
 /* vmx_exit.c */
 void vmx_decode_exit(struct hv_vcpu *vcpu, struct hv_exit *exit);

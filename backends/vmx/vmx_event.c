@@ -2,8 +2,9 @@
  * vmx_event.c — events into the guest: VM-entry event injection (SDM
  * Vol. 3C 25.8.3, checks 27.2.1.3, delivery 27.6), when the guest can
  * take an interrupt or NMI (guest interruptibility state, 25.4.2), the
- * interrupt- and NMI-window exits (25.6.2, 26.7.5-6), and the exception
- * bitmap (25.6.3).
+ * interrupt- and NMI-window exits (25.6.2, 26.7.5-6), the exception
+ * bitmap (25.6.3), and the pending debug exceptions entry checks against
+ * RFLAGS.TF (27.3.1.5).
  *
  * Injection happens at the next VM entry, which clears the valid bit of
  * the field on the exit that follows (27.6.1 / 28.2.5); an event whose
@@ -87,4 +88,30 @@ void vmx_set_exception_intercepts(struct hv_vcpu *vcpu, uint32_t bitmap)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	vmx->exc_extra = bitmap;
 	vmcs_put(vmx, VMCS_EXCEPTION_BITMAP, vmx->exc_base | bitmap);
+}
+
+/*
+ * Pending debug exceptions (25.4.2) against RFLAGS.TF. While the guest
+ * is blocked by STI or MOV SS, or halted, VM entry demands BS pending
+ * exactly when a single step is armed (TF = 1, DEBUGCTL.BTF = 0;
+ * 27.3.1.5). Two things break that: a single-step #DB that exits
+ * through the exception bitmap right after STI leaves the blocking set
+ * but does not record BS (27.1: the #DB's effects are not applied), and
+ * core sets or clears TF between runs (hv_debug_guest). Making BS follow
+ * TF is what the processor itself would have pending there; KVM mends
+ * the same state. Outside such blocking the field is left alone.
+ */
+#define PENDING_DBG_BS (1ull << 14)
+#define DEBUGCTL_BTF (1ull << 1)
+#define RFLAGS_TF (1ull << 8)
+
+void vmx_sync_pending_dbg(struct vmx_vcpu *vmx)
+{
+	const uint64_t blocking = vmcs_get(vmx, VMCS_GUEST_INTERRUPTIBILITY) &
+				  (VMX_INTERRUPTIBILITY_STI | VMX_INTERRUPTIBILITY_MOV_SS);
+	if (!blocking && vmcs_get(vmx, VMCS_GUEST_ACTIVITY_STATE) != VMX_ACTIVITY_HLT)
+		return;
+	const bool step = (vmcs_get(vmx, VMCS_GUEST_RFLAGS) & RFLAGS_TF) &&
+			  !(vmcs_get(vmx, VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF);
+	vmcs_set_bits(vmx, VMCS_GUEST_PENDING_DBG_EXCEPTIONS, PENDING_DBG_BS, step);
 }

@@ -22,11 +22,14 @@
  * set_efer re-derive it from LME and the guest's CR0.PG, and the IA-32e
  * mode guest entry control follows it (27.2.1.3 requires them equal).
  *
- * DR0-3 and DR6 are not in the VMCS (only DR7 is, 25.4.1) and hw.h gives
- * the host no MOV DR; MOV DR is therefore intercepted (vmx_vmcs.c) and
- * the guest's values live in vmx->dr[]/dr6. The processor's breakpoint
- * registers stay the host's, so the guest's DR0-3 do not arm hardware
- * breakpoints; core's hv_debug_guest uses #DB/#BP intercepts instead.
+ * Debug registers: only DR7 is in the VMCS (25.4.1), loaded and saved
+ * through the debug-controls entry/exit controls; DR0-3 and DR6 are not
+ * switched by VM entries or exits (27.3, 28.3), so while the guest runs
+ * the processor's are the guest's. Each vcpu has its own processor and
+ * the host never uses them, so they simply live there (hw_read_dr /
+ * hw_write_dr) and MOV DR runs without exiting: the guest's own
+ * breakpoints arm the processor, and set_dr() takes effect at the next
+ * entry. CR2 is the same (shared, never switched, SDM Vol. 3C 27.3.2).
  */
 #include <errno.h>
 #include <string.h>
@@ -293,22 +296,27 @@ int vmx_set_msr(struct hv_vcpu *vcpu, uint32_t msr, uint64_t val)
 uint64_t vmx_get_dr(struct hv_vcpu *vcpu, unsigned dr)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	if (dr < 4)
-		return vmx->dr[dr];
-	if (dr == 6)
-		return vmx->dr6;
+	if (dr < 4 || dr == 6)
+		return hw_read_dr(vmx->cpu, dr);
 	return dr == 7 ? vmcs_get(vmx, VMCS_GUEST_DR7) : 0;
 }
 
+/*
+ * As MOV DR writes them: core has refused bits 63:32 of DR6/DR7 (#GP,
+ * SDM Vol. 3B 18.2.4); the fixed bits are the processor's to apply —
+ * DR6 reads 1 in 31:16 and 11:4, 0 in 12 (18.2.3), DR7 1 in bit 10 and
+ * 0 in 12, 14, 15 (18.2.4) — so what the guest reads back is legal
+ * whatever core wrote.
+ */
 void vmx_set_dr(struct hv_vcpu *vcpu, unsigned dr, uint64_t val)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	if (dr < 4)
-		vmx->dr[dr] = val;
+		(void)hw_write_dr(vmx->cpu, dr, val);
 	else if (dr == 6)
-		vmx->dr6 = val;
+		(void)hw_write_dr(vmx->cpu, 6, (val & 0xe00full) | 0xffff0ff0ull);
 	else if (dr == 7)
-		vmcs_put(vmx, VMCS_GUEST_DR7, val);
+		vmcs_put(vmx, VMCS_GUEST_DR7, (val & 0xffff2bffull) | 0x400);
 }
 
 bool vmx_get_interrupt_shadow(struct hv_vcpu *vcpu)

@@ -20,7 +20,7 @@
  *
  *                      HV_MMU_TDP                 HV_MMU_SHADOW
  *   pin                ext-intr, NMI exiting, virtual NMIs (both)
- *   primary            HLT, MWAIT, MONITOR, unconditional I/O, MOV DR,
+ *   primary            HLT, MWAIT, MONITOR, unconditional I/O,
  *                      MSR bitmaps, TSC offsetting, secondary (both)
  *                      —                          + CR3 load/store,
  *                                                   INVLPG exiting
@@ -40,12 +40,15 @@
  * Why each intercept: ext-intr and NMI exiting keep the host's interrupts
  * (the deadline timer, HW_DEADLINE_VECTOR) the host's; HLT lets core
  * idle the vcpu in virtual time; all port I/O goes to devices (core/,
- * vmm/); MONITOR/MWAIT core emulates (NOP/HLT); MOV DR because the
- * processor's DR0-3/DR6 are not reachable from root mode through hw.h,
- * so core keeps the guest's (vmx_regs.c); VMCALL and every other VMX
- * instruction, CPUID, INVD, INIT, task switches, XSETBV and triple fault
- * exit unconditionally on VMX (26.1.2). Not intercepted: WBINVD, RDPMC,
- * RDTSC(P) (the TSC offset applies), PAUSE, INVPCID under TDP.
+ * vmm/); MONITOR/MWAIT core emulates (NOP/HLT); VMCALL and every other
+ * VMX instruction, CPUID, INVD, INIT, task switches, XSETBV and triple
+ * fault exit unconditionally on VMX (26.1.2). Not intercepted: WBINVD,
+ * RDPMC, RDTSC(P) (the TSC offset applies), PAUSE, INVPCID under TDP,
+ * and MOV DR: the guest's DR0-3/DR6 simply stay in the processor, which
+ * runs nothing else (vmx_regs.c), and DR7 is switched through the VMCS
+ * by the debug-controls entry/exit controls (25.4.1, 27.3.1.1, 28.3.1),
+ * so the guest's breakpoints arm the processor while it runs, as under
+ * KVM once the guest's debug registers are loaded.
  *
  * MSR bitmap (25.6.9): every MSR exits except the ones the guest owns
  * outright — FS_BASE and GS_BASE (saved in the VMCS segment bases at
@@ -129,7 +132,7 @@ static int pick_controls(struct vmx_vcpu *vmx)
 	c->pin = adjust_ctls(vmx, MSR_IA32_VMX_TRUE_PINBASED_CTLS,
 			     VMX_PIN_EXT_INTR_EXITING | VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS);
 	uint32_t proc = VMX_PROC_HLT_EXITING | VMX_PROC_MWAIT_EXITING | VMX_PROC_MONITOR_EXITING |
-			VMX_PROC_UNCOND_IO_EXITING | VMX_PROC_MOV_DR_EXITING |
+			VMX_PROC_UNCOND_IO_EXITING |
 			VMX_PROC_MSR_BITMAPS | VMX_PROC_TSC_OFFSETTING | VMX_PROC_SECONDARY_CTLS;
 	if (!tdp)
 		proc |= VMX_PROC_CR3_LOAD_EXITING | VMX_PROC_CR3_STORE_EXITING |
@@ -167,6 +170,9 @@ static int pick_controls(struct vmx_vcpu *vmx)
 	else if (!(c->exit & VMX_EXIT_CTL_SAVE_EFER) || !(c->exit & VMX_EXIT_CTL_LOAD_EFER) ||
 		 !(c->entry & VMX_ENTRY_CTL_LOAD_EFER))
 		missing = "save/load IA32_EFER";
+	else if (!(c->exit & VMX_EXIT_CTL_SAVE_DEBUG_CTLS) ||
+		 !(c->entry & VMX_ENTRY_CTL_LOAD_DEBUG_CTLS))
+		missing = "save/load debug controls (the guest's DR7)";
 	if (missing)
 		return vm_err(-EOPNOTSUPP, "vmx: the processor lacks %s", missing);
 	return 0;
@@ -328,8 +334,9 @@ void vmx_vmcs_reset_state(struct vmx_vcpu *vmx)
 	vmcs_put(vmx, VMCS_GUEST_INTERRUPTIBILITY, 0);
 	vmcs_put(vmx, VMCS_GUEST_ACTIVITY_STATE, VMX_ACTIVITY_ACTIVE);
 	vmcs_put(vmx, VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
-	vmx->dr[0] = vmx->dr[1] = vmx->dr[2] = vmx->dr[3] = 0;
-	vmx->dr6 = 0xffff0ff0;
+	for (unsigned i = 0; i < 4; i++)
+		vmx_set_dr(vcpu, i, 0);
+	vmx_set_dr(vcpu, 6, 0xffff0ff0);
 	vmx_set_msr(vcpu, MSR_IA32_PAT, 0x0007040600070406ull);
 	/* EFER first: set_cr(0) derives LMA from it. */
 	vmcs_put(vmx, VMCS_GUEST_IA32_EFER, 0);

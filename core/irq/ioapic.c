@@ -6,7 +6,11 @@
  * Registers are reached indirectly (datasheet 3.0): IOREGSEL at base+0
  * selects one (bits 7:0), IOWIN at base+0x10 reads or writes it as a
  * dword. 0x00 ID (bits 27:24), 0x01 version (RO: max redirection entry
- * 23 in 23:16, version 0x11), 0x02 arbitration ID (RO; the ID here: the
+ * 23 in 23:16, version 0x20: the I/O APIC of QEMU's pc machine, and of
+ * ICH-era chipsets, which adds the EOI register at base+0x40 (ICH9
+ * datasheet 13.5.6): a write of a vector there clears remote IRR of the
+ * level-triggered entries with that vector, as a local APIC's EOI
+ * message does), 0x02 arbitration ID (RO; the ID here: the
  * bus arbitration it reflects is not modelled), 0x10 + 2n / 0x11 + 2n the
  * low / high dword of entry n. An entry (datasheet 3.2.4):
  *   7:0 vector  10:8 delivery mode  11 destination mode (1 logical)
@@ -30,13 +34,14 @@
 #include "core/irq/irqchip.h"
 #include "core/vm.h"
 
-#define IOAPIC_VERSION 0x00170011u
+#define IOAPIC_VERSION 0x00170020u
 #define IOAPIC_REG_ID 0x00
 #define IOAPIC_REG_VERSION 0x01
 #define IOAPIC_REG_ARB 0x02
 #define IOAPIC_REG_REDIR 0x10
 #define IOAPIC_IOREGSEL 0x00
 #define IOAPIC_IOWIN 0x10
+#define IOAPIC_EOI 0x40
 
 static_assert(((IOAPIC_VERSION >> 16) & 0xff) + 1 == IOAPIC_NR_PINS,
 	      "the version register's max redirection entry counts the pins");
@@ -188,4 +193,6 @@ void ioapic_mmio_write(struct irq_vm *irq, uint32_t off, const void *val, unsign
 		irq->ioapic.ioregsel = v & 0xff;
 	else if (off == IOAPIC_IOWIN && len == 4)
 		ioapic_write_reg(irq, irq->ioapic.ioregsel, v);
+	else if (off == IOAPIC_EOI && len == 4)
+		ioapic_eoi(irq, v & 0xff);
 }

@@ -639,6 +639,164 @@ static void test_msrs(void **state)
 	assert_int_equal(stat(f, "msr_exits"), before + 1);
 }
 
+/* ---------------------------------------------------------------- CR2, DRs */
+
+/* 32-bit PAE paging over the first 8 MiB (2 MiB pages, Vol. 3A 4.4)
+ * with the IDT and stack of enter_protected_idt. */
+static void enter_pae_idt(struct fx *f, uint64_t rip)
+{
+	put64(f, PML4, (PML4 + 0x1000) | 1);
+	for (uint64_t i = 0; i < 4; i++)
+		put64(f, PML4 + 0x1000 + 8 * i, (i << 21) | 0x83);
+	enter_protected_idt(f, rip);
+	struct hv_sregs s;
+	assert_int_equal(hv_get_sregs(f->vcpu, &s), 0);
+	s.cr0 = 0x80000011;
+	s.cr4 = 0x20;
+	s.cr3 = PML4;
+	assert_int_equal(hv_set_sregs(f->vcpu, &s), 0);
+}
+
+/* CR2 is one register for the VMM's view and the guest's MOV: a value
+ * set through hv_set_sregs is what the guest reads, and a #PF (Vol. 3A
+ * 6.15 "Interrupt 14": CR2 = the faulting linear address) shows in
+ * hv_get_sregs while its handler runs, before and after the handler
+ * itself reads it. */
+static void test_cr2(void **state)
+{
+	struct fx *f = *state;
+	/* mov eax,cr2; out 84h,eax; mov eax,[900000h]; hlt */
+	static const uint8_t code[] = { 0x0f, 0x20, 0xd0, 0xe7, 0x84,
+					0xa1, 0x00, 0x00, 0x90, 0x00, 0xf4 };
+	/* mov al,0eh; out 80h,al; mov eax,cr2; out 84h,eax; hlt */
+	static const uint8_t handler[] = { 0xb0, 0x0e, 0xe6, 0x80, 0x0f, 0x20, 0xd0,
+					   0xe7, 0x84, 0xf4 };
+	load(f, 0x1000, code, sizeof(code));
+	load(f, 0x2000, handler, sizeof(handler));
+	set_gate(f, 14, 0x2000);
+	enter_pae_idt(f, 0x1000);
+	struct hv_sregs s;
+	assert_int_equal(hv_get_sregs(f->vcpu, &s), 0);
+	s.cr2 = 0xfeedf00d;
+	assert_int_equal(hv_set_sregs(f->vcpu, &s), 0);
+	expect_io(f, 0x84, HV_EXIT_IO_OUT, 4, 0xfeedf00d);
+	/* 900000H is past the four PDEs: not present, #PF. */
+	expect_io(f, 0x80, HV_EXIT_IO_OUT, 1, 0x0e);
+	assert_int_equal(hv_get_sregs(f->vcpu, &s), 0);
+	assert_int_equal(s.cr2, 0x900000);
+	expect_io(f, 0x84, HV_EXIT_IO_OUT, 4, 0x900000);
+	assert_int_equal(get32(f, STACK_TOP - 16), 0);		/* error code: not present */
+	assert_int_equal(get32(f, STACK_TOP - 12), 0x1005);	/* the faulting MOV */
+}
+
+/* DR0-3 and DR6 are not in the VMCS (Vol. 3C 25.4.1 lists only DR7) and
+ * VM exits do not touch them (28.5.1 changes only DR7): what the guest
+ * wrote survives an exit, and MOV DR itself needs none. The VMM's view
+ * (get_dr/set_dr) is the same registers; DR6 reads back with its fixed
+ * bits, FFFF0FF0H | the status bits written (Vol. 3B 18.2.3). */
+static void test_debug_registers_across_exit(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t code[] = {
+		0xb8, 0x78, 0x56, 0x34, 0x12,	/* mov eax,12345678h */
+		0x0f, 0x23, 0xc0,		/* mov dr0,eax */
+		0xb8, 0x01, 0x40, 0x00, 0x00,	/* mov eax,4001h (BS, B0) */
+		0x0f, 0x23, 0xf0,		/* mov dr6,eax */
+		0xe6, 0x80,			/* out 80h,al */
+		0x0f, 0x21, 0xc3,		/* mov ebx,dr0 */
+		0x0f, 0x21, 0xf1,		/* mov ecx,dr6 */
+		0x0f, 0x21, 0xca,		/* mov edx,dr1 */
+		0x0f, 0x21, 0xfe,		/* mov esi,dr7 */
+		0xf4,
+	};
+	load(f, 0x1000, code, sizeof(code));
+	enter_protected(f, 0x1000);
+	const uint64_t dr_exits = stat(f, "exits_dr");
+	expect_io(f, 0x80, HV_EXIT_IO_OUT, 1, 0x01);
+	assert_int_equal(vmx_backend_ops.get_dr(f->vcpu, 0), 0x12345678);
+	assert_int_equal(vmx_backend_ops.get_dr(f->vcpu, 6), 0xffff4ff1);
+	/* What the VMM sets is what the guest reads at the next entry.
+	 * DR7 = L0 with R/W0 = LEN0 = 00 arms nothing the guest reaches
+	 * (DR0 is not code) and reads back with bit 10, which is always 1
+	 * (Vol. 3B 18.2.4). */
+	vmx_backend_ops.set_dr(f->vcpu, 1, 0xabcd0000);
+	vmx_backend_ops.set_dr(f->vcpu, 7, 0x1);
+	expect_exit(f, HV_EXIT_HLT);
+	struct hv_regs r;
+	assert_int_equal(hv_get_regs(f->vcpu, &r), 0);
+	assert_int_equal(r.rbx, 0x12345678);
+	assert_int_equal(r.rcx, 0xffff4ff1);
+	assert_int_equal(r.rdx, 0xabcd0000);
+	assert_int_equal(r.rsi, 0x401);
+	assert_int_equal(stat(f, "exits_dr"), dr_exits);
+}
+
+/* A single-step #DB (RFLAGS.TF, Vol. 3B 18.3.1.4: a trap after the
+ * instruction) intercepted through the exception bitmap, as core's
+ * guest debugging does: the exit is an exception exit with vector 1 and
+ * BS (bit 14) in the exit qualification (Vol. 3C Table 28-1), RIP past
+ * the stepped instruction, and the guest's DR6 untouched (27.1: a #DB
+ * that exits does not modify DR6). Driven through the backend ops, so
+ * the exit is the backend's decode, not core's reaction to it. */
+static void test_single_step_exit(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t code[] = { 0xe6, 0x80, 0x90, 0x90, 0xf4 };	/* out 80h,al; nop; nop; hlt */
+	load(f, 0x1000, code, sizeof(code));
+	enter_protected(f, 0x1000);
+	expect_io(f, 0x80, HV_EXIT_IO_OUT, 1, 0);
+	struct hv_regs r;
+	assert_int_equal(hv_get_regs(f->vcpu, &r), 0);
+	r.rip = 0x1002;
+	r.rflags |= 0x100;				/* TF */
+	assert_int_equal(hv_set_regs(f->vcpu, &r), 0);
+	vmx_backend_ops.set_exception_intercepts(f->vcpu, 1u << 1);
+	struct hv_exit x;
+	do {
+		assert_int_equal(vmx_backend_ops.run(f->vcpu), 0);
+		memset(&x, 0, sizeof(x));
+		vmx_backend_ops.decode_exit(f->vcpu, &x);
+	} while (x.reason == HVX_EXTINT);
+	assert_int_equal(x.reason, HVX_EXCEPTION);
+	assert_int_equal(x.exc.vector, 1);
+	assert_false(x.exc.has_error_code);
+	assert_int_equal(x.exc.dr6 & 0x600f, 0x4000);	/* BS; no B0-B3, BD */
+	assert_int_equal(vmx_backend_ops.get_rip(f->vcpu), 0x1003);
+	assert_int_equal(vmx_backend_ops.get_dr(f->vcpu, 6), 0xffff0ff0);
+}
+
+/* hv_debug_guest single-step across STI (Vol. 3B 18.3.1.4: a trap after
+ * each instruction; STI blocks only maskable interrupts, Vol. 3A 6.8.3):
+ * the first step exits right after the STI, inside its shadow. Entering
+ * again with TF set under blocking by STI needs BS pending (Vol. 3C
+ * 27.3.1.5), or the processor refuses the guest state; stepping must
+ * carry on to the OUT. */
+static void test_single_step_after_sti(void **state)
+{
+	struct fx *f = *state;
+	/* sti; nop; nop; out 80h,al; hlt */
+	static const uint8_t code[] = { 0xfb, 0x90, 0x90, 0xe6, 0x80, 0xf4 };
+	load(f, 0x1000, code, sizeof(code));
+	enter_protected(f, 0x1000);
+	const struct hv_guest_debug d = { .control = HV_GUESTDBG_ENABLE | HV_GUESTDBG_SINGLESTEP };
+	assert_int_equal(hv_debug_guest(f->vcpu, &d), 0);
+	expect_exit(f, HV_EXIT_DEBUG);
+	assert_int_equal(f->run.debug.exception, 1);
+	assert_int_equal(f->run.debug.pc, 0x1001);
+	assert_true(f->run.debug.dr6 & 0x4000);			/* BS */
+	unsigned steps = 0;
+	for (;;) {
+		run_ok(f);
+		if (f->run.exit_reason != HV_EXIT_DEBUG)
+			break;
+		assert_true(f->run.debug.dr6 & 0x4000);
+		assert_true(f->run.debug.pc > 0x1000 && f->run.debug.pc <= 0x1003);
+		assert_true(++steps <= 4);
+	}
+	assert_int_equal(f->run.exit_reason, HV_EXIT_IO);
+	assert_int_equal(f->run.io.port, 0x80);
+}
+
 /* exit_name covers the SDM's basic reasons (Vol. 3D Appendix C). */
 static void test_exit_names(void **state)
 {
@@ -675,6 +833,10 @@ int main(void)
 		T(test_reinjection_extint),
 		T(test_fail_entry),
 		T(test_msrs),
+		T(test_cr2),
+		T(test_debug_registers_across_exit),
+		T(test_single_step_exit),
+		T(test_single_step_after_sti),
 		cmocka_unit_test(test_exit_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -104,7 +104,7 @@ static int take(void)
 
 static void reset_state(void **state)
 {
-	assert_int_equal(io_read(0x01), 0x00170011);
+	assert_int_equal(io_read(0x01), 0x00170020);
 	assert_int_equal(io_read(0x00), 0);
 	for (unsigned pin = 0; pin < 24; pin++)
 		assert_true(io_read(0x10 + 2 * pin) & RTE_MASKED);
@@ -119,7 +119,8 @@ static void id_and_read_only_registers(void **state)
 	io_write(0x00, 0xffffffff);
 	assert_int_equal(io_read(0x00), 0x0f000000);
 	io_write(0x01, 0);
-	assert_int_equal(io_read(0x01), 0x00170011);
+	/* 24 entries (23 in 23:16), version 0x20 as on QEMU's pc machine. */
+	assert_int_equal(io_read(0x01), 0x00170020);
 }
 
 /* Delivery status (12) and remote IRR (14) are read-only; the high
@@ -186,6 +187,26 @@ static void level_remote_irr_and_eoi(void **state)
 	apic_write(0xb0, 0);
 	assert_false(io_read(0x10 + 2 * 16) & RTE_REMOTE_IRR);
 	assert_int_equal(irq_pending(&vcpu), -1);
+}
+
+/* Version 0x20's EOI register (base + 0x40, ICH9 datasheet 13.5.6):
+ * writing a vector clears remote IRR of the level entries with it, so
+ * the still-asserted input is sent again. */
+static void eoi_register(void **state)
+{
+	redir(16, 0x60 | RTE_LEVEL, 0);
+	line(16, true);
+	assert_int_equal(take(), 0x60);
+	assert_true(io_read(0x10 + 2 * 16) & RTE_REMOTE_IRR);
+	const uint32_t other = 0x61, vec = 0x60;
+	assert_true(irq_mmio_write(&vcpu, 0xfec00040, &other, 4));
+	assert_true(io_read(0x10 + 2 * 16) & RTE_REMOTE_IRR);
+	assert_int_equal(apic_read(0x200 + 0x10 * 3) & 1, 0);	/* IRR bit 96 */
+	assert_true(irq_mmio_write(&vcpu, 0xfec00040, &vec, 4));
+	/* The input is still high: sent again, into the APIC's IRR (0x60 is
+	 * still in service there, so it waits for the APIC's EOI). */
+	assert_true(io_read(0x10 + 2 * 16) & RTE_REMOTE_IRR);
+	assert_int_equal(apic_read(0x200 + 0x10 * 3) & 1, 1);
 }
 
 /* Unmasking a level entry whose input is asserted sends it. */
@@ -308,6 +329,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(masked_edge_is_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(irq0_drives_pin2, setup, teardown),
 		cmocka_unit_test_setup_teardown(level_remote_irr_and_eoi, setup, teardown),
+		cmocka_unit_test_setup_teardown(eoi_register, setup, teardown),
 		cmocka_unit_test_setup_teardown(level_unmask_while_asserted, setup, teardown),
 		cmocka_unit_test_setup_teardown(destination_matching, setup, teardown),
 		cmocka_unit_test_setup_teardown(physical_follows_apic_id, setup, teardown),
