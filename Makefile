@@ -140,19 +140,21 @@ difftest-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/test
 decodetest-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/decodetest/*.c))
 bench-emu-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/bench/emulate/*.c))
 bench-hw-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/bench/hw/*.c))
+bench-hv-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/bench/hv/*.c))
 DIFFTEST := $(obj)/tests/difftest/difftest
 DECODETEST := $(obj)/tests/decodetest/decodetest
 BENCH_EMU := $(obj)/bench/emulate/bench-emulate
 BENCH_HW := $(obj)/bench/hw/bench-hw
+BENCH_HV := $(obj)/bench/hv/bench-hv
 
 all-objs := $(lib-objs) $(prog-objs) $(difftest-objs) $(decodetest-objs) $(bench-emu-objs) \
-            $(bench-hw-objs) \
+            $(bench-hw-objs) $(bench-hv-objs) \
             $(addsuffix .o,$(unit-tests)) $(unit-support-objs) $(test-support-objs)
 
 ifneq ($(config-only),y)
 all: $(LIB) $(PROG) $(unit-tests) $(if $(difftest-objs),$(DIFFTEST)) \
      $(if $(decodetest-objs),$(DECODETEST)) $(if $(bench-emu-objs),$(BENCH_EMU)) \
-     $(if $(bench-hw-objs),$(BENCH_HW))
+     $(if $(bench-hw-objs),$(BENCH_HW)) $(if $(bench-hv-objs),$(BENCH_HV))
 endif
 
 $(obj)/%.o: $(srctree)/%.c | $(AUTOCONF_H)
@@ -213,6 +215,10 @@ $(BENCH_HW): $(bench-hw-objs) $(test-support-objs) $(LIB)
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
 	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^
 
+$(BENCH_HV): $(bench-hv-objs) $(LIB)
+	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
+	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^
+
 # ---------------------------------------------------------------- guests
 # Test guests (tests/guests/NAME.c + the runtime in guests/) are bare-metal
 # x86-64 images, not hosted objects: their own flags, no autoconf.h, no
@@ -254,6 +260,13 @@ $(obj)/guests/%.elf: $(obj)/tests/guests/%.o $(guest-rt-objs) $(srctree)/guests/
 
 -include $(guest-rt-objs:.o=.d) $(patsubst $(obj)/guests/%.elf,$(obj)/tests/guests/%.d,$(guest-images))
 
+# Objects made only by pattern rules are intermediate to make, which would
+# delete them after the link and rebuild them on every run.
+.SECONDARY: $(guest-rt-objs) $(patsubst $(obj)/guests/%.elf,$(obj)/tests/guests/%.o,$(guest-images))
+
+# 32-bit guests: tests/guests32/ on the runtime in guests32/.
+include $(srctree)/guests32/build.mk
+
 # ---------------------------------------------------------------- test families
 N ?=
 SEED ?=
@@ -286,7 +299,7 @@ fuzz-loaders:
 
 # ---------------------------------------------------------------- housekeeping
 clean:
-	@rm -rf $(obj)/emulate $(obj)/hw $(obj)/core $(obj)/backends $(obj)/mmu $(obj)/vmm $(obj)/tests $(obj)/bench $(obj)/fuzz $(obj)/guests $(LIB) $(PROG)
+	@rm -rf $(obj)/emulate $(obj)/hw $(obj)/core $(obj)/backends $(obj)/mmu $(obj)/vmm $(obj)/tests $(obj)/bench $(obj)/fuzz $(obj)/guests $(obj)/guests32 $(LIB) $(PROG)
 
 distclean:
 	@rm -rf $(obj)

@@ -62,14 +62,15 @@ static int translate(struct emu_ctx *ctx, uint64_t la, unsigned acc, gpa_t *gpa)
 static int mmio_read(struct hv_vcpu *vcpu, gpa_t gpa, void *buf, unsigned len)
 {
 	struct hv_run *run = vcpu->run;
-	vcpu->vm->stats.mmio_exits++;
-	if (irq_mmio_read(vcpu, gpa, buf, len))
-		return EMU_CONTINUE;
 	if (vcpu->mmio_valid && vcpu->mmio_gpa == gpa && vcpu->mmio_len == len) {
+		/* The VMM's answer: this access was counted when it went out. */
 		memcpy(buf, vcpu->mmio_data, len);
 		vcpu->mmio_valid = false;
 		return EMU_CONTINUE;
 	}
+	vcpu->vm->stats.mmio_exits++;
+	if (irq_mmio_read(vcpu, gpa, buf, len))
+		return EMU_CONTINUE;
 	if (vcpu->mmio_write_out || vcpu->mmio_valid || len > 8) {
 		vcpu->emu->ctx.unhandleable = "an instruction with more than one MMIO access";
 		return EMU_UNHANDLEABLE;

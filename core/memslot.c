@@ -153,12 +153,32 @@ int hv_set_memory_region(struct hv_vm *vm, const struct hv_memory_region *mr)
 	return 0;
 }
 
-/* Walk [gpa, gpa+len) slot by slot; -EFAULT if any byte has no slot. */
+/* Does every byte of [gpa, gpa+len) lie in some slot? */
+static bool all_in_slots(struct hv_vm *vm, gpa_t gpa, size_t len)
+{
+	while (len) {
+		struct hv_memslot *s = vm_slot_of(vm, gpa_to_gfn(gpa));
+		if (!s)
+			return false;
+		const uint64_t left = (s->npages << HV_PAGE_SHIFT) - (gpa - gfn_to_gpa(s->base_gfn));
+		if (left >= len)
+			return true;
+		gpa += left;
+		len -= left;
+	}
+	return true;
+}
+
+/* Copy [gpa, gpa+len) slot by slot; -EFAULT, with nothing copied, if any
+ * byte has no slot. */
 static int guest_copy(struct hv_vm *vm, gpa_t gpa, void *buf, size_t len, bool write)
 {
 	uint8_t *p = buf;
 	if (!vm || (!buf && len))
 		return vm_err(-EINVAL, "hv_%s_guest: NULL argument", write ? "write" : "read");
+	if (!all_in_slots(vm, gpa, len))
+		return vm_err(-EFAULT, "guest-physical [%#llx, +%#zx) is not all in memory regions",
+			      (unsigned long long)gpa, len);
 	while (len) {
 		struct hv_memslot *s = vm_slot_of(vm, gpa_to_gfn(gpa));
 		if (!s)

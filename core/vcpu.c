@@ -9,9 +9,11 @@
  * entry checks of hw/ refuse impossible ones with HV_EXIT_FAIL_ENTRY).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cpuid.h"
 #include "core/cr.h"
 #include "core/emulate.h"
 #include "core/irq/irq.h"
@@ -141,10 +143,8 @@ int hv_get_sregs(struct hv_vcpu *vcpu, struct hv_sregs *sregs)
  * state: EFER.LME (with paging off), CR4, CR3, then CR0, which
  * activates IA-32e mode (LMA) when it turns paging on with LME set.
  */
-int hv_set_sregs(struct hv_vcpu *vcpu, const struct hv_sregs *sregs)
+static int set_sregs(struct hv_vcpu *vcpu, const struct hv_sregs *sregs)
 {
-	if (!vcpu || !sregs)
-		return vm_err(-EINVAL, "hv_set_sregs: NULL argument");
 	const struct hv_backend_ops *be = vcpu->vm->backend;
 	const uint64_t lma = (sregs->efer & EFER_LME) && (sregs->cr0 & CR0_PG) ? EFER_LMA : 0;
 	if ((sregs->efer & EFER_LMA) != lma)
@@ -154,6 +154,9 @@ int hv_set_sregs(struct hv_vcpu *vcpu, const struct hv_sregs *sregs)
 		return vm_err(-EINVAL, "IA-32e mode needs CR4.PAE");
 	if (sregs->cs.l && sregs->cs.db)
 		return vm_err(-EINVAL, "CS with both L and D set");
+	if (lma && (sregs->cr3 >> vcpu_maxphyaddr(vcpu)))
+		return vm_err(-EINVAL, "cr3 %#llx: bits above MAXPHYADDR (%u) are reserved",
+			      (unsigned long long)sregs->cr3, vcpu_maxphyaddr(vcpu));
 
 	/* Reach the state from a clean slate: paging off, LME clear. */
 	be->set_cr(vcpu, 0, (be->get_cr(vcpu, 0) & ~CR0_PG));
@@ -188,6 +191,24 @@ int hv_set_sregs(struct hv_vcpu *vcpu, const struct hv_sregs *sregs)
 		vcpu->vm->mmu->new_cr3(vcpu, sregs->cr3);
 	be->flush_tlb(vcpu, HV_FLUSH_GUEST);
 	return 0;
+}
+
+/* A refused state changes nothing, as KVM_SET_SREGS: the old one, a
+ * state the vcpu was in, is put back and cannot be refused. */
+int hv_set_sregs(struct hv_vcpu *vcpu, const struct hv_sregs *sregs)
+{
+	struct hv_sregs old;
+	if (!vcpu || !sregs)
+		return vm_err(-EINVAL, "hv_set_sregs: NULL argument");
+	hv_get_sregs(vcpu, &old);
+	int r = set_sregs(vcpu, sregs);
+	if (r) {
+		char why[160];
+		snprintf(why, sizeof(why), "%s", hv_strerror());
+		set_sregs(vcpu, &old);
+		vm_err(r, "%s", why);
+	}
+	return r;
 }
 
 int hv_translate(struct hv_vcpu *vcpu, gva_t gva, struct hv_translation *tr)

@@ -353,8 +353,13 @@ static int enter_handler(struct emu_ctx *ctx, struct delivery *d,
 		r = raise_gp0(ctx);
 	if (r == EMU_CONTINUE)
 		r = frame_write(ctx, &f);
-	if (r == EMU_CONTINUE && st->ssd)
+	if (r == EMU_CONTINUE && st->ssd) {
 		r = emu_desc_set_accessed(ctx, st->ssd);
+		/* The cached SS was made from the descriptor before A was set:
+		 * loading a segment register sets it (SDM Vol. 3A 3.4.5.1). */
+		if (r == EMU_CONTINUE)
+			ctx->cpu.seg[EMU_SS].ar |= EMU_TYPE_A;
+	}
 	if (r == EMU_CONTINUE)
 		r = emu_desc_set_accessed(ctx, &d->cs);
 	if (r != EMU_CONTINUE) {

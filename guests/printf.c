@@ -49,7 +49,7 @@ int guest_vprintf(const char *fmt, va_list ap)
 		switch (*fmt) {
 		case 'd':
 		case 'i': {
-			int64_t v = longs ? va_arg(ap, int64_t) : va_arg(ap, int);
+			int64_t v = longs > 1 ? va_arg(ap, long long) : longs ? va_arg(ap, long) : va_arg(ap, int);
 			uint64_t mag = (uint64_t)v;
 			if (v < 0) {
 				serial_putc('-');
@@ -63,7 +63,8 @@ int guest_vprintf(const char *fmt, va_list ap)
 		case 'u':
 		case 'x':
 		case 'X': {
-			uint64_t v = longs ? va_arg(ap, uint64_t) : va_arg(ap, unsigned);
+			uint64_t v = longs > 1 ? va_arg(ap, unsigned long long)
+				   : longs ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
 			out += put_uint(v, *fmt == 'u' ? 10 : 16, *fmt == 'X', width, pad);
 			break;
 		}

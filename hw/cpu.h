@@ -133,6 +133,7 @@ struct hw_cpu {
 	 * (a task switch, say): the entry returns *_MODEL_UNSUPPORTED. */
 	const char *unsupported;
 	bool monitor_armed;		/* MONITOR since the last MWAIT */
+	bool iret_retired;		/* an IRET retired in the last batch */
 	uint64_t deadline;		/* hw_cpu_set_deadline() */
 
 	struct vmx_cpu vmx;

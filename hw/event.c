@@ -231,7 +231,7 @@ int hw_exception(struct hw_cpu *cpu)
 
 	emu_exc_to_event(exc, &ev);
 	/* A fault's RFLAGS image carries RF = 1 (18.3.1.1); an instruction
-	 * breakpoint would not, and the model has none. */
+	 * breakpoint's does not (run.c delivers those itself). */
 	if (exc->kind == EMU_EVENT_FAULT)
 		cpu->emu.cpu.rflags |= EMU_FLAG_RF;
 	return hw_deliver(cpu, ev, ev.vector == EMU_EXC_PF ? exc->cr2 : exc->dr6);

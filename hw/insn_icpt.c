@@ -222,6 +222,7 @@ bool hw_op_dr7_gd(struct emu_ctx *ctx)
 void hw_op_iret(struct emu_ctx *ctx)
 {
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
+	cpu->iret_retired = true;	/* run.c: IRET may load RF */
 	/* With NMI exiting and no virtual NMIs, IRET leaves NMI blocking
 	 * alone (SDM Vol. 3C 26.3, IRET). */
 	if (cpu->guest == HW_GUEST_VMX && (cpu->vmx_ctl.pin & VMX_PIN_NMI_EXITING) &&

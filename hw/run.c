@@ -8,8 +8,10 @@
  *     take pending events (vendor: exits, delivery)
  *     halted and nothing taken?                    -> skip time to the
  *                                                     next timer
+ *     instruction breakpoint at RIP?                -> #DB fault
  *     run up to the next timer; one instruction at a time while an
- *     event waits behind IF or a shadow, or RFLAGS.TF is set
+ *     event waits behind IF or a shadow, RFLAGS.TF or RF is set, or an
+ *     instruction breakpoint is armed
  *     result: exception -> deliver/intercept; HLT -> halted;
  *             STOP -> an op recorded an exit
  *
@@ -97,6 +99,44 @@ static void after_run(struct hw_cpu *cpu, int r, bool tf)
 	}
 }
 
+/*
+ * Instruction breakpoints (SDM Vol. 3B 18.2.4, 18.3.1.1): DR7 Ln or Gn
+ * with R/Wn = 00 arms DRn on the linear address of an instruction's first
+ * byte (LENn must be 00). A match at an instruction boundary with
+ * RFLAGS.RF = 0 is a #DB fault reporting every matching Bn in DR6; RIP
+ * stays at the instruction and the pushed RFLAGS has RF clear, so the
+ * handler sets RF in it to go on. While any is armed, and while RF is
+ * set, the loop runs one instruction at a time: RF is cleared when an
+ * instruction completes (IRET may load it again; POPF clears it itself).
+ */
+static unsigned insn_bps_armed(const struct hw_cpu *cpu)
+{
+	unsigned m = 0;
+	for (unsigned n = 0; n < 4; n++)
+		if (((cpu->dr7 >> (2 * n)) & 3) && !((cpu->dr7 >> (16 + 4 * n)) & 3))
+			m |= 1u << n;
+	return m;
+}
+
+static bool insn_bp_hit(struct hw_cpu *cpu, unsigned armed)
+{
+	const struct emu_cpu *c = &cpu->emu.cpu;
+	if (c->rflags & EMU_FLAG_RF)
+		return false;
+	const bool lm64 = (c->efer & EMU_EFER_LMA) && (c->seg[EMU_CS].ar & EMU_AR_L);
+	const uint64_t la = lm64 ? c->rip : (uint32_t)(c->seg[EMU_CS].base + c->rip);
+	uint64_t hits = 0;
+	for (unsigned n = 0; n < 4; n++)
+		if (((armed >> n) & 1) && cpu->dr[n] == la)
+			hits |= 1ull << n;
+	if (!hits)
+		return false;
+	const struct emu_event ev = { .vector = EMU_EXC_DB, .type = EMU_EVENT_TYPE_HW_EXC };
+	if (hw_deliver(cpu, ev, hits) == EMU_UNHANDLEABLE)
+		hw_unsupported(cpu, cpu->emu.unhandleable);
+	return true;
+}
+
 void hw_guest_run(struct hw_cpu *cpu)
 {
 	/* cpu->vectoring stays as the entry left it: an exit while the
@@ -129,15 +169,22 @@ void hw_guest_run(struct hw_cpu *cpu)
 				hw_unsupported(cpu, "halted with every wake-up event blocked");
 			continue;
 		}
+		const unsigned bps = insn_bps_armed(cpu);
+		if (bps && insn_bp_hit(cpu, bps))
+			continue;
 		const uint64_t now = hw_clock(cpu), t = next_timer(cpu);
 		const bool tf = cpu->emu.cpu.rflags & EMU_FLAG_TF;
+		const bool rf = cpu->emu.cpu.rflags & EMU_FLAG_RF;
 		uint64_t max = t > now ? t - now : 1;
-		if (blocked || tf)
+		if (blocked || tf || rf || bps)
 			max = 1;
 		cpu->batch_icount = cpu->emu.icount;
+		cpu->iret_retired = false;
 		r = emu_run(&cpu->emu, max);
 		cpu->cnt.insns += cpu->emu.icount - cpu->batch_icount;
 		cpu->batch_icount = cpu->emu.icount;
+		if (rf && r == EMU_CONTINUE && !cpu->iret_retired)
+			cpu->emu.cpu.rflags &= ~(uint64_t)EMU_FLAG_RF;
 		after_run(cpu, r, tf);
 	}
 	hw_cpu_sync_counters(cpu);

@@ -29,6 +29,12 @@ int svm_event_exception(struct hw_cpu *cpu, const struct emu_event *ev, uint64_t
 		return EMU_CONTINUE;
 	if (!((cpu->svm_ctl.intercept_exceptions >> ev->vector) & 1))
 		return EMU_CONTINUE;
+	/* An intercepted #DB has already updated DR6 (its status bits),
+	 * which #VMEXIT saves in the VMCB: that is where a hypervisor reads
+	 * the cause (APM Vol. 2 15.12, as KVM's #DB intercept reads it).
+	 * VMX differs: an exiting #DB leaves DR6 alone (SDM Vol. 3C 27.1). */
+	if (ev->vector == EMU_EXC_DB && ev->type == EMU_EVENT_TYPE_HW_EXC)
+		cpu->dr6 |= extra;
 	hw_exit(cpu, SVM_EXIT_EXCP_BASE + ev->vector, ev->has_error_code ? ev->error_code : 0);
 	if (ev->vector == EMU_EXC_PF)
 		cpu->exit.info2 = extra;	/* the faulting address (15.12) */

@@ -20,3 +20,7 @@ echo "configuration: $O/bench ($("$bo/hvlab" config | tr '\n' ' '))"
 "$bo/bench/emulate/bench-emulate"
 echo
 "$bo/bench/hw/bench-hw"
+echo
+# hvlab's own cost around the guest through hv.h (bench/hv): ns per exit
+# for CPUID and OUT loops, guest MIPS, ns per first-touch page under tdp.
+"$bo/bench/hv/bench-hv"

@@ -64,5 +64,13 @@ gp=$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
 gf=$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
 passed=$((passed + ${gp:-0})) failed=$((failed + ${gf:-1}))
 
+# hvlab run's command line, bad images and exit statuses (tests/run/).
+echo "== run: tests/run/run_cli.sh $obj"
+"$src/tests/run/run_cli.sh" "$obj" >"$log" 2>&1
+cat "$log"
+rp=$(sed -n 's/^run_cli: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
+rf=$(sed -n 's/^run_cli: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
+passed=$((passed + ${rp:-0})) failed=$((failed + ${rf:-1}))
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

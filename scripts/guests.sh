@@ -1,9 +1,11 @@
 #!/bin/sh
 # guests.sh [BUILDDIR [NAME...]] — build the test guests (tests/guests/*.c
-# with the runtime in guests/) into BUILDDIR/guests/NAME.elf and run each
-# on every runner: QEMU's software emulator and hvlab with each backend
-# and MMU strategy built in. Each run must give the serial output of
-# tests/guests/NAME.expect byte for byte and the exit status of the
+# with the runtime in guests/) into BUILDDIR/guests/NAME.elf, and the
+# 32-bit ones (tests/guests32/*.c with guests32/, guests32/build.mk) into
+# BUILDDIR/guests32/NAME.elf, and run each on every runner: QEMU's
+# software emulator and hvlab with each backend and MMU strategy built
+# in. Each run must give the serial output of tests/guests/NAME.expect
+# (tests/guests32/NAME.expect) byte for byte and the exit status of the
 # test's "Expected exit status: N" line. Where QEMU deviates from the SDM
 # (docs/qemu-deviations.md), NAME.qemu.expect and an "Expected exit status
 # on QEMU: N" line take their place for the QEMU run only: hvlab must give
@@ -45,23 +47,29 @@ case " $RUNNERS " in *" qemu "*)
 	fi;;
 esac
 
+# A NAME is looked up in tests/guests/, then tests/guests32/; DIR/NAME
+# names the directory itself.
 if [ $# -gt 0 ]; then
 	names="$*"
 else
-	names=$(cd "$src/tests/guests" && ls *.c | sed 's/\.c$//')
+	names=$(cd "$src/tests" && ls guests/*.c guests32/*.c 2>/dev/null | sed 's/\.c$//')
 fi
 
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 passed=0 failed=0
 for n in $names; do
-	c="$src/tests/guests/$n.c" img="$obj/guests/$n.elf"
+	case $n in
+	*/*) d=${n%%/*} n=${n#*/};;
+	*) d=guests; [ ! -f "$src/tests/guests/$n.c" ] && [ -f "$src/tests/guests32/$n.c" ] && d=guests32;;
+	esac
+	c="$src/tests/$d/$n.c" img="$obj/$d/$n.elf"
 	for r in $RUNNERS; do
-		exp="$src/tests/guests/$n.expect"
+		exp="$src/tests/$d/$n.expect"
 		want=$(sed -n 's/.*Expected exit status: \([0-9][0-9]*\).*/\1/p' "$c" 2>/dev/null | head -1)
 		if [ "$r" = qemu ]; then
 			qwant=$(sed -n 's/.*Expected exit status on QEMU: \([0-9][0-9]*\).*/\1/p' "$c" 2>/dev/null | head -1)
-			[ -f "$src/tests/guests/$n.qemu.expect" ] && exp="$src/tests/guests/$n.qemu.expect"
+			[ -f "$src/tests/$d/$n.qemu.expect" ] && exp="$src/tests/$d/$n.qemu.expect"
 			[ -n "$qwant" ] && want=$qwant
 		fi
 		if [ ! -f "$img" ] || [ ! -f "$exp" ] || [ -z "$want" ]; then

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,15 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			o->guest = a;
 			continue;
 		}
+		static const char *const with_value[] = {
+			"--backend", "--mmu", "--append", "--initrd", "--stats-file", "--mem",
+			"--max-insns", "--stats",
+		};
+		bool known = false;
+		for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
+			known |= !strcmp(a, with_value[k]);
+		if (!known)
+			return fail("no option '%s'; try 'hvlab run --help'", a);
 		if (i + 1 >= argc)
 			return fail("%s needs a value", a);
 		const char *v = argv[++i];
@@ -120,15 +130,12 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		} else if (!strcmp(a, "--max-insns")) {
 			if (parse_size(v, &o->max_insns) || !o->max_insns)
 				return fail("--max-insns '%s': give a positive count", v);
-		} else if (!strcmp(a, "--stats")) {
+		} else {
 			if (!strcmp(v, "table")) o->stats = STATS_TABLE;
 			else if (!strcmp(v, "json")) o->stats = STATS_JSON;
 			else if (!strcmp(v, "csv")) o->stats = STATS_CSV;
 			else if (!strcmp(v, "none")) o->stats = STATS_NONE;
 			else return fail("--stats '%s': give table, json, csv or none", v);
-		} else {
-			i--;
-			return fail("no option '%s'; try 'hvlab run --help'", a);
 		}
 	}
 	if (!o->guest)
@@ -298,7 +305,8 @@ static int load_and_run(struct run_opts *o, void *img, size_t size, void *rd, si
 	struct vmm v = { .ram_size = o->mem, .ncpus = 1, .serial_out = stdout };
 	const struct mb_args mba = { .append = o->append, .initrd = rd, .initrd_size = rdsize,
 				     .initrd_str = o->initrd };
-	const bool mb = mb_has_header(img, size);
+	const bool elf = size >= 4 && !memcmp(img, "\x7f" "ELF", 4);
+	const bool mb = mb_has_header(img, size) || (!elf && mb_has_magic(img, size));
 	int status = ST_ERROR, r;
 
 	/* fw_cfg's command-line items: QEMU fills them for Linux kernels

@@ -133,6 +133,11 @@ struct mb_args {
  * other as ELF64, as QEMU's -kernel does. */
 int mb_has_header(const void *img, size_t size);
 
+/* Is the multiboot magic in the first 8192 bytes (valid header or
+ * not)? `hvlab run` loads a non-ELF image with the magic as multiboot,
+ * so a bad checksum is reported as such. */
+int mb_has_magic(const void *img, size_t size);
+
 /* Find and check the multiboot header, plan the kernel's segments and
  * the information structure. */
 int mb_plan(const void *img, size_t size, const char *name, const struct mb_args *args,

@@ -147,6 +147,14 @@ int mb_has_header(const void *img, size_t size)
 	return img && find_header(img, size, &magic_at) >= 0;
 }
 
+int mb_has_magic(const void *img, size_t size)
+{
+	long magic_at = -1;
+	if (img)
+		find_header(img, size, &magic_at);
+	return magic_at >= 0;
+}
+
 static uint64_t align_page(uint64_t x)
 {
 	return (x + HV_PAGE_SIZE - 1) & HV_PAGE_MASK;
