@@ -22,8 +22,10 @@
  *   kernel's file name first), the module's string; then, at the next
  *   page, the module's bytes.
  * The memory map is the BIOS e820 map QEMU's multiboot option ROM copies
- * from SeaBIOS; mem_lower/mem_upper are QEMU's values (640 KiB, low RAM
- * above 1 MiB).
+ * from SeaBIOS; mem_lower/mem_upper are what a guest finds under QEMU,
+ * whose option ROM derives them from that map: the KiB of the first
+ * available range (639, below the EBDA) and of the range at 1 MiB (low
+ * RAM less 1 MiB and SeaBIOS's 128 KiB at its top).
  *
  * Spec 3.2 (machine state): EAX 0x2BADB002, EBX the info structure,
  * 32-bit protected mode with flat 4 GiB segments, paging off, A20 on,
@@ -385,8 +387,8 @@ int mb_place(const struct load_plan *plan, const void *img, size_t size, const c
 
 	uint64_t below = ops->ram_size < LOADER_LOWMEM_LIMIT ? ops->ram_size : LOADER_LOWMEM_SPLIT;
 	st32(info + MBI_O_FLAGS, MBI_MEM | MBI_BOOTDEV | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_LOADER_NAME);
-	st32(info + MBI_O_MEM_LOWER, 640);
-	st32(info + MBI_O_MEM_UPPER, (uint32_t)(below / 1024 - 1024));
+	st32(info + MBI_O_MEM_LOWER, MB_EBDA / 1024);
+	st32(info + MBI_O_MEM_UPPER, (uint32_t)((below - MB_HIGH_TABLES) / 1024 - 1024));
 	st32(info + MBI_O_BOOT_DEVICE, MB_BOOT_DEVICE);
 	st32(info + MBI_O_CMDLINE, (uint32_t)l.cmdline);
 	st32(info + MBI_O_MODS_COUNT, l.mods_count);
