@@ -149,6 +149,10 @@ void pit_stop(void);
 uint64_t pit_ticks(void);
 uint16_t pit_divisor(void);
 uint16_t pit_read_count(void);	/* channel 0's current count (counter latch) */
+/* Waits with IF=1 until channel 0 has reloaded @n times (about @n
+ * periods); returns with IF=0. Channel 0 must be counting (pit_start;
+ * IRQ0 may be masked). */
+void pit_wait_periods(unsigned n);
 
 /* ---- lapic.c: the local APIC (xAPIC, MMIO) and its timer ---- */
 #define LAPIC_TIMER_VECTOR	0x30
@@ -352,5 +356,12 @@ void sched_tick(struct guest_frame *f);
 void sched_run(void);
 uint64_t sched_preemptions(int id);	/* ticks that interrupted the task in ring 3 */
 uint64_t sched_switches(void);		/* times a tick changed the running task */
+
+/* ---- check.c: one line per checked property ---- */
+/* Prints "@what: yes" or "@what: NO" and counts the NOs. */
+void guest_check(const char *what, bool ok);
+/* GUEST_EXIT_FAIL when any guest_check() said NO, else GUEST_EXIT_PASS:
+ * what guest_main() returns. */
+int guest_check_status(void);
 
 #endif

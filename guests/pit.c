@@ -79,3 +79,20 @@ uint16_t pit_read_count(void)
 	uint8_t hi = inb(PIT_CH0);
 	return (uint16_t)(hi << 8 | lo);
 }
+
+/* Channel 0 counts down and reloads, so its count going up between two
+ * latched reads is one period gone by. IF=1 meanwhile, so the other
+ * interrupts a test waits for are taken. */
+void pit_wait_periods(unsigned n)
+{
+	uint16_t prev = pit_read_count();
+
+	irq_enable();
+	while (n) {
+		uint16_t cur = pit_read_count();
+		if (cur > prev)
+			n--;
+		prev = cur;
+	}
+	irq_disable();
+}

@@ -220,4 +220,49 @@ bool pae_nx_supported(void);
 /* Turns paging off (CR0.PG=0); the code runs identity-mapped. */
 void paging32_disable(void);
 
+/* ---- pgcheck.c: what the paging tests share (pg_; tests/guests32/paging*.c) ---- */
+/* Test frames from 24 MiB (free under -m 64), each tagged with its own
+ * address, and the large page's frame at 28 MiB. */
+#define PG_MiB		0x100000u
+#define PG_FRAME(n)	(24 * PG_MiB + (n) * 0x1000u)
+#define PG_BIG_PA	(28 * PG_MiB)
+#define PG_TAG(pa)	(0x7a000000u | ((pa) >> 12))	/* what frame pa holds */
+/* The addresses both tests map the same way. */
+#define PG_VA_SRW		0x00800000u	/* supervisor R/W: FRAME(0); FRAME(6) in space 2 */
+#define PG_VA_SRO		0x00801000u	/* supervisor read-only; not mapped in space 2 */
+#define PG_VA_URW		0x00802000u	/* user R/W */
+#define PG_VA_URO		0x00803000u	/* user read-only */
+#define PG_VA_NP		0x00804000u	/* not present */
+#define PG_VA_BIG		0x00c00000u	/* a large supervisor page at BIG_PA */
+#define PG_VA_SPDE		0x01000000u	/* a user PTE under a supervisor PDE */
+static inline uint32_t pg_rd(uint32_t va)
+{
+	return *(volatile uint32_t *)va;
+}
+static inline void pg_wr(uint32_t va, uint32_t v)
+{
+	*(volatile uint32_t *)va = v;
+}
+/* Prints "WHAT: ok" (or "WHAT: WRONG", counted). */
+void pg_expect(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* probe_check(), the WRONGs counted. */
+void pg_access(const char *what, unsigned ring, enum probe_access acc, uint32_t va,
+	       uint32_t want);
+/* Tags FRAME(0..6) and BIG_PA + 0x1000; a RET at FRAME(7). Paging off. */
+void pg_tag_frames(void);
+/* Paging on: VA_SRW and VA_URO read their frames' tags, VA_BIG + 0x1000
+ * (a @big_name page) BIG_PA + 0x1000's. */
+void pg_read_frames(const char *big_name);
+/* 4.8 on VA_URW (its PDE and PTE) and VA_BIG (its PDE, a @big_name page):
+ * the entries' low doublewords (see pgcheck.c). */
+void pg_accessed_dirty(volatile uint32_t *pde, volatile uint32_t *pte, volatile uint32_t *big,
+		       const char *big_name);
+/* 4.10.4.1: VA_SRW's PTE (low doubleword) re-pointed to FRAME(5) and back. */
+void pg_invlpg(volatile uint32_t *srw);
+/* 4.10.4.1: CR3 to @cr3_other (VA_SRW on FRAME(6), VA_SRO not mapped) and
+ * back to @cr3; @what names a space ("space", "PDPT") in the output. */
+void pg_cr3_switch(uint32_t cr3, uint32_t cr3_other, const char *what);
+/* Prints "@name: all match the SDM" (or MISMATCH); the exit code. */
+int pg_status(const char *name);
+
 #endif

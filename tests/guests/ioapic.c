@@ -54,19 +54,11 @@
 
 #define LAPIC_REG_TMR0	0x180
 
-static int failures;
 static volatile uint64_t pit_count, uart_count;
 static volatile bool uart_irr_seen, uart_tmr_seen, uart_clear_source;
 static volatile bool uart_use_eoi_reg, uart_irr_after_eoi_reg = true;
 static unsigned pit_pin, uart_pin = 4;
 static uint64_t dest;
-
-static void check(const char *what, bool ok)
-{
-	guest_printf("%s: %s\n", what, ok ? "yes" : "NO");
-	if (!ok)
-		failures++;
-}
 
 static void pit_irq(struct guest_frame *f)
 {
@@ -97,21 +89,6 @@ static void uart_irq(struct guest_frame *f)
 	lapic_eoi();
 }
 
-/* Waits @n periods of PIT channel 0 (running with its pin masked) with IF=1. */
-static void wait_pit_periods(unsigned n)
-{
-	uint16_t prev = pit_read_count();
-
-	irq_enable();
-	while (n) {
-		uint16_t cur = pit_read_count();
-		if (cur > prev)
-			n--;
-		prev = cur;
-	}
-	irq_disable();
-}
-
 static void test_registers(void)
 {
 	uint16_t flags;
@@ -128,21 +105,22 @@ static void test_registers(void)
 	bool masked = true;
 	for (unsigned i = 0; i < pins && i < 240; i++)
 		masked = masked && (ioapic_redir_read(i) & RTE_MASKED);
-	check("every redirection entry masked", masked);
+	guest_check("every redirection entry masked", masked);
 	/* destination 0x5a, level, active low, logical, lowest priority,
 	 * vector 0x34; the writable bits read back (delivery status and
 	 * remote IRR are read-only, 0 on an idle masked pin) */
 	uint64_t e = 0x5a00000000000000ull | RTE_MASKED | RTE_LEVEL | 1u << 13 | 1u << 11 |
 		     1u << 8 | 0x34;
 	ioapic_redir_write(23, e);
-	check("entry 23 reads back", (ioapic_redir_read(23) & 0xff0000000001ffffull) == e);
+	guest_check("entry 23 reads back", (ioapic_redir_read(23) & 0xff0000000001ffffull) == e);
 	ioapic_redir_write(23, RTE_MASKED);
 }
 
 static void test_edge(void)
 {
 	ioapic_redir_write(pit_pin, dest | PIT_VECTOR);
-	check("PIT pin: edge, idle", !(ioapic_redir_read(pit_pin) & (RTE_LEVEL | RTE_REMOTE_IRR | RTE_BUSY)));
+	guest_check("PIT pin: edge, idle",
+	            !(ioapic_redir_read(pit_pin) & (RTE_LEVEL | RTE_REMOTE_IRR | RTE_BUSY)));
 	idt_set_irq(PIT_VECTOR, pit_irq);
 	/* channel 0, mode 2 at 1 kHz: programmed by hand, pit_start() would
 	 * unmask the 8259's IRQ0 too */
@@ -152,10 +130,10 @@ static void test_edge(void)
 	while (pit_count < TICKS)
 		irq_wait();
 	guest_printf("PIT through the I/O APIC: %lu interrupts\n", pit_count);
-	check("PIT pin masked at the limit, remote IRR clear (edge)",
-	      (ioapic_redir_read(pit_pin) & (RTE_MASKED | RTE_REMOTE_IRR)) == RTE_MASKED);
-	check("8259 IRQ0 still masked", (pic_get_mask() & 1) != 0);
-	wait_pit_periods(5);
+	guest_check("PIT pin masked at the limit, remote IRR clear (edge)",
+	            (ioapic_redir_read(pit_pin) & (RTE_MASKED | RTE_REMOTE_IRR)) == RTE_MASKED);
+	guest_check("8259 IRQ0 still masked", (pic_get_mask() & 1) != 0);
+	pit_wait_periods(5);
 	guest_printf("after 5 more PIT periods: %lu interrupts\n", pit_count);
 }
 
@@ -167,20 +145,20 @@ static void test_level(void)
 	/* one assertion, cleared in the handler: one interrupt */
 	uart_clear_source = true;
 	outb(COM1 + UART_IER, IER_THRE);
-	wait_pit_periods(3);
-	check("UART THRE interrupt on the level pin", uart_count == 1);
-	check("remote IRR set while the handler ran", uart_irr_seen);
-	check("local APIC TMR bit set for the level vector", uart_tmr_seen);
-	check("remote IRR clear after the EOI", !(ioapic_redir_read(uart_pin) & RTE_REMOTE_IRR));
+	pit_wait_periods(3);
+	guest_check("UART THRE interrupt on the level pin", uart_count == 1);
+	guest_check("remote IRR set while the handler ran", uart_irr_seen);
+	guest_check("local APIC TMR bit set for the level vector", uart_tmr_seen);
+	guest_check("remote IRR clear after the EOI", !(ioapic_redir_read(uart_pin) & RTE_REMOTE_IRR));
 
 	/* the line stays high across EOIs: delivered again each time */
 	uart_count = 0;
 	uart_clear_source = false;
 	outb(COM1 + UART_IER, IER_THRE);
-	wait_pit_periods(3);
+	pit_wait_periods(3);
 	guest_printf("line held high until handler %u cleared it: %lu interrupts\n",
 		     LEVEL_REPEATS, uart_count);
-	check("remote IRR clear at the end", !(ioapic_redir_read(uart_pin) & RTE_REMOTE_IRR));
+	guest_check("remote IRR clear at the end", !(ioapic_redir_read(uart_pin) & RTE_REMOTE_IRR));
 
 	/* version 0x20: the I/O APIC's own EOI register, before the local
 	 * APIC's EOI, with the source already cleared */
@@ -188,20 +166,20 @@ static void test_level(void)
 	uart_clear_source = true;
 	uart_use_eoi_reg = true;
 	outb(COM1 + UART_IER, IER_THRE);
-	wait_pit_periods(3);
-	check("I/O APIC EOI register (0x40) clears remote IRR",
-	      uart_count == 1 && !uart_irr_after_eoi_reg);
+	pit_wait_periods(3);
+	guest_check("I/O APIC EOI register (0x40) clears remote IRR",
+	            uart_count == 1 && !uart_irr_after_eoi_reg);
 	ioapic_redir_write(uart_pin, RTE_MASKED);
 }
 
 int guest_main(void)
 {
-	check("lapic_init", lapic_init() == 0);
+	guest_check("lapic_init", lapic_init() == 0);
 	pic_init();
-	check("8259s masked", pic_get_mask() == 0xffff);
+	guest_check("8259s masked", pic_get_mask() == 0xffff);
 	dest = (uint64_t)(lapic_read(LAPIC_REG_ID) >> 24) << 56;
 	test_registers();
 	test_edge();
 	test_level();
-	return failures ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	return guest_check_status();
 }

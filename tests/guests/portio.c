@@ -80,15 +80,6 @@
  * device that never changes runs into them. */
 #define POLL_MAX	2000000u
 
-static int failures;
-
-static void check(const char *what, bool ok)
-{
-	guest_printf("%s: %s\n", what, ok ? "yes" : "NO");
-	if (!ok)
-		failures++;
-}
-
 static uint8_t cmos_read(uint8_t index)
 {
 	outb(CMOS_INDEX, CMOS_NMI_OFF | index);
@@ -139,31 +130,31 @@ static void test_cmos(void)
 
 	guest_printf("CMOS base memory %u KiB\n", base);
 	guest_printf("CMOS extended memory %u KiB\n", ext);
-	check("CMOS 0x30-0x31 equals 0x17-0x18", ext2 == ext);
+	guest_check("CMOS 0x30-0x31 equals 0x17-0x18", ext2 == ext);
 	guest_printf("CMOS memory above 16 MiB %u x 64 KiB\n", high);
-	check("multiboot mem_lower at most the CMOS base memory",
-	      (mb[0] & 1) && mb[1] <= base);
-	check("multiboot mem_upper within 1 MiB below the CMOS figure",
-	      (mb[0] & 1) && mb[2] <= ext && mb[2] + 1024 >= ext);
+	guest_check("multiboot mem_lower at most the CMOS base memory",
+	            (mb[0] & 1) && mb[1] <= base);
+	guest_check("multiboot mem_upper within 1 MiB below the CMOS figure",
+	            (mb[0] & 1) && mb[2] <= ext && mb[2] + 1024 >= ext);
 
 	unsigned n = 0;
 	while ((cmos_read(0x0a) & 0x80) && n < POLL_MAX)
 		n++;
-	check("RTC register A: UIP clears", n < POLL_MAX);
+	guest_check("RTC register A: UIP clears", n < POLL_MAX);
 	guest_printf("RTC register A 0x%02x\n", cmos_read(0x0a) & 0x7f);
 	guest_printf("RTC register B 0x%02x\n", cmos_read(0x0b));
-	check("RTC register C: IRQF clear", !(cmos_read(0x0c) & 0x80));
-	check("RTC register D: VRT set", (cmos_read(0x0d) & 0x80) != 0);
-	check("RTC time and date are BCD in range",
-	      is_bcd(cmos_read(0x00), 0, 0x59) && is_bcd(cmos_read(0x02), 0, 0x59) &&
-	      is_bcd(cmos_read(0x04), 0, 0x23) && is_bcd(cmos_read(0x06), 1, 7) &&
-	      is_bcd(cmos_read(0x07), 1, 0x31) && is_bcd(cmos_read(0x08), 1, 0x12) &&
-	      is_bcd(cmos_read(0x09), 0, 0x99));
+	guest_check("RTC register C: IRQF clear", !(cmos_read(0x0c) & 0x80));
+	guest_check("RTC register D: VRT set", (cmos_read(0x0d) & 0x80) != 0);
+	guest_check("RTC time and date are BCD in range",
+	            is_bcd(cmos_read(0x00), 0, 0x59) && is_bcd(cmos_read(0x02), 0, 0x59) &&
+	            is_bcd(cmos_read(0x04), 0, 0x23) && is_bcd(cmos_read(0x06), 1, 7) &&
+	            is_bcd(cmos_read(0x07), 1, 0x31) && is_bcd(cmos_read(0x08), 1, 0x12) &&
+	            is_bcd(cmos_read(0x09), 0, 0x99));
 	guest_printf("CMOS century (0x32) 0x%02x\n", cmos_read(0x32));
 	/* the NMI-disable bit is not part of the index */
 	outb(CMOS_INDEX, 0x15);
 	uint8_t lo = inb(CMOS_DATA);
-	check("index without bit 7 selects the same byte", lo == (base & 0xff));
+	guest_check("index without bit 7 selects the same byte", lo == (base & 0xff));
 	outb(CMOS_INDEX, CMOS_NMI_OFF | 0x0d);
 }
 
@@ -192,33 +183,33 @@ static void test_fwcfg(void)
 	for (int i = 0; i < 4; i++)
 		sig[i] = (char)inb(FWCFG_DATA);
 	guest_printf("fw_cfg signature \"%s\"\n", sig);
-	check("fw_cfg read past the item's end gives 0", inb(FWCFG_DATA) == 0);
-	check("fw_cfg selector write restarts the offset", fwcfg_read_le(0x0000, 1) == 'Q');
-	check("fw_cfg ID bit 0 (traditional interface)", (fwcfg_read_le(0x0001, 4) & 1) != 0);
+	guest_check("fw_cfg read past the item's end gives 0", inb(FWCFG_DATA) == 0);
+	guest_check("fw_cfg selector write restarts the offset", fwcfg_read_le(0x0000, 1) == 'Q');
+	guest_check("fw_cfg ID bit 0 (traditional interface)", (fwcfg_read_le(0x0001, 4) & 1) != 0);
 	guest_printf("fw_cfg RAM size 0x%lx\n", fwcfg_read_le(0x0003, 8));
 	guest_printf("fw_cfg CPUs %lu, maximum %lu\n", fwcfg_read_le(0x0005, 2),
 		     fwcfg_read_le(0x000f, 2));
 	guest_printf("fw_cfg command-line size %lu\n", fwcfg_read_le(0x0014, 4));
-	check("multiboot command line names the image", cmdline_names_image());
+	guest_check("multiboot command line names the image", cmdline_names_image());
 }
 
 static void test_pci(void)
 {
 	guest_printf("PCI 00:00.0 vendor/device 0x%08x\n", pci_read(0, 0, 0x00));
 	guest_printf("PCI 00:00.0 class 0x%06x\n", pci_read(0, 0, 0x08) >> 8);
-	check("PCI 00:00.0 header type 0", ((pci_read(0, 0, 0x0c) >> 16) & 0x7f) == 0);
+	guest_check("PCI 00:00.0 header type 0", ((pci_read(0, 0, 0x0c) >> 16) & 0x7f) == 0);
 	outl(PCI_ADDR, pci_addr(0, 0, 0x00));
-	check("CONFIG_DATA word at 0xcfe is the device ID", inw(PCI_DATA + 2) == 0x1237);
-	check("CONFIG_DATA byte at 0xcfc is the vendor ID's low byte", inb(PCI_DATA) == 0x86);
+	guest_check("CONFIG_DATA word at 0xcfe is the device ID", inw(PCI_DATA + 2) == 0x1237);
+	guest_check("CONFIG_DATA byte at 0xcfc is the vendor ID's low byte", inb(PCI_DATA) == 0x86);
 	outl(PCI_ADDR, pci_addr(0x1f, 0, 0x00));
-	check("CONFIG_ADDRESS reads back", inl(PCI_ADDR) == pci_addr(0x1f, 0, 0x00));
+	guest_check("CONFIG_ADDRESS reads back", inl(PCI_ADDR) == pci_addr(0x1f, 0, 0x00));
 	bool none = true;
 	for (unsigned d = 2; d < 32; d++)
 		for (unsigned f = 0; f < 8; f++)
 			none = none && pci_read(d, f, 0x00) == 0xffffffffu;
-	check("no device at 00:02.0-00:1f.7: all ones", none);
+	guest_check("no device at 00:02.0-00:1f.7: all ones", none);
 	outl(PCI_ADDR, pci_addr(0, 0, 0x00) & ~0x80000000u);
-	check("CONFIG_DATA with the enable bit clear: all ones", inl(PCI_DATA) == 0xffffffffu);
+	guest_check("CONFIG_DATA with the enable bit clear: all ones", inl(PCI_DATA) == 0xffffffffu);
 }
 
 static uint8_t pit_status(unsigned counter)
@@ -244,8 +235,8 @@ static void test_pit(void)
 	outb(PIT_CMD, 0x34);
 	outb(0x40, 0x00);
 	outb(0x40, 0x10);
-	check("read-back status of counter 0: RW 11, mode 2, binary",
-	      (pit_status(0) & 0x3f) == 0x34);
+	guest_check("read-back status of counter 0: RW 11, mode 2, binary",
+	            (pit_status(0) & 0x3f) == 0x34);
 
 	/* channel 2 gated on, speaker off, mode 0 with the longest count */
 	outb(PORT_61, (uint8_t)((inb(PORT_61) & 0x0c) | 0x01));
@@ -253,12 +244,12 @@ static void test_pit(void)
 	outb(PIT_CH2, 0xff);
 	outb(PIT_CH2, 0xff);
 	uint8_t st = pit_status(2);
-	check("read-back status of counter 2: RW 11, mode 0, binary", (st & 0x3f) == 0x30);
-	check("mode 0: OUT low before terminal count", !(st & 0x80) && !(inb(PORT_61) & 0x20));
+	guest_check("read-back status of counter 2: RW 11, mode 0, binary", (st & 0x3f) == 0x30);
+	guest_check("mode 0: OUT low before terminal count", !(st & 0x80) && !(inb(PORT_61) & 0x20));
 	uint16_t c1 = pit_latched_count(2), c2 = c1;
 	for (n = 0; c2 == c1 && n < POLL_MAX; n++)
 		c2 = pit_latched_count(2);
-	check("read-back count of counter 2 goes down", c2 < c1);
+	guest_check("read-back count of counter 2 goes down", c2 < c1);
 
 	/* a short count: OUT2 (port 0x61 bit 5) rises at terminal count */
 	outb(PIT_CMD, 0xb0);
@@ -266,14 +257,14 @@ static void test_pit(void)
 	outb(PIT_CH2, 0x00);
 	for (n = 0; !(inb(PORT_61) & 0x20) && n < POLL_MAX; n++)
 		;
-	check("port 0x61 bit 5: OUT2 high at terminal count", n < POLL_MAX);
-	check("read-back status: OUTPUT high", (pit_status(2) & 0x80) != 0);
+	guest_check("port 0x61 bit 5: OUT2 high at terminal count", n < POLL_MAX);
+	guest_check("read-back status: OUTPUT high", (pit_status(2) & 0x80) != 0);
 	outb(PORT_61, (uint8_t)(inb(PORT_61) & 0x0c));
 
 	uint8_t r = inb(PORT_61) & 0x10;
 	for (n = 0; (inb(PORT_61) & 0x10) == r && n < POLL_MAX; n++)
 		;
-	check("port 0x61 bit 4: refresh toggles", n < POLL_MAX);
+	guest_check("port 0x61 bit 4: refresh toggles", n < POLL_MAX);
 }
 
 static void test_testdev(void)
@@ -283,26 +274,26 @@ static void test_testdev(void)
 	volatile uint64_t *m64 = (volatile uint64_t *)(uintptr_t)TESTDEV_MMIO;
 
 	outl(TESTDEV_PORT, 0x12345678);
-	check("pc-testdev latch reads back", inl(TESTDEV_PORT) == 0x12345678);
-	check("pc-testdev byte lane 2", inb(TESTDEV_PORT + 2) == 0x34);
+	guest_check("pc-testdev latch reads back", inl(TESTDEV_PORT) == 0x12345678);
+	guest_check("pc-testdev byte lane 2", inb(TESTDEV_PORT + 2) == 0x34);
 	outb(TESTDEV_PORT + 1, 0xab);
 	outw(TESTDEV_PORT + 2, 0xcdef);
-	check("pc-testdev byte and word writes merge", inl(TESTDEV_PORT) == 0xcdefab78);
+	guest_check("pc-testdev byte and word writes merge", inl(TESTDEV_PORT) == 0xcdefab78);
 
 	/* device memory: map it uncacheable like any MMIO (SDM 3A 12.3) */
 	guest_pd[3][(TESTDEV_MMIO >> 21) & 511] |= 0x18;
 	invlpg(m8);
 	m64[1] = 0x0123456789abcdefull;
-	check("pc-testdev memory: 64-bit write, 32-bit reads",
-	      m32[2] == 0x89abcdef && m32[3] == 0x01234567);
+	guest_check("pc-testdev memory: 64-bit write, 32-bit reads",
+	            m32[2] == 0x89abcdef && m32[3] == 0x01234567);
 	m8[9] = 0x5a;
-	check("pc-testdev memory: byte write merges", m64[1] == 0x0123456789ab5aefull);
+	guest_check("pc-testdev memory: byte write merges", m64[1] == 0x0123456789ab5aefull);
 }
 
 static void test_unknown_port(void)
 {
-	check("port 0x0f00 reads all ones (byte, word, dword)",
-	      inb(0x0f00) == 0xff && inw(0x0f00) == 0xffff && inl(0x0f00) == 0xffffffffu);
+	guest_check("port 0x0f00 reads all ones (byte, word, dword)",
+	            inb(0x0f00) == 0xff && inw(0x0f00) == 0xffff && inl(0x0f00) == 0xffffffffu);
 }
 
 static void test_acpi(void)
@@ -310,16 +301,16 @@ static void test_acpi(void)
 	const uint8_t *rsdp = acpi_rsdp();
 	const struct acpi_header *rsdt = acpi_rsdt(), *xsdt = acpi_xsdt();
 
-	check("RSDP found by signature and checksum", rsdp != NULL);
-	check("RSDT signature and checksum", rsdt != NULL);
+	guest_check("RSDP found by signature and checksum", rsdp != NULL);
+	guest_check("RSDT signature and checksum", rsdt != NULL);
 	if (!rsdp || !rsdt)
 		return;
-	check("XSDT present exactly when the RSDP revision is 2 or more",
-	      (rsdp[15] >= 2) == (xsdt != NULL));
+	guest_check("XSDT present exactly when the RSDP revision is 2 or more",
+	            (rsdp[15] >= 2) == (xsdt != NULL));
 	const struct acpi_header *fadt = acpi_sdt_find(rsdt, "FACP");
-	check("FADT through the RSDT", fadt != NULL);
-	check("the XSDT lists the same FADT",
-	      !xsdt || acpi_sdt_find(xsdt, "FACP") == fadt);
+	guest_check("FADT through the RSDT", fadt != NULL);
+	guest_check("the XSDT lists the same FADT",
+	            !xsdt || acpi_sdt_find(xsdt, "FACP") == fadt);
 	if (!fadt)
 		return;
 	const uint8_t *f = (const uint8_t *)fadt;
@@ -333,9 +324,9 @@ static void test_acpi(void)
 	unsigned n;
 	for (n = 0; t2 == t1 && n < POLL_MAX; n++)
 		t2 = inl(pm);
-	check("PM timer: unused high bits read 0", !(t1 & ~mask) && !(t2 & ~mask));
+	guest_check("PM timer: unused high bits read 0", !(t1 & ~mask) && !(t2 & ~mask));
 	/* up means a small forward step modulo the counter width */
-	check("PM timer counts up", n < POLL_MAX && ((t2 - t1) & mask) < mask / 2);
+	guest_check("PM timer counts up", n < POLL_MAX && ((t2 - t1) & mask) < mask / 2);
 }
 
 int guest_main(void)
@@ -347,5 +338,5 @@ int guest_main(void)
 	test_testdev();
 	test_unknown_port();
 	test_acpi();
-	return failures ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	return guest_check_status();
 }

@@ -33,18 +33,10 @@
 #define ITERATIONS	200000u
 #define TICK_HZ		4000
 
-static int failures;
 static volatile uint64_t results[NTASKS] USER_DATA;
 static volatile uint64_t task_cs[NTASKS] USER_DATA;
 static volatile uint64_t task_rflags[NTASKS] USER_DATA;
 static volatile uint32_t arrived[2] USER_DATA;
-
-static void check(const char *what, bool ok)
-{
-	guest_printf("%s: %s\n", what, ok ? "yes" : "NO");
-	if (!ok)
-		failures++;
-}
 
 /* Eight xorshift/multiply lanes kept in registers across the whole loop:
  * a clobbered register at any preemption changes the result. */
@@ -114,30 +106,30 @@ int guest_main(void)
 
 	for (unsigned i = 0; i < NTASKS; i++)
 		expect[i] = work(i, false);
-	check("vm_init", vm_init() == 0);
+	guest_check("vm_init", vm_init() == 0);
 	for (unsigned i = 0; i < NTASKS; i++) {
 		ids[i] = sched_task_create(task, i);
-		check("task created", ids[i] >= 0);
+		guest_check("task created", ids[i] >= 0);
 		if (ids[i] < 0)
 			return GUEST_EXIT_FAIL;
 	}
-	check("pit_start", pit_start(TICK_HZ, 0) == 0);
+	guest_check("pit_start", pit_start(TICK_HZ, 0) == 0);
 	idt_set_irq(PIC_VECTOR_BASE + 0, tick);
 	sched_run();
 	pit_stop();
 
-	check("back in ring 0 with CR3 = guest_pml4",
-	      read_cr3() == (uint64_t)(uintptr_t)guest_pml4);
+	guest_check("back in ring 0 with CR3 = guest_pml4",
+	            read_cr3() == (uint64_t)(uintptr_t)guest_pml4);
 	bool sums = true, preempted = true, ring3 = true;
 	for (unsigned i = 0; i < NTASKS; i++) {
 		sums = sums && results[i] == expect[i];
 		preempted = preempted && sched_preemptions(ids[i]) >= 1;
 		ring3 = ring3 && (task_cs[i] & 3) == 3 && (task_rflags[i] & 0x200);
 	}
-	check("every task ran in ring 3 with IF=1", ring3);
-	check("every task's checksum is right", sums);
-	check("every task was preempted at least once", preempted);
-	check("more switches than tasks (round-robin, not run to completion)",
-	      sched_switches() > NTASKS + 1);
-	return failures ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	guest_check("every task ran in ring 3 with IF=1", ring3);
+	guest_check("every task's checksum is right", sums);
+	guest_check("every task was preempted at least once", preempted);
+	guest_check("more switches than tasks (round-robin, not run to completion)",
+	            sched_switches() > NTASKS + 1);
+	return guest_check_status();
 }

@@ -20,29 +20,6 @@
  */
 #include "guests/guest.h"
 
-static int failures;
-
-static void check(const char *what, bool ok)
-{
-	guest_printf("%s: %s\n", what, ok ? "yes" : "NO");
-	if (!ok)
-		failures++;
-}
-
-static void wait_pit_periods(unsigned n)
-{
-	uint16_t prev = pit_read_count();
-
-	irq_enable();
-	while (n) {
-		uint16_t cur = pit_read_count();
-		if (cur > prev)
-			n--;
-		prev = cur;
-	}
-	irq_disable();
-}
-
 int guest_main(void)
 {
 	uint64_t msr = msr_read(0x1b);
@@ -51,40 +28,41 @@ int guest_main(void)
 	 * vector 8 (SeaBIOS does, under QEMU): remap and mask the PICs
 	 * before interrupts are enabled, or a tick arrives as "#DF". */
 	pic_init();
-	check("lapic_init", lapic_init() == 0);
+	guest_check("lapic_init", lapic_init() == 0);
 	guest_printf("base 0x%lx\n", lapic_base());
-	check("IA32_APIC_BASE: BSP and global enable",
-	      (msr_read(0x1b) & 0x900) == 0x900 && (msr & 0x100));
-	check("SVR bit 8 set", (lapic_read(0xf0) & 0x100) != 0);
+	guest_check("IA32_APIC_BASE: BSP and global enable",
+	            (msr_read(0x1b) & 0x900) == 0x900 && (msr & 0x100));
+	guest_check("SVR bit 8 set", (lapic_read(0xf0) & 0x100) != 0);
 	uint32_t ver = lapic_read(0x30);
-	check("integrated APIC version 1xH", (ver & 0xf0) == 0x10);
-	check("at least 4 LVT entries", ((ver >> 16) & 0xff) >= 3);
+	guest_check("integrated APIC version 1xH", (ver & 0xf0) == 0x10);
+	guest_check("at least 4 LVT entries", ((ver >> 16) & 0xff) >= 3);
 
 	/* periodic */
-	check("bad divide rejected", lapic_timer_start(LAPIC_PERIODIC, 3, 100000, 10) == -GUEST_EINVAL);
-	check("periodic start", lapic_timer_start(LAPIC_PERIODIC, 16, 100000, 10) == 0);
-	check("divide config 16 = 0011b", (lapic_read(0x3e0) & 0xb) == 0x3);
-	check("LVT timer: vector 0x30, periodic",
-	      (lapic_read(0x320) & 0x700ff) == (0x20000 | 0x30));
+	guest_check("bad divide rejected",
+	            lapic_timer_start(LAPIC_PERIODIC, 3, 100000, 10) == -GUEST_EINVAL);
+	guest_check("periodic start", lapic_timer_start(LAPIC_PERIODIC, 16, 100000, 10) == 0);
+	guest_check("divide config 16 = 0011b", (lapic_read(0x3e0) & 0xb) == 0x3);
+	guest_check("LVT timer: vector 0x30, periodic",
+	            (lapic_read(0x320) & 0x700ff) == (0x20000 | 0x30));
 	while (lapic_timer_ticks() < 10)
 		irq_wait();
 	guest_printf("got %lu ticks\n", lapic_timer_ticks());
-	check("LVT masked at the limit", (lapic_read(0x320) & 0x10000) != 0);
-	check("ISR bit 0x30 clear after EOI", (lapic_read(0x110) & 0x10000) == 0);
+	guest_check("LVT masked at the limit", (lapic_read(0x320) & 0x10000) != 0);
+	guest_check("ISR bit 0x30 clear after EOI", (lapic_read(0x110) & 0x10000) == 0);
 	lapic_timer_stop();
-	check("stopped: current count 0", lapic_read(0x390) == 0);
+	guest_check("stopped: current count 0", lapic_read(0x390) == 0);
 
 	/* one-shot, with the PIT as the clock that measures the wait */
-	check("pit as clock", pit_start(1000, 0) == 0);
+	guest_check("pit as clock", pit_start(1000, 0) == 0);
 	pit_stop();
-	check("one-shot start", lapic_timer_start(LAPIC_ONESHOT, 16, 50000, 0) == 0);
-	check("LVT timer: one-shot", (lapic_read(0x320) & 0x60000) == 0);
+	guest_check("one-shot start", lapic_timer_start(LAPIC_ONESHOT, 16, 50000, 0) == 0);
+	guest_check("LVT timer: one-shot", (lapic_read(0x320) & 0x60000) == 0);
 	while (lapic_timer_ticks() < 1)
 		irq_wait();
-	check("one-shot current count 0", lapic_read(0x390) == 0);
-	wait_pit_periods(20);
+	guest_check("one-shot current count 0", lapic_read(0x390) == 0);
+	pit_wait_periods(20);
 	guest_printf("one-shot: %lu interrupt(s) after 20 PIT periods\n", lapic_timer_ticks());
 	lapic_timer_stop();
 
-	return failures ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	return guest_check_status();
 }

@@ -20,55 +20,30 @@
  */
 #include "guests/guest.h"
 
-static int failures;
-
-static void check(const char *what, bool ok)
-{
-	guest_printf("%s: %s\n", what, ok ? "yes" : "NO");
-	if (!ok)
-		failures++;
-}
-
-/* Waits with IF=1 until channel 0 has reloaded @n times (its count went
- * up between two latched reads): about n periods of the PIT. */
-static void wait_pit_periods(unsigned n)
-{
-	uint16_t prev = pit_read_count();
-
-	irq_enable();
-	while (n) {
-		uint16_t cur = pit_read_count();
-		if (cur > prev)
-			n--;
-		prev = cur;
-	}
-	irq_disable();
-}
-
 int guest_main(void)
 {
-	check("pit_start rejects 10 Hz", pit_start(10, 0) == -GUEST_EINVAL);
-	check("pit_start 1000 Hz", pit_start(1000, 10) == 0);
+	guest_check("pit_start rejects 10 Hz", pit_start(10, 0) == -GUEST_EINVAL);
+	guest_check("pit_start 1000 Hz", pit_start(1000, 10) == 0);
 	guest_printf("divisor %u\n", pit_divisor());
-	check("divisor is 1193", pit_divisor() == 1193);
+	guest_check("divisor is 1193", pit_divisor() == 1193);
 	guest_printf("pic mask 0x%x\n", pic_get_mask());
 	uint16_t c = pit_read_count();
-	check("latched count in 1..1193", c >= 1 && c <= 1193);
+	guest_check("latched count in 1..1193", c >= 1 && c <= 1193);
 
 	while (pit_ticks() < 10)
 		irq_wait();
 	guest_printf("got %lu ticks\n", pit_ticks());
-	check("IRQ0 masked at the limit", (pic_get_mask() & 1) == 1);
-	wait_pit_periods(5);
+	guest_check("IRQ0 masked at the limit", (pic_get_mask() & 1) == 1);
+	pit_wait_periods(5);
 	guest_printf("after 5 more periods: %lu ticks\n", pit_ticks());
 
 	/* unlimited: the rate generator keeps firing until masked */
-	check("pit_start again", pit_start(1000, 0) == 0);
+	guest_check("pit_start again", pit_start(1000, 0) == 0);
 	while (pit_ticks() < 25)
 		irq_wait();
 	pit_stop();
-	check("kept firing for 25 ticks", pit_ticks() >= 25);
+	guest_check("kept firing for 25 ticks", pit_ticks() >= 25);
 	guest_printf("pic mask after stop 0x%x\n", pic_get_mask());
 
-	return failures ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	return guest_check_status();
 }

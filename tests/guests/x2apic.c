@@ -75,17 +75,9 @@
 #define LVT_TSC_DEADLINE	(2u << 17)
 #define PERIODIC_TICKS		5
 
-static int failures;
 static volatile uint64_t timer_count, ipi_count;
 static volatile unsigned gp_count;
 static volatile bool ipi_in_service;
-
-static void check(const char *what, bool ok)
-{
-	guest_printf("%s: %s\n", what, ok ? "yes" : "NO");
-	if (!ok)
-		failures++;
-}
 
 /* #GP from RDMSR (0F 32) or WRMSR (0F 30) is counted and skipped; any
  * other #GP is a real failure and reported as such. */
@@ -141,42 +133,28 @@ static void ipi_irq(struct guest_frame *f)
 	msr_write(X2APIC_EOI, 0);
 }
 
-static void wait_pit_periods(unsigned n)
-{
-	uint16_t prev = pit_read_count();
-
-	irq_enable();
-	while (n) {
-		uint16_t cur = pit_read_count();
-		if (cur > prev)
-			n--;
-		prev = cur;
-	}
-	irq_disable();
-}
-
 static void test_no_x2apic(uint64_t base_msr)
 {
-	check("setting EXTD without x2APIC support raises #GP",
-	      wrmsr_faults(MSR_APIC_BASE, base_msr | APIC_BASE_EXTD));
-	check("IA32_APIC_BASE unchanged", msr_read(MSR_APIC_BASE) == base_msr);
+	guest_check("setting EXTD without x2APIC support raises #GP",
+	            wrmsr_faults(MSR_APIC_BASE, base_msr | APIC_BASE_EXTD));
+	guest_check("IA32_APIC_BASE unchanged", msr_read(MSR_APIC_BASE) == base_msr);
 }
 
 static void test_timer_msrs(void)
 {
 	msr_write(X2APIC_TIMER_DIV, 0x3);	/* divide by 16 */
-	check("divide configuration reads back", (msr_read(X2APIC_TIMER_DIV) & 0xb) == 0x3);
+	guest_check("divide configuration reads back", (msr_read(X2APIC_TIMER_DIV) & 0xb) == 0x3);
 	msr_write(X2APIC_LVT_TIMER, LVT_PERIODIC | TIMER_VECTOR);
-	check("LVT timer reads back (periodic, vector 0x30)",
-	      (msr_read(X2APIC_LVT_TIMER) & 0x700ff) == (LVT_PERIODIC | TIMER_VECTOR));
+	guest_check("LVT timer reads back (periodic, vector 0x30)",
+	            (msr_read(X2APIC_LVT_TIMER) & 0x700ff) == (LVT_PERIODIC | TIMER_VECTOR));
 	msr_write(X2APIC_TIMER_INIT, 100000);
-	check("initial count reads back", msr_read(X2APIC_TIMER_INIT) == 100000);
-	check("current count at most the initial count", msr_read(X2APIC_TIMER_CUR) <= 100000);
+	guest_check("initial count reads back", msr_read(X2APIC_TIMER_INIT) == 100000);
+	guest_check("current count at most the initial count", msr_read(X2APIC_TIMER_CUR) <= 100000);
 	while (timer_count < PERIODIC_TICKS)
 		irq_wait();
 	guest_printf("periodic timer by MSR: %lu interrupts\n", timer_count);
 	msr_write(X2APIC_TIMER_INIT, 0);
-	check("initial count 0: current count 0", msr_read(X2APIC_TIMER_CUR) == 0);
+	guest_check("initial count 0: current count 0", msr_read(X2APIC_TIMER_CUR) == 0);
 }
 
 static void test_tsc_deadline(void)
@@ -189,21 +167,21 @@ static void test_tsc_deadline(void)
 		return;
 	timer_count = 0;
 	msr_write(X2APIC_LVT_TIMER, LVT_TSC_DEADLINE | TIMER_VECTOR);
-	check("LVT timer mode 10b reads back",
-	      (msr_read(X2APIC_LVT_TIMER) & 0x600ff) == (LVT_TSC_DEADLINE | TIMER_VECTOR));
+	guest_check("LVT timer mode 10b reads back",
+	            (msr_read(X2APIC_LVT_TIMER) & 0x600ff) == (LVT_TSC_DEADLINE | TIMER_VECTOR));
 	msr_write(X2APIC_TIMER_INIT, 12345);
-	check("TSC-deadline mode: initial count write ignored, current count 0",
-	      msr_read(X2APIC_TIMER_CUR) == 0);
+	guest_check("TSC-deadline mode: initial count write ignored, current count 0",
+	            msr_read(X2APIC_TIMER_CUR) == 0);
 	msr_write(MSR_TSC_DEADLINE, rdtsc() + 200000);
-	check("IA32_TSC_DEADLINE armed (non-zero)", msr_read(MSR_TSC_DEADLINE) != 0);
+	guest_check("IA32_TSC_DEADLINE armed (non-zero)", msr_read(MSR_TSC_DEADLINE) != 0);
 	while (timer_count < 1)
 		irq_wait();
-	check("after the interrupt IA32_TSC_DEADLINE reads 0", msr_read(MSR_TSC_DEADLINE) == 0);
-	wait_pit_periods(10);
+	guest_check("after the interrupt IA32_TSC_DEADLINE reads 0", msr_read(MSR_TSC_DEADLINE) == 0);
+	pit_wait_periods(10);
 	guest_printf("TSC deadline: %lu interrupt(s) after 10 PIT periods\n", timer_count);
 	/* a deadline already passed fires at once */
 	msr_write(MSR_TSC_DEADLINE, 1);
-	wait_pit_periods(2);
+	pit_wait_periods(2);
 	guest_printf("deadline in the past: %lu interrupt(s) in all\n", timer_count);
 	msr_write(MSR_TSC_DEADLINE, 0);
 	msr_write(X2APIC_LVT_TIMER, LVT_MASKED | TIMER_VECTOR);
@@ -214,41 +192,42 @@ static void test_x2apic(uint64_t base_msr, uint32_t xapic_id, uint32_t xapic_ver
 	volatile uint32_t *mmio = (volatile uint32_t *)(uintptr_t)lapic_base();
 
 	msr_write(MSR_APIC_BASE, base_msr | APIC_BASE_EXTD);
-	check("IA32_APIC_BASE: EN and EXTD set",
-	      (msr_read(MSR_APIC_BASE) & (APIC_BASE_EN | APIC_BASE_EXTD)) ==
-		      (APIC_BASE_EN | APIC_BASE_EXTD));
+	guest_check("IA32_APIC_BASE: EN and EXTD set",
+	            (msr_read(MSR_APIC_BASE) & (APIC_BASE_EN | APIC_BASE_EXTD)) ==
+		            (APIC_BASE_EN | APIC_BASE_EXTD));
 	uint32_t id = (uint32_t)msr_read(X2APIC_ID);
 	guest_printf("x2APIC ID %u (xAPIC ID %u)\n", id, xapic_id);
-	check("version register (803H) as in xAPIC mode",
-	      (uint32_t)msr_read(X2APIC_VERSION) == xapic_ver);
-	check("LDR derived from the x2APIC ID",
-	      (uint32_t)msr_read(X2APIC_LDR) == ((id >> 4) << 16 | 1u << (id & 0xf)));
-	check("SVR still enabled", (msr_read(X2APIC_SVR) & 0x1ff) == (0x100 | LAPIC_SPURIOUS_VECTOR));
-	check("TPR 0", msr_read(X2APIC_TPR) == 0);
-	check("xAPIC page not decoded: version register no longer reads back",
-	      mmio[LAPIC_REG_VERSION / 4] != xapic_ver);
+	guest_check("version register (803H) as in xAPIC mode",
+	            (uint32_t)msr_read(X2APIC_VERSION) == xapic_ver);
+	guest_check("LDR derived from the x2APIC ID",
+	            (uint32_t)msr_read(X2APIC_LDR) == ((id >> 4) << 16 | 1u << (id & 0xf)));
+	guest_check("SVR still enabled",
+	            (msr_read(X2APIC_SVR) & 0x1ff) == (0x100 | LAPIC_SPURIOUS_VECTOR));
+	guest_check("TPR 0", msr_read(X2APIC_TPR) == 0);
+	guest_check("xAPIC page not decoded: version register no longer reads back",
+	            mmio[LAPIC_REG_VERSION / 4] != xapic_ver);
 
-	check("RDMSR 831H (undefined) raises #GP", rdmsr_faults(X2APIC_UNDEFINED));
-	check("WRMSR to the ID register raises #GP", wrmsr_faults(X2APIC_ID, 5));
-	check("RDMSR of EOI raises #GP", rdmsr_faults(X2APIC_EOI));
-	check("RDMSR of SELF IPI raises #GP", rdmsr_faults(X2APIC_SELF_IPI));
-	check("WRMSR of a non-zero value to EOI raises #GP", wrmsr_faults(X2APIC_EOI, 1));
+	guest_check("RDMSR 831H (undefined) raises #GP", rdmsr_faults(X2APIC_UNDEFINED));
+	guest_check("WRMSR to the ID register raises #GP", wrmsr_faults(X2APIC_ID, 5));
+	guest_check("RDMSR of EOI raises #GP", rdmsr_faults(X2APIC_EOI));
+	guest_check("RDMSR of SELF IPI raises #GP", rdmsr_faults(X2APIC_SELF_IPI));
+	guest_check("WRMSR of a non-zero value to EOI raises #GP", wrmsr_faults(X2APIC_EOI, 1));
 
 	test_timer_msrs();
 	test_tsc_deadline();
 
 	msr_write(X2APIC_SELF_IPI, IPI_VECTOR);
-	wait_pit_periods(2);
+	pit_wait_periods(2);
 	guest_printf("SELF IPI: %lu interrupt(s)\n", ipi_count);
-	check("SELF IPI vector in service in its handler", ipi_in_service);
+	guest_check("SELF IPI vector in service in its handler", ipi_in_service);
 
-	check("x2APIC -> xAPIC directly raises #GP",
-	      wrmsr_faults(MSR_APIC_BASE, base_msr & ~APIC_BASE_EXTD));
+	guest_check("x2APIC -> xAPIC directly raises #GP",
+	            wrmsr_faults(MSR_APIC_BASE, base_msr & ~APIC_BASE_EXTD));
 	msr_write(MSR_APIC_BASE, base_msr & ~(APIC_BASE_EXTD | APIC_BASE_EN));
 	msr_write(MSR_APIC_BASE, base_msr);
-	check("x2APIC -> disabled -> xAPIC: the page is decoded again",
-	      mmio[LAPIC_REG_VERSION / 4] == xapic_ver);
-	check("x2APIC MSRs raise #GP again", rdmsr_faults(X2APIC_VERSION));
+	guest_check("x2APIC -> disabled -> xAPIC: the page is decoded again",
+	            mmio[LAPIC_REG_VERSION / 4] == xapic_ver);
+	guest_check("x2APIC MSRs raise #GP again", rdmsr_faults(X2APIC_VERSION));
 }
 
 int guest_main(void)
@@ -257,8 +236,8 @@ int guest_main(void)
 
 	idt_set_handler(13, gp_handler);
 	pic_init();
-	check("lapic_init", lapic_init() == 0);
-	check("pit as clock", pit_start(1000, 0) == 0);
+	guest_check("lapic_init", lapic_init() == 0);
+	guest_check("pit as clock", pit_start(1000, 0) == 0);
 	pit_stop();
 	idt_set_irq(TIMER_VECTOR, timer_irq);
 	idt_set_irq(IPI_VECTOR, ipi_irq);
@@ -266,8 +245,8 @@ int guest_main(void)
 	uint32_t xapic_id = lapic_read(LAPIC_REG_ID) >> 24;
 	uint32_t xapic_ver = lapic_read(LAPIC_REG_VERSION);
 
-	check("xAPIC mode: RDMSR of an x2APIC register raises #GP", rdmsr_faults(X2APIC_VERSION));
-	check("xAPIC mode: WRMSR of an x2APIC register raises #GP", wrmsr_faults(X2APIC_TPR, 0));
+	guest_check("xAPIC mode: RDMSR of an x2APIC register raises #GP", rdmsr_faults(X2APIC_VERSION));
+	guest_check("xAPIC mode: WRMSR of an x2APIC register raises #GP", wrmsr_faults(X2APIC_TPR, 0));
 	cpuid(1, 0, r);
 	bool x2 = r[2] & (1u << 21);
 	guest_printf("CPUID.01H:ECX[21] x2APIC: %s\n", x2 ? "yes" : "no");
@@ -275,5 +254,5 @@ int guest_main(void)
 		test_x2apic(base_msr, xapic_id, xapic_ver);
 	else
 		test_no_x2apic(base_msr);
-	return failures ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	return guest_check_status();
 }

@@ -31,30 +31,15 @@
  */
 #include "guests32/guest32.h"
 
-#define MiB		0x100000u
-#define F(n)		(24 * MiB + (n) * 0x1000u)
-#define BIG_PA		(28 * MiB)
-#define TAG(pa)		(0x7a000000u | ((pa) >> 12))
-#define RET		0xc3
-
-#define VA_SRW		0x00800000u
-#define VA_SRO		0x00801000u
-#define VA_URW		0x00802000u
-#define VA_URO		0x00803000u
-#define VA_NP		0x00804000u
-#define VA_SNX		0x00805000u	/* F(7): supervisor, XD */
-#define VA_UNX		0x00806000u	/* F(7): user, XD */
-#define VA_UX		0x00807000u	/* F(7): user, executable */
-#define VA_SX		0x00808000u	/* F(7): supervisor, executable */
-#define VA_BIG		0x00c00000u
-#define VA_SPDE		0x01000000u
+#define VA_SNX		0x00805000u	/* FRAME(7): supervisor, XD */
+#define VA_UNX		0x00806000u	/* FRAME(7): user, XD */
+#define VA_UX		0x00807000u	/* FRAME(7): user, executable */
+#define VA_SX		0x00808000u	/* FRAME(7): supervisor, executable */
 #define VA_XPDE		0x01200000u
 
 #define P	0x001ull
 #define RW	0x002ull
 #define US	0x004ull
-#define A	0x020ull
-#define D	0x040ull
 #define XD	(1ull << 63)
 #define PF_P	0x01u
 #define PF_W	0x02u
@@ -62,61 +47,42 @@
 #define PF_I	0x10u
 #define NO_PF	PROBE_NO_PF
 
-static int bad;
 static struct pae as1, as2;
 
-static void expect(bool ok, const char *what)
+/* The low doubleword of a 64-bit entry: all pgcheck.c touches of it
+ * (A, D, P, R/W, address bits 31:12; pgcheck.c says why). */
+static volatile uint32_t *low32(uint64_t *entry)
 {
-	guest_printf("%s: %s\n", what, ok ? "ok" : "WRONG");
-	bad += !ok;
-}
-
-static void access(const char *what, unsigned ring, enum probe_access acc, uint32_t va,
-		   uint32_t want)
-{
-	bad += !probe_check(what, ring, acc, va, want);
-}
-
-static uint32_t rd(uint32_t va)
-{
-	return *(volatile uint32_t *)va;
-}
-
-static void wr(uint32_t va, uint32_t v)
-{
-	*(volatile uint32_t *)va = v;
+	return (volatile uint32_t *)entry;
 }
 
 static void build(bool nx)
 {
-	for (unsigned n = 0; n < 7; n++)
-		wr(F(n), TAG(F(n)));
-	*(volatile uint8_t *)F(7) = RET;
-	wr(BIG_PA + 0x1000, TAG(BIG_PA + 0x1000));
+	pg_tag_frames();
 
 	pae_init(&as1);
 	pae_map_2m(&as1, 0, 0, P | RW | US);
-	pae_map_2m(&as1, 2 * MiB, 2 * MiB, P | RW | US);
-	pae_map(&as1, VA_SRW, F(0), P | RW);
-	pae_map(&as1, VA_SRO, F(1), P);
-	pae_map(&as1, VA_URW, F(2), P | RW | US);
-	pae_map(&as1, VA_URO, F(3), P | US);
-	pae_map(&as1, VA_NP, F(4), 0);
-	pae_map(&as1, VA_SNX, F(7), P | RW | (nx ? XD : 0));
-	pae_map(&as1, VA_UNX, F(7), P | RW | US | (nx ? XD : 0));
-	pae_map(&as1, VA_UX, F(7), P | RW | US);
-	pae_map(&as1, VA_SX, F(7), P | RW);
-	pae_map_2m(&as1, VA_BIG, BIG_PA, P | RW);
-	pae_map(&as1, VA_SPDE, F(4), P | RW | US);
-	*pae_pde(&as1, VA_SPDE) &= ~US;
-	pae_map(&as1, VA_XPDE, F(7), P | RW);
+	pae_map_2m(&as1, 2 * PG_MiB, 2 * PG_MiB, P | RW | US);
+	pae_map(&as1, PG_VA_SRW, PG_FRAME(0), P | RW);
+	pae_map(&as1, PG_VA_SRO, PG_FRAME(1), P);
+	pae_map(&as1, PG_VA_URW, PG_FRAME(2), P | RW | US);
+	pae_map(&as1, PG_VA_URO, PG_FRAME(3), P | US);
+	pae_map(&as1, PG_VA_NP, PG_FRAME(4), 0);
+	pae_map(&as1, VA_SNX, PG_FRAME(7), P | RW | (nx ? XD : 0));
+	pae_map(&as1, VA_UNX, PG_FRAME(7), P | RW | US | (nx ? XD : 0));
+	pae_map(&as1, VA_UX, PG_FRAME(7), P | RW | US);
+	pae_map(&as1, VA_SX, PG_FRAME(7), P | RW);
+	pae_map_2m(&as1, PG_VA_BIG, PG_BIG_PA, P | RW);
+	pae_map(&as1, PG_VA_SPDE, PG_FRAME(4), P | RW | US);
+	*pae_pde(&as1, PG_VA_SPDE) &= ~US;
+	pae_map(&as1, VA_XPDE, PG_FRAME(7), P | RW);
 	if (nx)
 		*pae_pde(&as1, VA_XPDE) |= XD;
 
 	pae_init(&as2);
 	pae_map_2m(&as2, 0, 0, P | RW | US);
-	pae_map_2m(&as2, 2 * MiB, 2 * MiB, P | RW | US);
-	pae_map(&as2, VA_SRW, F(6), P | RW);
+	pae_map_2m(&as2, 2 * PG_MiB, 2 * PG_MiB, P | RW | US);
+	pae_map(&as2, PG_VA_SRW, PG_FRAME(6), P | RW);
 }
 
 int guest_main(void)
@@ -127,73 +93,44 @@ int guest_main(void)
 	write_cr0(read_cr0() | CR0_WP);
 	pae_enable(&as1, nx);
 	uint32_t cr0 = read_cr0(), cr4 = read_cr4();
-	expect((cr0 & CR0_PG) && (cr4 & CR4_PAE), "PAE paging on: CR0.PG=1 CR4.PAE=1");
+	pg_expect((cr0 & CR0_PG) && (cr4 & CR4_PAE), "PAE paging on: CR0.PG=1 CR4.PAE=1");
 	if (nx)
-		expect(msr_read(MSR_EFER) & EFER_NXE, "EFER.NXE=1 (CPUID.80000001H:EDX[20]=1)");
+		pg_expect(msr_read(MSR_EFER) & EFER_NXE, "EFER.NXE=1 (CPUID.80000001H:EDX[20]=1)");
 	else
 		guest_printf("no execute-disable: the XD cases are skipped\n");
 
-	expect(rd(VA_SRW) == TAG(F(0)) && rd(VA_URO) == TAG(F(3)), "4 KiB pages read their frames");
-	expect(rd(VA_BIG + 0x1000) == TAG(BIG_PA + 0x1000), "2 MiB page: offset 0x1000 reads 28 MiB + 0x1000");
+	pg_read_frames("2 MiB");
 
-	access("ring 0 read, not present", 0, PROBE_READ, VA_NP, 0);
-	access("ring 0 write, not present", 0, PROBE_WRITE, VA_NP, PF_W);
-	access("ring 0 write, read-only page, WP=1", 0, PROBE_WRITE, VA_SRO, PF_P | PF_W);
-	access("ring 3 read, supervisor page", 3, PROBE_READ, VA_SRW, PF_P | PF_U);
-	access("ring 3 write, supervisor page", 3, PROBE_WRITE, VA_SRW, PF_P | PF_W | PF_U);
-	access("ring 3 read, user read-only page", 3, PROBE_READ, VA_URO, NO_PF);
-	access("ring 3 write, user read-only page", 3, PROBE_WRITE, VA_URO, PF_P | PF_W | PF_U);
-	access("ring 3 write, user page", 3, PROBE_WRITE, VA_URW, NO_PF);
-	access("ring 3 write, not present", 3, PROBE_WRITE, VA_NP, PF_W | PF_U);
-	access("ring 3 read, user PTE under a supervisor PDE", 3, PROBE_READ, VA_SPDE, PF_P | PF_U);
-	access("ring 3 read, 2 MiB supervisor page", 3, PROBE_READ, VA_BIG, PF_P | PF_U);
+	pg_access("ring 0 read, not present", 0, PROBE_READ, PG_VA_NP, 0);
+	pg_access("ring 0 write, not present", 0, PROBE_WRITE, PG_VA_NP, PF_W);
+	pg_access("ring 0 write, read-only page, WP=1", 0, PROBE_WRITE, PG_VA_SRO, PF_P | PF_W);
+	pg_access("ring 3 read, supervisor page", 3, PROBE_READ, PG_VA_SRW, PF_P | PF_U);
+	pg_access("ring 3 write, supervisor page", 3, PROBE_WRITE, PG_VA_SRW, PF_P | PF_W | PF_U);
+	pg_access("ring 3 read, user read-only page", 3, PROBE_READ, PG_VA_URO, NO_PF);
+	pg_access("ring 3 write, user read-only page", 3, PROBE_WRITE, PG_VA_URO, PF_P | PF_W | PF_U);
+	pg_access("ring 3 write, user page", 3, PROBE_WRITE, PG_VA_URW, NO_PF);
+	pg_access("ring 3 write, not present", 3, PROBE_WRITE, PG_VA_NP, PF_W | PF_U);
+	pg_access("ring 3 read, user PTE under a supervisor PDE", 3, PROBE_READ, PG_VA_SPDE, PF_P | PF_U);
+	pg_access("ring 3 read, 2 MiB supervisor page", 3, PROBE_READ, PG_VA_BIG, PF_P | PF_U);
 
 	if (nx) {
-		access("ring 0 fetch, supervisor page", 0, PROBE_EXEC, VA_SX, NO_PF);
-		access("ring 0 fetch, user page (no SMEP)", 0, PROBE_EXEC, VA_UX, NO_PF);
-		access("ring 0 fetch, XD page", 0, PROBE_EXEC, VA_SNX, PF_P | PF_I);
-		access("ring 0 read, XD page", 0, PROBE_READ, VA_SNX, NO_PF);
-		access("ring 0 fetch, XD in the PDE only", 0, PROBE_EXEC, VA_XPDE, PF_P | PF_I);
-		access("ring 0 fetch, not present", 0, PROBE_EXEC, VA_NP, PF_I);
-		access("ring 3 fetch, user page", 3, PROBE_EXEC, VA_UX, NO_PF);
-		access("ring 3 fetch, user XD page", 3, PROBE_EXEC, VA_UNX, PF_P | PF_U | PF_I);
-		access("ring 3 fetch, supervisor page", 3, PROBE_EXEC, VA_SX, PF_P | PF_U | PF_I);
+		pg_access("ring 0 fetch, supervisor page", 0, PROBE_EXEC, VA_SX, NO_PF);
+		pg_access("ring 0 fetch, user page (no SMEP)", 0, PROBE_EXEC, VA_UX, NO_PF);
+		pg_access("ring 0 fetch, XD page", 0, PROBE_EXEC, VA_SNX, PF_P | PF_I);
+		pg_access("ring 0 read, XD page", 0, PROBE_READ, VA_SNX, NO_PF);
+		pg_access("ring 0 fetch, XD in the PDE only", 0, PROBE_EXEC, VA_XPDE, PF_P | PF_I);
+		pg_access("ring 0 fetch, not present", 0, PROBE_EXEC, PG_VA_NP, PF_I);
+		pg_access("ring 3 fetch, user page", 3, PROBE_EXEC, VA_UX, NO_PF);
+		pg_access("ring 3 fetch, user XD page", 3, PROBE_EXEC, VA_UNX, PF_P | PF_U | PF_I);
+		pg_access("ring 3 fetch, supervisor page", 3, PROBE_EXEC, VA_SX, PF_P | PF_U | PF_I);
 	}
 
-	/* 4.8 */
-	volatile uint64_t *pde = pae_pde(&as1, VA_URW), *pte = pae_pte(&as1, VA_URW);
-	volatile uint64_t *big = pae_pde(&as1, VA_BIG);
-	*pde &= ~(A | D);
-	*pte &= ~(A | D);
-	*big &= ~(A | D);
-	invlpg(VA_URW);
-	invlpg(VA_BIG);
-	(void)rd(VA_URW);
-	(void)rd(VA_BIG);
-	expect((*pde & A) && (*pte & A) && !(*pte & D), "read: A set in PDE and PTE, D clear");
-	expect((*big & A) && !(*big & D), "read: A set in the 2 MiB PDE, D clear");
-	wr(VA_URW, 0x1234);
-	wr(VA_BIG, 0x5678);
-	expect((*pte & D) && !(*pde & D), "write: D set in the PTE, not in the PDE above it");
-	expect(*big & D, "write: D set in the 2 MiB PDE");
-
-	/* 4.10.4.1 */
-	uint64_t *srw = pae_pte(&as1, VA_SRW), old = *srw;
-	(void)rd(VA_SRW);
-	*srw = F(5) | P | RW;
-	invlpg(VA_SRW);
-	expect(rd(VA_SRW) == TAG(F(5)), "PTE re-pointed + INVLPG: the new frame is read");
-	*srw = old;
-	invlpg(VA_SRW);
-	expect(rd(VA_SRW) == TAG(F(0)), "PTE restored + INVLPG: the old frame again");
-
-	write_cr3((uint32_t)as2.pdpt);
-	expect(rd(VA_SRW) == TAG(F(6)), "CR3 -> second PDPT: its frame for the same address");
-	access("second space: 8 MiB + 4 KiB not mapped", 0, PROBE_READ, VA_SRO, 0);
-	write_cr3((uint32_t)as1.pdpt);
-	expect(rd(VA_SRW) == TAG(F(0)), "CR3 -> first PDPT again");
+	/* 4.8, 4.10.4.1: the low doublewords of the 64-bit entries. */
+	pg_accessed_dirty(low32(pae_pde(&as1, PG_VA_URW)), low32(pae_pte(&as1, PG_VA_URW)),
+			  low32(pae_pde(&as1, PG_VA_BIG)), "2 MiB");
+	pg_invlpg(low32(pae_pte(&as1, PG_VA_SRW)));
+	pg_cr3_switch((uint32_t)as1.pdpt, (uint32_t)as2.pdpt, "PDPT");
 
 	paging32_disable();
-	guest_printf("paging_pae: %s\n", bad ? "MISMATCH" : "all match the SDM");
-	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	return pg_status("paging_pae");
 }

@@ -12,171 +12,12 @@
  * (6.15, Interrupt 8), and the APM's EXITCODEs (Appendix C).
  *
  * The guests are hand-assembled; each byte array names its instructions.
- * Guest-physical layout: RAM 0-2 MiB, and 64 KiB below 4 GiB for the
- * RESET vector. GDT at 0x1000, IDT at 0x2000 (or 0x7000 when it must be
- * a page the guest has not touched yet), code at 0x4000, handlers at
- * 0x4100, stack top 0x9000, counters at 0x8000.
+ * The guest-physical layout is test_backend_svm.h's; the debug-register
+ * and CR2 tests are in test_backend_svm_debug.c.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <string.h>
-#include <cmocka.h>
 
-#include "backends/backend.h"
-#include "hvlab/hv.h"
-
-#define RAM_SIZE (2u << 20)
-#define HIGH_BASE 0xffff0000ull	/* the RESET code region: 64 KiB below 4 GiB */
-#define HIGH_SIZE 0x10000u
-#define GDT 0x1000
-#define IDT 0x2000
-#define CODE 0x4000
-#define STACK_TOP 0x9000
-#define COUNTERS 0x8000
-
-#define SEL_CODE32 0x08
-#define SEL_DATA 0x10
-#define SEL_CODE64 0x18
-
-struct t {
-	struct hv_vm *vm;
-	struct hv_vcpu *vcpu;
-	struct hv_run run;
-};
-
-static int setup(void **state)
-{
-	static struct t t;
-	const struct hv_vm_config cfg = { .backend = "svm", .mmu = "tdp", .max_mem = 16u << 20 };
-	memset(&t, 0, sizeof(t));
-	if (hv_vm_create(&cfg, &t.vm))
-		return -1;
-	const struct hv_memory_region low = { .slot = 0, .gpa = 0, .size = RAM_SIZE };
-	const struct hv_memory_region high = { .slot = 1, .gpa = HIGH_BASE, .size = HIGH_SIZE };
-	if (hv_set_memory_region(t.vm, &low) || hv_set_memory_region(t.vm, &high) ||
-	    hv_vcpu_create(t.vm, 0, &t.vcpu))
-		return -1;
-	*state = &t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct t *t = *state;
-	hv_vm_destroy(t->vm);
-	return 0;
-}
-
-static void put(struct t *t, uint64_t gpa, const void *bytes, size_t len)
-{
-	assert_int_equal(hv_write_guest(t->vm, gpa, bytes, len), 0);
-}
-
-static void put64(struct t *t, uint64_t gpa, uint64_t v)
-{
-	put(t, gpa, &v, 8);
-}
-
-static uint32_t get32(struct t *t, uint64_t gpa)
-{
-	uint32_t v = 0;
-	assert_int_equal(hv_read_guest(t->vm, gpa, &v, 4), 0);
-	return v;
-}
-
-/* Run to the next exit to the VMM, which must be @reason. */
-static struct hv_run *run_to(struct t *t, uint32_t reason)
-{
-	assert_int_equal(hv_run(t->vcpu, &t->run), 0);
-	if (t->run.exit_reason != reason && t->run.exit_reason == HV_EXIT_INTERNAL_ERROR)
-		print_error("internal error: %s\n", t->run.internal.why);
-	assert_int_equal(t->run.exit_reason, reason);
-	return &t->run;
-}
-
-static void expect_out(struct t *t, uint16_t port, uint8_t size, uint32_t data)
-{
-	struct hv_run *r = run_to(t, HV_EXIT_IO);
-	assert_int_equal(r->io.direction, HV_EXIT_IO_OUT);
-	assert_int_equal(r->io.port, port);
-	assert_int_equal(r->io.size, size);
-	assert_int_equal(r->io.count, 1);
-	uint32_t v = 0;
-	memcpy(&v, r->io.data, size);
-	assert_int_equal(v, data);
-}
-
-static struct hv_regs regs(struct t *t)
-{
-	struct hv_regs r;
-	assert_int_equal(hv_get_regs(t->vcpu, &r), 0);
-	return r;
-}
-
-static void set_rip_rsp(struct t *t, uint64_t rip, uint64_t rsp)
-{
-	struct hv_regs r = regs(t);
-	r.rip = rip;
-	r.rsp = rsp;
-	r.rflags = 2;
-	assert_int_equal(hv_set_regs(t->vcpu, &r), 0);
-}
-
-/* ------------------------------------------------------------ guest state */
-
-static struct hv_segment flat(uint16_t sel, uint8_t type, bool code64)
-{
-	return (struct hv_segment){ .base = 0, .limit = 0xffffffff, .selector = sel,
-				    .type = type, .present = 1, .s = 1, .g = 1,
-				    .db = code64 ? 0 : 1, .l = code64 ? 1 : 0 };
-}
-
-/* GDT: null, 32-bit code, data, 64-bit code (SDM Vol. 3A 3.4.5). */
-static void write_gdt(struct t *t)
-{
-	put64(t, GDT + 0x00, 0);
-	put64(t, GDT + SEL_CODE32, 0x00cf9b000000ffffull);
-	put64(t, GDT + SEL_DATA, 0x00cf93000000ffffull);
-	put64(t, GDT + SEL_CODE64, 0x00af9b000000ffffull);
-}
-
-/* A 32-bit interrupt gate (type 0xe, P, DPL 0) to @handler. */
-static void gate32(struct t *t, uint64_t idt, unsigned vector, uint32_t handler)
-{
-	const uint64_t g = (handler & 0xffffull) | ((uint64_t)SEL_CODE32 << 16) |
-			   (0x8eull << 40) | ((uint64_t)(handler >> 16) << 48);
-	put64(t, idt + 8 * vector, g);
-}
-
-static void set_mode(struct t *t, bool long_mode, uint64_t idt, uint16_t idt_limit)
-{
-	struct hv_sregs s;
-	assert_int_equal(hv_get_sregs(t->vcpu, &s), 0);
-	s.cs = flat(long_mode ? SEL_CODE64 : SEL_CODE32, 0xb, long_mode);
-	s.ds = s.es = s.ss = s.fs = s.gs = flat(SEL_DATA, 0x3, false);
-	/* A busy 32-bit TSS and no LDT: nothing here switches tasks. */
-	s.tr = (struct hv_segment){ .base = 0, .limit = 0x67, .type = 0xb, .present = 1 };
-	s.ldt = (struct hv_segment){ .unusable = 1 };
-	s.gdt = (struct hv_dtable){ .base = GDT, .limit = 0x1f };
-	s.idt = (struct hv_dtable){ .base = idt, .limit = idt_limit };
-	if (long_mode) {
-		/* 2 MiB identity map: PML4 0x10000 -> PDPT 0x11000 -> PD 0x12000. */
-		put64(t, 0x10000, 0x11000 | 3);
-		put64(t, 0x11000, 0x12000 | 3);
-		put64(t, 0x12000, 0x0 | 0x83);		/* P, RW, PS */
-		s.cr3 = 0x10000;
-		s.cr4 = 1u << 5;			/* PAE */
-		s.cr0 = 0x80000011;			/* PG, ET, PE */
-		s.efer = (1u << 8) | (1u << 10);	/* LME, LMA */
-	} else {
-		s.cr0 = 0x11;				/* ET, PE */
-		s.cr3 = s.cr4 = s.efer = 0;
-	}
-	write_gdt(t);
-	assert_int_equal(hv_set_sregs(t->vcpu, &s), 0);
-}
+#include "tests/unit/test_backend_svm.h"
 
 /* ------------------------------------------------------------ guests */
 
@@ -322,11 +163,11 @@ static const uint8_t lm_main[] = {
 };
 
 /* The RESET vector F000:FFF0 (gpa 0xfffffff0): jmp near to F000:@ip. */
-static void reset_jump(struct t *t, uint16_t ip)
+static void reset_jump(struct hvg *t, uint16_t ip)
 {
 	const uint16_t rel = (uint16_t)(ip - 0xfff3);
 	const uint8_t jmp[] = { 0xe9, (uint8_t)rel, (uint8_t)(rel >> 8) };
-	put(t, 0xfffffff0ull, jmp, sizeof(jmp));
+	hvg_load(t, 0xfffffff0ull, jmp, sizeof(jmp));
 }
 
 /* ------------------------------------------------------------ tests */
@@ -334,9 +175,9 @@ static void reset_jump(struct t *t, uint16_t ip)
 /* SDM Vol. 3A Table 9-1, read back before the first run. */
 static void test_reset_state(void **state)
 {
-	struct t *t = *state;
+	struct hvg *t = *state;
 	struct hv_sregs s;
-	const struct hv_regs r = regs(t);
+	const struct hv_regs r = hvg_regs(t);
 
 	assert_int_equal(hv_get_sregs(t->vcpu, &s), 0);
 	assert_int_equal(r.rip, 0xfff0);
@@ -382,11 +223,11 @@ static void test_reset_state(void **state)
  */
 static void test_reset_guest(void **state)
 {
-	struct t *t = *state;
-	put(t, 0xffffff40ull, rm_reset, sizeof(rm_reset));
+	struct hvg *t = *state;
+	hvg_load(t, 0xffffff40ull, rm_reset, sizeof(rm_reset));
 	reset_jump(t, 0xff40);
-	run_to(t, HV_EXIT_HLT);
-	const struct hv_regs r = regs(t);
+	hvg_expect_exit(t, HV_EXIT_HLT);
+	const struct hv_regs r = hvg_regs(t);
 	assert_int_equal(r.rsi & 0xffffffff, r.rdi & 0xffffffff);
 	assert_int_equal(r.rax & 0xffffffff, 0x00070406);
 	assert_int_equal(r.rdx & 0xffffffff, 0x00070406);
@@ -397,47 +238,35 @@ static void test_reset_guest(void **state)
  * completed on re-entry, a 16-bit OUT through DX. */
 static void test_real_mode_io(void **state)
 {
-	struct t *t = *state;
-	put(t, 0xffffff00ull, rm_io, sizeof(rm_io));
+	struct hvg *t = *state;
+	hvg_load(t, 0xffffff00ull, rm_io, sizeof(rm_io));
 	reset_jump(t, 0xff00);
 
-	expect_out(t, 0x80, 1, 0x42);
-	struct hv_run *r = run_to(t, HV_EXIT_IO);
+	hvg_expect_io(t, 0x80, HV_EXIT_IO_OUT, 1, 0x42);
+	struct hv_run *r = hvg_expect_exit(t, HV_EXIT_IO);
 	assert_int_equal(r->io.direction, HV_EXIT_IO_IN);
 	assert_int_equal(r->io.port, 0x71);
 	assert_int_equal(r->io.size, 1);
 	r->io.data[0] = 0x99;
-	expect_out(t, 0x80, 1, 0x99);
-	expect_out(t, 0x500, 2, 0x1234);
-	run_to(t, HV_EXIT_HLT);
+	hvg_expect_io(t, 0x80, HV_EXIT_IO_OUT, 1, 0x99);
+	hvg_expect_io(t, 0x500, HV_EXIT_IO_OUT, 2, 0x1234);
+	hvg_expect_exit(t, HV_EXIT_HLT);
 }
 
 /* 32-bit protected mode: a 32-bit OUT, then MMIO to a gpa no memory
  * region covers (write with its data, read completed on re-entry). */
 static void test_protected_mode_io_mmio(void **state)
 {
-	struct t *t = *state;
+	struct hvg *t = *state;
 	set_mode(t, false, IDT, 0x7ff);
-	put(t, CODE, pm_io, sizeof(pm_io));
-	set_rip_rsp(t, CODE, STACK_TOP);
+	hvg_load(t, CODE, pm_io, sizeof(pm_io));
+	hvg_start_at(t, CODE, STACK_TOP);
 
-	expect_out(t, 0x80, 4, 0xdeadbeef);
-	struct hv_run *r = run_to(t, HV_EXIT_MMIO);
-	assert_true(r->mmio.is_write);
-	assert_int_equal(r->mmio.phys_addr, 0xd0000000);
-	assert_int_equal(r->mmio.len, 4);
-	uint32_t v;
-	memcpy(&v, r->mmio.data, 4);
-	assert_int_equal(v, 0xcafebabe);
-
-	r = run_to(t, HV_EXIT_MMIO);
-	assert_false(r->mmio.is_write);
-	assert_int_equal(r->mmio.phys_addr, 0xd0000010);
-	assert_int_equal(r->mmio.len, 4);
-	v = 0x13572468;
-	memcpy(r->mmio.data, &v, 4);
-	expect_out(t, 0x80, 4, 0x13572468);
-	run_to(t, HV_EXIT_HLT);
+	hvg_expect_io(t, 0x80, HV_EXIT_IO_OUT, 4, 0xdeadbeef);
+	hvg_expect_mmio_write(t, 0xd0000000, 4, 0xcafebabe);
+	hvg_expect_mmio_read(t, 0xd0000010, 4, 0x13572468);
+	hvg_expect_io(t, 0x80, HV_EXIT_IO_OUT, 4, 0x13572468);
+	hvg_expect_exit(t, HV_EXIT_HLT);
 }
 
 /*
@@ -448,18 +277,18 @@ static void test_protected_mode_io_mmio(void **state)
  */
 static void test_long_mode(void **state)
 {
-	struct t *t = *state;
+	struct hvg *t = *state;
 	set_mode(t, true, IDT, 0xfff);
-	put(t, CODE, lm_main, sizeof(lm_main));
-	put64(t, 0x5008, 0xfeedface12345678ull);
-	set_rip_rsp(t, CODE, STACK_TOP);
+	hvg_load(t, CODE, lm_main, sizeof(lm_main));
+	hvg_put64(t, 0x5008, 0xfeedface12345678ull);
+	hvg_start_at(t, CODE, STACK_TOP);
 
-	expect_out(t, 0x80, 1, 0x00);		/* AL of 0x5000 */
-	expect_out(t, 0x80, 4, 0x5000);
-	expect_out(t, 0x80, 4, 0x500);
-	run_to(t, HV_EXIT_HLT);
+	hvg_expect_io(t, 0x80, HV_EXIT_IO_OUT, 1, 0x00);		/* AL of 0x5000 */
+	hvg_expect_io(t, 0x80, HV_EXIT_IO_OUT, 4, 0x5000);
+	hvg_expect_io(t, 0x80, HV_EXIT_IO_OUT, 4, 0x500);
+	hvg_expect_exit(t, HV_EXIT_HLT);
 
-	const struct hv_regs r = regs(t);
+	const struct hv_regs r = hvg_regs(t);
 	assert_int_equal(r.rsi, 0xfeedface12345678ull);	/* [FS.base + 8] */
 	/* "Auth" "enti" "cAMD" in EBX, EDX, ECX (APM Vol. 3 CPUID Fn0000_0000),
 	 * zero-extended in 64-bit mode. */
@@ -481,24 +310,24 @@ static void test_long_mode(void **state)
  * #GP (#DF), nor the #DF: a triple fault, the processor shuts down. */
 static void test_triple_fault(void **state)
 {
-	struct t *t = *state;
+	struct hvg *t = *state;
 	set_mode(t, false, IDT, 0);
-	put(t, CODE + 0x40, pm_ud2, sizeof(pm_ud2));
-	set_rip_rsp(t, CODE + 0x40, STACK_TOP);
-	run_to(t, HV_EXIT_SHUTDOWN);
+	hvg_load(t, CODE + 0x40, pm_ud2, sizeof(pm_ud2));
+	hvg_start_at(t, CODE + 0x40, STACK_TOP);
+	hvg_expect_exit(t, HV_EXIT_SHUTDOWN);
 }
 
 /* SVM instructions in the guest raise #UD in the guest (no nested SVM):
  * the handler runs with the faulting EIP, the instruction's address. */
-static void svm_insn_ud(struct t *t, const uint8_t *insn, size_t len)
+static void svm_insn_ud(struct hvg *t, const uint8_t *insn, size_t len)
 {
 	set_mode(t, false, IDT, 0x7ff);
 	gate32(t, IDT, 6, H_UD);
-	put(t, H_UD, h_ud, sizeof(h_ud));
-	put(t, CODE + 0x50, insn, len);
-	set_rip_rsp(t, CODE + 0x50, STACK_TOP);
-	expect_out(t, 0x81, 4, CODE + 0x50);
-	run_to(t, HV_EXIT_HLT);
+	hvg_load(t, H_UD, h_ud, sizeof(h_ud));
+	hvg_load(t, CODE + 0x50, insn, len);
+	hvg_start_at(t, CODE + 0x50, STACK_TOP);
+	hvg_expect_io(t, 0x81, HV_EXIT_IO_OUT, 4, CODE + 0x50);
+	hvg_expect_exit(t, HV_EXIT_HLT);
 }
 
 static void test_vmrun_in_guest_is_ud(void **state)
@@ -509,18 +338,6 @@ static void test_vmrun_in_guest_is_ud(void **state)
 static void test_clgi_in_guest_is_ud(void **state)
 {
 	svm_insn_ud(*state, pm_clgi, sizeof(pm_clgi));
-}
-
-static uint64_t stat(struct t *t, const char *name)
-{
-	struct hv_stat st[256];
-	const int n = hv_get_stats(t->vm, st, 256);
-	assert_true(n > 0 && n <= 256);
-	for (int i = 0; i < n; i++)
-		if (!strcmp(st[i].name, name))
-			return st[i].value;
-	fail_msg("no statistic '%s'", name);
-	return 0;
 }
 
 /*
@@ -537,7 +354,7 @@ static uint64_t stat(struct t *t, const char *name)
 #define FRESH_IDT 0x200000ull
 static void test_reinjected_events(void **state)
 {
-	struct t *t = *state;
+	struct hvg *t = *state;
 	for (unsigned i = 0; i < 4; i++) {
 		const struct hv_memory_region mr = { .slot = 2 + i, .gpa = FRESH_IDT + i * 0x1000,
 						     .size = 0x1000 };
@@ -547,21 +364,21 @@ static void test_reinjected_events(void **state)
 	gate32(t, FRESH_IDT, 0x30, H_INT);
 	gate32(t, FRESH_IDT, 3, H_INT);
 	gate32(t, FRESH_IDT, 13, H_GP);
-	put(t, H_INT, h_int, sizeof(h_int));
-	put(t, H_GP, h_gp, sizeof(h_gp));
-	put(t, CODE + 0x60, pm_int, sizeof(pm_int));
-	set_rip_rsp(t, CODE + 0x60, FRESH_IDT + 0x2000);	/* the first stack */
-	const uint64_t before = stat(t, "reinjections");
+	hvg_load(t, H_INT, h_int, sizeof(h_int));
+	hvg_load(t, H_GP, h_gp, sizeof(h_gp));
+	hvg_load(t, CODE + 0x60, pm_int, sizeof(pm_int));
+	hvg_start_at(t, CODE + 0x60, FRESH_IDT + 0x2000);	/* the first stack */
+	const uint64_t before = hvg_stat(t, "reinjections");
 
-	expect_out(t, 0x82, 4, CODE + 0x60 + 0x2);	/* after INT 0x30 */
-	expect_out(t, 0x82, 4, CODE + 0x60 + 0x8);	/* after INT3 */
-	expect_out(t, 0x83, 4, 0x1234);			/* #GP error code */
-	run_to(t, HV_EXIT_HLT);
-	assert_int_equal(regs(t).rip, CODE + 0x60 + sizeof(pm_int));
-	assert_int_equal(get32(t, COUNTERS), 2);
-	assert_int_equal(get32(t, COUNTERS + 4), 1);
+	hvg_expect_io(t, 0x82, HV_EXIT_IO_OUT, 4, CODE + 0x60 + 0x2);	/* after INT 0x30 */
+	hvg_expect_io(t, 0x82, HV_EXIT_IO_OUT, 4, CODE + 0x60 + 0x8);	/* after INT3 */
+	hvg_expect_io(t, 0x83, HV_EXIT_IO_OUT, 4, 0x1234);			/* #GP error code */
+	hvg_expect_exit(t, HV_EXIT_HLT);
+	assert_int_equal(hvg_regs(t).rip, CODE + 0x60 + sizeof(pm_int));
+	assert_int_equal(hvg_get32(t, COUNTERS), 2);
+	assert_int_equal(hvg_get32(t, COUNTERS + 4), 1);
 	/* The scenario did go through re-injection: at least once per event. */
-	assert_true(stat(t, "reinjections") >= before + 3);
+	assert_true(hvg_stat(t, "reinjections") >= before + 3);
 }
 
 /*
@@ -571,17 +388,17 @@ static void test_reinjected_events(void **state)
  */
 static void test_interrupt_window(void **state)
 {
-	struct t *t = *state;
+	struct hvg *t = *state;
 	set_mode(t, false, IDT, 0x7ff);
 	gate32(t, IDT, 0x40, H_IRQ);
-	put(t, H_IRQ, h_irq, sizeof(h_irq));
-	put(t, CODE + 0x80, pm_sti, sizeof(pm_sti));
-	set_rip_rsp(t, CODE + 0x80, STACK_TOP);
+	hvg_load(t, H_IRQ, h_irq, sizeof(h_irq));
+	hvg_load(t, CODE + 0x80, pm_sti, sizeof(pm_sti));
+	hvg_start_at(t, CODE + 0x80, STACK_TOP);
 
-	run_to(t, HV_EXIT_IO);
+	hvg_expect_exit(t, HV_EXIT_IO);
 	assert_int_equal(hv_interrupt(t->vcpu, 0x40), 0);
-	expect_out(t, 0x84, 4, CODE + 0x80 + 5);
-	run_to(t, HV_EXIT_HLT);
+	hvg_expect_io(t, 0x84, HV_EXIT_IO_OUT, 4, CODE + 0x80 + 5);
+	hvg_expect_exit(t, HV_EXIT_HLT);
 }
 
 /*
@@ -592,15 +409,15 @@ static void test_interrupt_window(void **state)
  */
 static void test_guest_msrs_survive_exits(void **state)
 {
-	struct t *t = *state;
+	struct hvg *t = *state;
 	set_mode(t, false, IDT, 0x7ff);
-	put(t, CODE + 0xa0, pm_msr, sizeof(pm_msr));
-	set_rip_rsp(t, CODE + 0xa0, STACK_TOP);
+	hvg_load(t, CODE + 0xa0, pm_msr, sizeof(pm_msr));
+	hvg_start_at(t, CODE + 0xa0, STACK_TOP);
 
-	expect_out(t, 0x80, 1, 0x34);
-	expect_out(t, 0x80, 4, 0x1234);
-	expect_out(t, 0x80, 4, 0);
-	run_to(t, HV_EXIT_HLT);
+	hvg_expect_io(t, 0x80, HV_EXIT_IO_OUT, 1, 0x34);
+	hvg_expect_io(t, 0x80, HV_EXIT_IO_OUT, 4, 0x1234);
+	hvg_expect_io(t, 0x80, HV_EXIT_IO_OUT, 4, 0);
+	hvg_expect_exit(t, HV_EXIT_HLT);
 }
 
 /*
@@ -610,143 +427,18 @@ static void test_guest_msrs_survive_exits(void **state)
  */
 static void test_guest_pat(void **state)
 {
-	struct t *t = *state;
+	struct hvg *t = *state;
 	set_mode(t, false, IDT, 0x7ff);
 	gate32(t, IDT, 13, H_GP);
-	put(t, H_GP, h_gp, sizeof(h_gp));
-	put(t, CODE + 0xc0, pm_pat, sizeof(pm_pat));
-	set_rip_rsp(t, CODE + 0xc0, STACK_TOP);
+	hvg_load(t, H_GP, h_gp, sizeof(h_gp));
+	hvg_load(t, CODE + 0xc0, pm_pat, sizeof(pm_pat));
+	hvg_start_at(t, CODE + 0xc0, STACK_TOP);
 
-	expect_out(t, 0x80, 4, 0x00070401);
-	expect_out(t, 0x83, 4, 0);			/* #GP(0) */
-	run_to(t, HV_EXIT_HLT);
-	assert_int_equal(regs(t).rip, CODE + 0xc0 + sizeof(pm_pat));
-	assert_int_equal(get32(t, COUNTERS + 4), 1);
-}
-
-/* ------------------------------------------------------------ CR2, DRs */
-
-#define PD32 0x10000
-
-/* 32-bit paging with one 4 MiB page at 0 (CR4.PSE, SDM Vol. 3A 4.3). */
-static void set_paged_mode(struct t *t)
-{
-	set_mode(t, false, IDT, 0x7ff);
-	put64(t, PD32, 0x83);			/* P, RW, PS */
-	struct hv_sregs s;
-	assert_int_equal(hv_get_sregs(t->vcpu, &s), 0);
-	s.cr0 = 0x80000011;			/* PG, ET, PE */
-	s.cr4 = 1u << 4;			/* PSE */
-	s.cr3 = PD32;
-	assert_int_equal(hv_set_sregs(t->vcpu, &s), 0);
-}
-
-/* CR2 lives in the VMCB (APM Vol. 2 15.5.1): what hv_set_sregs put
- * there is what the guest reads, and a #PF the guest takes itself
- * (SDM Vol. 3A 6.15 "Interrupt 14": CR2 = the faulting address) is in
- * hv_get_sregs while its handler runs, before the handler reads it. */
-static void test_cr2(void **state)
-{
-	struct t *t = *state;
-	/* mov eax,cr2; out 84h,eax; mov eax,[800000h]; hlt */
-	static const uint8_t code[] = { 0x0f, 0x20, 0xd0, 0xe7, 0x84,
-					0xa1, 0x00, 0x00, 0x80, 0x00, 0xf4 };
-	/* mov al,0eh; out 80h,al; mov eax,cr2; out 84h,eax; hlt */
-	static const uint8_t handler[] = { 0xb0, 0x0e, 0xe6, 0x80, 0x0f, 0x20, 0xd0,
-					   0xe7, 0x84, 0xf4 };
-	set_paged_mode(t);
-	gate32(t, IDT, 14, CODE + 0x300);
-	put(t, CODE + 0x200, code, sizeof(code));
-	put(t, CODE + 0x300, handler, sizeof(handler));
-	set_rip_rsp(t, CODE + 0x200, STACK_TOP);
-	struct hv_sregs s;
-	assert_int_equal(hv_get_sregs(t->vcpu, &s), 0);
-	s.cr2 = 0xfeedf00d;
-	assert_int_equal(hv_set_sregs(t->vcpu, &s), 0);
-	expect_out(t, 0x84, 4, 0xfeedf00d);
-	/* 800000H is past the one 4 MiB page: not present, #PF. */
-	expect_out(t, 0x80, 1, 0x0e);
-	assert_int_equal(hv_get_sregs(t->vcpu, &s), 0);
-	assert_int_equal(s.cr2, 0x800000);
-	expect_out(t, 0x84, 4, 0x800000);
-	assert_int_equal(get32(t, STACK_TOP - 16), 0);			/* not present */
-	assert_int_equal(get32(t, STACK_TOP - 12), CODE + 0x205);	/* the MOV */
-}
-
-/* DR0-3 are not in the VMCB (Appendix B lists DR6, DR7 only) and VMRUN
- * and #VMEXIT leave them alone; DR6/DR7 go through the VMCB. What the
- * guest wrote survives an exit, MOV DR needs no exit, and the VMM's
- * get_dr/set_dr see the same registers. DR6 reads FFFF0FF0H | the
- * status bits written (SDM Vol. 3B 18.2.3). */
-static void test_debug_registers_across_exit(void **state)
-{
-	struct t *t = *state;
-	static const uint8_t code[] = {
-		0xb8, 0x78, 0x56, 0x34, 0x12,	/* mov eax,12345678h */
-		0x0f, 0x23, 0xc0,		/* mov dr0,eax */
-		0xb8, 0x01, 0x40, 0x00, 0x00,	/* mov eax,4001h (BS, B0) */
-		0x0f, 0x23, 0xf0,		/* mov dr6,eax */
-		0xe6, 0x80,			/* out 80h,al */
-		0x0f, 0x21, 0xc3,		/* mov ebx,dr0 */
-		0x0f, 0x21, 0xf1,		/* mov ecx,dr6 */
-		0x0f, 0x21, 0xca,		/* mov edx,dr1 */
-		0x0f, 0x21, 0xfe,		/* mov esi,dr7 */
-		0xf4,
-	};
-	set_mode(t, false, IDT, 0x7ff);
-	put(t, CODE + 0x400, code, sizeof(code));
-	set_rip_rsp(t, CODE + 0x400, STACK_TOP);
-	const uint64_t dr_exits = stat(t, "exits_dr");
-	expect_out(t, 0x80, 1, 0x01);
-	assert_int_equal(svm_backend_ops.get_dr(t->vcpu, 0), 0x12345678);
-	assert_int_equal(svm_backend_ops.get_dr(t->vcpu, 6), 0xffff4ff1);
-	/* DR7 = L0, R/W0 = LEN0 = 00: DR0 is not code the guest reaches,
-	 * so it arms nothing; it reads back with bit 10, always 1 (SDM
-	 * Vol. 3B 18.2.4). */
-	svm_backend_ops.set_dr(t->vcpu, 1, 0xabcd0000);
-	svm_backend_ops.set_dr(t->vcpu, 7, 0x1);
-	run_to(t, HV_EXIT_HLT);
-	const struct hv_regs r = regs(t);
-	assert_int_equal(r.rbx, 0x12345678);
-	assert_int_equal(r.rcx, 0xffff4ff1);
-	assert_int_equal(r.rdx, 0xabcd0000);
-	assert_int_equal(r.rsi, 0x401);
-	assert_int_equal(stat(t, "exits_dr"), dr_exits);
-}
-
-/* A single-step #DB (RFLAGS.TF, SDM Vol. 3B 18.3.1.4: a trap after the
- * instruction) with the #DB intercept, as core's guest debugging sets
- * it: EXITCODE 41h (APM Vol. 2 Appendix C), decoded as exception 1
- * with RIP past the stepped instruction. Driven through the backend ops
- * so the decode is the backend's. */
-static void test_single_step_exit(void **state)
-{
-	struct t *t = *state;
-	static const uint8_t code[] = { 0xe6, 0x80, 0x90, 0x90, 0xf4 };	/* out 80h,al; nop; nop; hlt */
-	set_mode(t, false, IDT, 0x7ff);
-	put(t, CODE + 0x500, code, sizeof(code));
-	set_rip_rsp(t, CODE + 0x500, STACK_TOP);
-	expect_out(t, 0x80, 1, 0);
-	struct hv_regs r = regs(t);
-	r.rip = CODE + 0x502;
-	r.rflags |= 0x100;				/* TF */
-	assert_int_equal(hv_set_regs(t->vcpu, &r), 0);
-	svm_backend_ops.set_exception_intercepts(t->vcpu, 1u << 1);
-	struct hv_exit x;
-	do {
-		assert_int_equal(svm_backend_ops.run(t->vcpu), 0);
-		memset(&x, 0, sizeof(x));
-		svm_backend_ops.decode_exit(t->vcpu, &x);
-	} while (x.reason == HVX_EXTINT);
-	assert_int_equal(x.reason, HVX_EXCEPTION);
-	assert_int_equal(x.raw, 0x41);
-	assert_int_equal(x.exc.vector, 1);
-	assert_false(x.exc.has_error_code);
-	assert_int_equal(svm_backend_ops.get_rip(t->vcpu), CODE + 0x503);
-	/* The processor sets DR6.BS before taking the intercept, so the
-	 * VMCB's DR6 (x.exc.dr6) should carry it; hw/ takes the intercept
-	 * before its DR6 update and leaves it out, so it is not checked
-	 * here (reported to the lead). */
+	hvg_expect_io(t, 0x80, HV_EXIT_IO_OUT, 4, 0x00070401);
+	hvg_expect_io(t, 0x83, HV_EXIT_IO_OUT, 4, 0);			/* #GP(0) */
+	hvg_expect_exit(t, HV_EXIT_HLT);
+	assert_int_equal(hvg_regs(t).rip, CODE + 0xc0 + sizeof(pm_pat));
+	assert_int_equal(hvg_get32(t, COUNTERS + 4), 1);
 }
 
 /* EXITCODE names, codes from APM Vol. 2 Appendix C Table C-1. */
@@ -770,21 +462,18 @@ static void test_exit_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reset_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_guest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_real_mode_io, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_protected_mode_io_mmio, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_triple_fault, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vmrun_in_guest_is_ud, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clgi_in_guest_is_ud, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reinjected_events, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_interrupt_window, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_guest_msrs_survive_exits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_guest_pat, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cr2, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_debug_registers_across_exit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_single_step_exit, setup, teardown),
+		T(test_reset_state),
+		T(test_reset_guest),
+		T(test_real_mode_io),
+		T(test_protected_mode_io_mmio),
+		T(test_long_mode),
+		T(test_triple_fault),
+		T(test_vmrun_in_guest_is_ud),
+		T(test_clgi_in_guest_is_ud),
+		T(test_reinjected_events),
+		T(test_interrupt_window),
+		T(test_guest_msrs_survive_exits),
+		T(test_guest_pat),
 		cmocka_unit_test(test_exit_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

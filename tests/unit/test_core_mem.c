@@ -162,12 +162,7 @@ static void test_region_move(void **state)
 		uint32_t v;
 		assert_int_equal(hv_read_guest(g.vm, SLOT1 + off, &v, 4), -EFAULT);
 
-		assert_int_equal(hvg_run(&g), HV_EXIT_MMIO);
-		assert_false(g.run.mmio.is_write);
-		assert_int_equal(g.run.mmio.phys_addr, SLOT1 + off);
-		assert_int_equal(g.run.mmio.len, 4);
-		v = 0xa5a5a5a5;
-		memcpy(g.run.mmio.data, &v, 4);
+		hvg_expect_mmio_read(&g, SLOT1 + off, 4, 0xa5a5a5a5);
 		hvg_expect_io(&g, PORT, HV_EXIT_IO_OUT, 4, 0xa5a5a5a5);
 		hvg_expect_io(&g, PORT, HV_EXIT_IO_OUT, 4, 0x11223344);
 		assert_int_equal(hvg_run(&g), HV_EXIT_HLT);
@@ -196,13 +191,7 @@ static void test_region_readonly(void **state)
 		assert_int_equal(hvg_get32(&g, SLOT1 + 0x10), 0x01020304);
 
 		assert_int_equal(set(&g, 1, HV_MEM_READONLY, SLOT1, SLOT1_SIZE), 0);
-		assert_int_equal(hvg_run(&g), HV_EXIT_MMIO);
-		assert_true(g.run.mmio.is_write);
-		assert_int_equal(g.run.mmio.phys_addr, SLOT1 + 0x10);
-		assert_int_equal(g.run.mmio.len, 4);
-		uint32_t v;
-		memcpy(&v, g.run.mmio.data, 4);
-		assert_int_equal(v, 0xdeadbeef);
+		hvg_expect_mmio_write(&g, SLOT1 + 0x10, 4, 0xdeadbeef);
 		hvg_expect_io(&g, PORT, HV_EXIT_IO_OUT, 4, 0x01020304);
 		assert_int_equal(hvg_get32(&g, SLOT1 + 0x10), 0x01020304);
 		assert_int_equal(hvg_run(&g), HV_EXIT_HLT);

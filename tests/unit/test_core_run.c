@@ -246,16 +246,6 @@ static void test_run_interrupt_first(void **state)
 	}
 }
 
-/* Next MMIO exit: a read of @len at MMIO + @off, answered with @val. */
-static void answer_read(struct hvg *g, uint32_t off, uint32_t len, uint64_t val)
-{
-	assert_int_equal(hvg_run(g), HV_EXIT_MMIO);
-	assert_false(g->run.mmio.is_write);
-	assert_int_equal(g->run.mmio.phys_addr, MMIO + off);
-	assert_int_equal(g->run.mmio.len, len);
-	memcpy(g->run.mmio.data, &val, sizeof(val));
-}
-
 /* MMIO reads completed with the VMM's data land in the register with
  * x86's width rules; a 64-bit store goes out with all 8 bytes. */
 static void test_mmio_read_widths(void **state)
@@ -280,19 +270,13 @@ static void test_mmio_read_widths(void **state)
 		struct hvg g;
 		hvg_create(&g, name);
 		load_code(&g, code, sizeof(code));
-		answer_read(&g, 0, 4, 0x89abcdef);
-		answer_read(&g, 8, 2, 0x1234);
-		answer_read(&g, 16, 1, 0x56);
-		answer_read(&g, 24, 1, 0x80);
-		answer_read(&g, 32, 2, 0xfffe);
-		answer_read(&g, 40, 8, 0x0123456789abcdefull);
-		assert_int_equal(hvg_run(&g), HV_EXIT_MMIO);
-		assert_true(g.run.mmio.is_write);
-		assert_int_equal(g.run.mmio.phys_addr, MMIO + 48);
-		assert_int_equal(g.run.mmio.len, 8);
-		uint64_t w;
-		memcpy(&w, g.run.mmio.data, 8);
-		assert_int_equal(w, 0x0123456789abcdefull);
+		hvg_expect_mmio_read(&g, MMIO, 4, 0x89abcdef);
+		hvg_expect_mmio_read(&g, MMIO + 8, 2, 0x1234);
+		hvg_expect_mmio_read(&g, MMIO + 16, 1, 0x56);
+		hvg_expect_mmio_read(&g, MMIO + 24, 1, 0x80);
+		hvg_expect_mmio_read(&g, MMIO + 32, 2, 0xfffe);
+		hvg_expect_mmio_read(&g, MMIO + 40, 8, 0x0123456789abcdefull);
+		hvg_expect_mmio_write(&g, MMIO + 48, 8, 0x0123456789abcdefull);
 		assert_int_equal(hvg_run(&g), HV_EXIT_HLT);
 
 		const struct hv_regs r = hvg_regs(&g);
@@ -318,7 +302,7 @@ static void test_stats_mmio_count(void **state)
 		struct hvg g;
 		hvg_create(&g, name);
 		load_code(&g, code, sizeof(code));
-		answer_read(&g, 0, 4, 0x1234);
+		hvg_expect_mmio_read(&g, MMIO, 4, 0x1234);
 		assert_int_equal(hvg_run(&g), HV_EXIT_MMIO);
 		assert_true(g.run.mmio.is_write);
 		assert_int_equal(hvg_run(&g), HV_EXIT_HLT);

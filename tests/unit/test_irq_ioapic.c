@@ -14,52 +14,16 @@
 
 #include "core/irq/irq.h"
 #include "core/vm.h"
+#include "tests/unit/irq_fakes.h"
 
-/* ---- fakes of core/'s clock (the lead's clock.c is not linked) ---- */
-static struct hv_vm vm;
-static struct hv_vcpu vcpu;
-static uint64_t now_ns, now_tsc;
-
-uint64_t vcpu_clock_ns(struct hv_vcpu *v) { return now_ns; }
-uint64_t vcpu_guest_tsc(struct hv_vcpu *v) { return now_tsc; }
-uint64_t tsc_to_ns(uint64_t tsc) { return tsc / 2; }
-uint64_t ns_to_tsc(uint64_t ns) { return ns * 2; }
-int vm_err(int ret, const char *fmt, ...) { return ret; }
-
-#define APIC 0xfee00000ull
 #define IOREGSEL 0xfec00000ull
 #define IOWIN 0xfec00010ull
 
-static void apic_write(uint32_t reg, uint32_t v)
-{
-	assert_true(irq_mmio_write(&vcpu, APIC + reg, &v, 4));
-}
-
-static uint32_t apic_read(uint32_t reg)
-{
-	uint32_t v;
-	assert_true(irq_mmio_read(&vcpu, APIC + reg, &v, 4));
-	return v;
-}
-
 static int setup(void **state)
 {
-	memset(&vm, 0, sizeof(vm));
-	memset(&vcpu, 0, sizeof(vcpu));
-	now_ns = now_tsc = 0;
-	vcpu.vm = &vm;
-	if (irq_vm_init(&vm) || irq_vcpu_init(&vcpu))
+	if (irqf_setup(0, 0))
 		return -1;
-	vm.vcpus[0] = &vcpu;
-	vm.nvcpus = 1;
-	apic_write(0xf0, 0x1ff);	/* SVR: software-enabled */
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	irq_vcpu_destroy(&vcpu);
-	irq_vm_destroy(&vm);
+	apic_wr(0xf0, 0x1ff);	/* SVR: software-enabled */
 	return 0;
 }
 
@@ -87,14 +51,6 @@ static void redir(unsigned pin, uint32_t lo, uint32_t hi)
 static void line(unsigned irq, bool level)
 {
 	assert_int_equal(irq_set_line(&vm, irq, level), 0);
-}
-
-static int take(void)
-{
-	int v = irq_pending(&vcpu);
-	if (v >= 0)
-		irq_ack(&vcpu, v);
-	return v;
 }
 
 #define RTE_LEVEL (1u << 15)
@@ -138,13 +94,13 @@ static void edge_fixed_physical(void **state)
 {
 	redir(4, 0x41, 0);
 	line(4, true);
-	assert_int_equal(take(), 0x41);
-	assert_int_equal(apic_read(0x180 + 0x10 * (0x41 / 32)) >> (0x41 % 32) & 1, 0);
-	apic_write(0xb0, 0);
+	assert_int_equal(irqf_take(), 0x41);
+	assert_int_equal(apic_rd(0x180 + 0x10 * (0x41 / 32)) >> (0x41 % 32) & 1, 0);
+	apic_wr(0xb0, 0);
 	assert_int_equal(irq_pending(&vcpu), -1);
 	line(4, false);
 	line(4, true);
-	assert_int_equal(take(), 0x41);
+	assert_int_equal(irqf_take(), 0x41);
 }
 
 /* An edge on a masked pin is lost (datasheet 3.2.4, bit 16). */
@@ -162,7 +118,7 @@ static void irq0_drives_pin2(void **state)
 	redir(0, 0x40, 0);
 	redir(2, 0x50, 0);
 	line(0, true);
-	assert_int_equal(take(), 0x50);
+	assert_int_equal(irqf_take(), 0x50);
 	assert_int_equal(irq_pending(&vcpu), -1);
 }
 
@@ -176,15 +132,15 @@ static void level_remote_irr_and_eoi(void **state)
 	redir(16, 0x60 | RTE_LEVEL, 0);
 	line(16, true);
 	assert_true(io_read(0x10 + 2 * 16) & RTE_REMOTE_IRR);
-	assert_int_equal(take(), 0x60);
-	assert_int_equal(apic_read(0x180 + 0x10 * 3) & 1, 1);	/* TMR bit 96 */
+	assert_int_equal(irqf_take(), 0x60);
+	assert_int_equal(apic_rd(0x180 + 0x10 * 3) & 1, 1);	/* TMR bit 96 */
 	line(16, false);
 	line(16, true);
 	assert_int_equal(irq_pending(&vcpu), -1);		/* waits for EOI */
-	apic_write(0xb0, 0);
-	assert_int_equal(take(), 0x60);				/* still high */
+	apic_wr(0xb0, 0);
+	assert_int_equal(irqf_take(), 0x60);				/* still high */
 	line(16, false);
-	apic_write(0xb0, 0);
+	apic_wr(0xb0, 0);
 	assert_false(io_read(0x10 + 2 * 16) & RTE_REMOTE_IRR);
 	assert_int_equal(irq_pending(&vcpu), -1);
 }
@@ -196,17 +152,17 @@ static void eoi_register(void **state)
 {
 	redir(16, 0x60 | RTE_LEVEL, 0);
 	line(16, true);
-	assert_int_equal(take(), 0x60);
+	assert_int_equal(irqf_take(), 0x60);
 	assert_true(io_read(0x10 + 2 * 16) & RTE_REMOTE_IRR);
 	const uint32_t other = 0x61, vec = 0x60;
 	assert_true(irq_mmio_write(&vcpu, 0xfec00040, &other, 4));
 	assert_true(io_read(0x10 + 2 * 16) & RTE_REMOTE_IRR);
-	assert_int_equal(apic_read(0x200 + 0x10 * 3) & 1, 0);	/* IRR bit 96 */
+	assert_int_equal(apic_rd(0x200 + 0x10 * 3) & 1, 0);	/* IRR bit 96 */
 	assert_true(irq_mmio_write(&vcpu, 0xfec00040, &vec, 4));
 	/* The input is still high: sent again, into the APIC's IRR (0x60 is
 	 * still in service there, so it waits for the APIC's EOI). */
 	assert_true(io_read(0x10 + 2 * 16) & RTE_REMOTE_IRR);
-	assert_int_equal(apic_read(0x200 + 0x10 * 3) & 1, 1);
+	assert_int_equal(apic_rd(0x200 + 0x10 * 3) & 1, 1);
 }
 
 /* Unmasking a level entry whose input is asserted sends it. */
@@ -216,7 +172,7 @@ static void level_unmask_while_asserted(void **state)
 	line(17, true);
 	assert_int_equal(irq_pending(&vcpu), -1);
 	redir(17, 0x61 | RTE_LEVEL, 0);
-	assert_int_equal(take(), 0x61);
+	assert_int_equal(irqf_take(), 0x61);
 }
 
 /* Physical: the 8-bit APIC ID or 0xff; logical flat: LDR[31:24] AND;
@@ -229,47 +185,47 @@ static void destination_matching(void **state)
 	line(5, false);
 	redir(5, 0x45, 0xffu << 24);
 	line(5, true);
-	assert_int_equal(take(), 0x45);
+	assert_int_equal(irqf_take(), 0x45);
 	line(5, false);
-	apic_write(0xb0, 0);
+	apic_wr(0xb0, 0);
 
-	apic_write(0xd0, 0x04000000);			/* LDR: bit 2 */
+	apic_wr(0xd0, 0x04000000);			/* LDR: bit 2 */
 	redir(6, 0x46 | RTE_LOGICAL, 0x03u << 24);
 	line(6, true);
 	assert_int_equal(irq_pending(&vcpu), -1);
 	line(6, false);
 	redir(6, 0x46 | RTE_LOGICAL, 0x06u << 24);
 	line(6, true);
-	assert_int_equal(take(), 0x46);
+	assert_int_equal(irqf_take(), 0x46);
 	line(6, false);
-	apic_write(0xb0, 0);
+	apic_wr(0xb0, 0);
 
-	apic_write(0xe0, 0x0fffffff);			/* DFR: cluster */
-	apic_write(0xd0, 0x21000000);			/* cluster 2, bit 0 */
+	apic_wr(0xe0, 0x0fffffff);			/* DFR: cluster */
+	apic_wr(0xd0, 0x21000000);			/* cluster 2, bit 0 */
 	redir(7, 0x47 | RTE_LOGICAL, 0x11u << 24);
 	line(7, true);
 	assert_int_equal(irq_pending(&vcpu), -1);
 	line(7, false);
 	redir(7, 0x47 | RTE_LOGICAL, 0x23u << 24);
 	line(7, true);
-	assert_int_equal(take(), 0x47);
+	assert_int_equal(irqf_take(), 0x47);
 }
 
 /* The APIC ID register decides physical matches (it is writable in
  * xAPIC mode). */
 static void physical_follows_apic_id(void **state)
 {
-	apic_write(0x20, 0x05000000);
+	apic_wr(0x20, 0x05000000);
 	redir(9, 0x49, 5u << 24);
 	line(9, true);
-	assert_int_equal(take(), 0x49);
+	assert_int_equal(irqf_take(), 0x49);
 }
 
 static void lowest_priority_reaches_the_one_apic(void **state)
 {
 	redir(10, 0x4a | (1u << 8), 0);
 	line(10, true);
-	assert_int_equal(take(), 0x4a);
+	assert_int_equal(irqf_take(), 0x4a);
 }
 
 static void nmi_delivery(void **state)
@@ -288,8 +244,8 @@ static void illegal_vector(void **state)
 	redir(12, 0x05, 0);
 	line(12, true);
 	assert_int_equal(irq_pending(&vcpu), -1);
-	apic_write(0x280, 0);
-	assert_int_equal(apic_read(0x280), 1u << 6);
+	apic_wr(0x280, 0);
+	assert_int_equal(apic_rd(0x280), 1u << 6);
 }
 
 /* Pin 0 carries the 8259's INTR (MP spec virtual wire through the I/O
@@ -301,7 +257,7 @@ static void extint_through_pin0(void **state)
 		assert_true(irq_pio_out(&vcpu, i ? 0x21 : 0x20, &icw[i], 1));
 	redir(0, 0x700, 0);
 	line(1, true);
-	assert_int_equal(take(), 0x31);
+	assert_int_equal(irqf_take(), 0x31);
 	uint8_t ocw3 = 0x0b, isr;
 	irq_pio_out(&vcpu, 0x20, &ocw3, 1);
 	irq_pio_in(&vcpu, 0x20, &isr, 1);
@@ -322,22 +278,22 @@ static void access_widths(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(reset_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(id_and_read_only_registers, setup, teardown),
-		cmocka_unit_test_setup_teardown(entry_writable_bits, setup, teardown),
-		cmocka_unit_test_setup_teardown(edge_fixed_physical, setup, teardown),
-		cmocka_unit_test_setup_teardown(masked_edge_is_lost, setup, teardown),
-		cmocka_unit_test_setup_teardown(irq0_drives_pin2, setup, teardown),
-		cmocka_unit_test_setup_teardown(level_remote_irr_and_eoi, setup, teardown),
-		cmocka_unit_test_setup_teardown(eoi_register, setup, teardown),
-		cmocka_unit_test_setup_teardown(level_unmask_while_asserted, setup, teardown),
-		cmocka_unit_test_setup_teardown(destination_matching, setup, teardown),
-		cmocka_unit_test_setup_teardown(physical_follows_apic_id, setup, teardown),
-		cmocka_unit_test_setup_teardown(lowest_priority_reaches_the_one_apic, setup, teardown),
-		cmocka_unit_test_setup_teardown(nmi_delivery, setup, teardown),
-		cmocka_unit_test_setup_teardown(illegal_vector, setup, teardown),
-		cmocka_unit_test_setup_teardown(extint_through_pin0, setup, teardown),
-		cmocka_unit_test_setup_teardown(access_widths, setup, teardown),
+		cmocka_unit_test_setup_teardown(reset_state, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(id_and_read_only_registers, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(entry_writable_bits, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(edge_fixed_physical, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(masked_edge_is_lost, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(irq0_drives_pin2, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(level_remote_irr_and_eoi, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(eoi_register, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(level_unmask_while_asserted, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(destination_matching, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(physical_follows_apic_id, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(lowest_priority_reaches_the_one_apic, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(nmi_delivery, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(illegal_vector, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(extint_through_pin0, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(access_widths, setup, irqf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

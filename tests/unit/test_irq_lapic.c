@@ -14,75 +14,30 @@
 
 #include "core/irq/irq.h"
 #include "core/vm.h"
-
-/* ---- fakes of core/'s clock (the lead's clock.c is not linked) ---- */
-static struct hv_vm vm;
-static struct hv_vcpu vcpu;
-static uint64_t now_ns, now_tsc;
-
-uint64_t vcpu_clock_ns(struct hv_vcpu *v) { return now_ns; }
-uint64_t vcpu_guest_tsc(struct hv_vcpu *v) { return now_tsc; }
-uint64_t tsc_to_ns(uint64_t tsc) { return tsc / 2; }
-uint64_t ns_to_tsc(uint64_t ns) { return ns * 2; }
-int vm_err(int ret, const char *fmt, ...) { return ret; }
+#include "tests/unit/irq_fakes.h"
 
 #define APIC 0xfee00000ull
 
 static int setup(void **state)
 {
-	memset(&vm, 0, sizeof(vm));
-	memset(&vcpu, 0, sizeof(vcpu));
-	now_ns = now_tsc = 0;
-	vcpu.vm = &vm;
-	if (irq_vm_init(&vm) || irq_vcpu_init(&vcpu))
-		return -1;
-	vm.vcpus[0] = &vcpu;
-	vm.nvcpus = 1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	irq_vcpu_destroy(&vcpu);
-	irq_vm_destroy(&vm);
-	return 0;
-}
-
-static void wr(uint32_t reg, uint32_t v)
-{
-	assert_true(irq_mmio_write(&vcpu, APIC + reg, &v, 4));
-}
-
-static uint32_t rd(uint32_t reg)
-{
-	uint32_t v = 0xdeadbeef;
-	assert_true(irq_mmio_read(&vcpu, APIC + reg, &v, 4));
-	return v;
+	return irqf_setup(0, 0);
 }
 
 /* Bit @v of the 256-bit register at @reg (ISR 0x100, TMR 0x180, IRR 0x200). */
 static bool bit256(uint32_t reg, unsigned v)
 {
-	return rd(reg + 0x10 * (v / 32)) >> (v % 32) & 1;
+	return apic_rd(reg + 0x10 * (v / 32)) >> (v % 32) & 1;
 }
 
 static void sw_enable(void)
 {
-	wr(0xf0, 0x1ff);
+	apic_wr(0xf0, 0x1ff);
 }
 
 /* A fixed, edge-triggered self IPI (ICR shorthand 01b). */
 static void self_ipi(unsigned vector)
 {
-	wr(0x300, (1u << 18) | vector);
-}
-
-static int take(void)
-{
-	int v = irq_pending(&vcpu);
-	if (v >= 0)
-		irq_ack(&vcpu, v);
-	return v;
+	apic_wr(0x300, (1u << 18) | vector);
 }
 
 static void reset_values(void **state)
@@ -91,26 +46,26 @@ static void reset_values(void **state)
 
 	assert_int_equal(irq_rdmsr(&vcpu, 0x1b, &base), 0);
 	assert_int_equal(base, 0xfee00000ull | (1u << 11) | (1u << 8));	/* EN, BSP */
-	assert_int_equal(rd(0x20), 0);			/* ID = initial APIC ID 0 */
-	assert_int_equal(rd(0x30), 0x00050014);		/* version */
-	assert_int_equal(rd(0x80), 0);			/* TPR */
-	assert_int_equal(rd(0xa0), 0);			/* PPR */
-	assert_int_equal(rd(0xd0), 0);			/* LDR */
-	assert_int_equal(rd(0xe0), 0xffffffff);		/* DFR */
-	assert_int_equal(rd(0xf0), 0xff);		/* SVR */
+	assert_int_equal(apic_rd(0x20), 0);			/* ID = initial APIC ID 0 */
+	assert_int_equal(apic_rd(0x30), 0x00050014);		/* version */
+	assert_int_equal(apic_rd(0x80), 0);			/* TPR */
+	assert_int_equal(apic_rd(0xa0), 0);			/* PPR */
+	assert_int_equal(apic_rd(0xd0), 0);			/* LDR */
+	assert_int_equal(apic_rd(0xe0), 0xffffffff);		/* DFR */
+	assert_int_equal(apic_rd(0xf0), 0xff);		/* SVR */
 	for (unsigned i = 0; i < 8; i++) {
-		assert_int_equal(rd(0x100 + 0x10 * i), 0);
-		assert_int_equal(rd(0x180 + 0x10 * i), 0);
-		assert_int_equal(rd(0x200 + 0x10 * i), 0);
+		assert_int_equal(apic_rd(0x100 + 0x10 * i), 0);
+		assert_int_equal(apic_rd(0x180 + 0x10 * i), 0);
+		assert_int_equal(apic_rd(0x200 + 0x10 * i), 0);
 	}
-	assert_int_equal(rd(0x280), 0);
-	assert_int_equal(rd(0x300), 0);
-	assert_int_equal(rd(0x310), 0);
+	assert_int_equal(apic_rd(0x280), 0);
+	assert_int_equal(apic_rd(0x300), 0);
+	assert_int_equal(apic_rd(0x310), 0);
 	for (uint32_t r = 0x320; r <= 0x370; r += 0x10)
-		assert_int_equal(rd(r), 0x00010000);
-	assert_int_equal(rd(0x380), 0);
-	assert_int_equal(rd(0x390), 0);
-	assert_int_equal(rd(0x3e0), 0);
+		assert_int_equal(apic_rd(r), 0x00010000);
+	assert_int_equal(apic_rd(0x380), 0);
+	assert_int_equal(apic_rd(0x390), 0);
+	assert_int_equal(apic_rd(0x3e0), 0);
 	assert_int_equal(irq_get_cr8(&vcpu), 0);
 }
 
@@ -139,14 +94,14 @@ static void ppr_table(void **state)
 	};
 	sw_enable();
 	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		wr(0x80, 0);
+		apic_wr(0x80, 0);
 		if (t[i].isrv >= 0) {
 			self_ipi((unsigned)t[i].isrv);
-			assert_int_equal(take(), t[i].isrv);
+			assert_int_equal(irqf_take(), t[i].isrv);
 		}
-		wr(0x80, t[i].tpr);
-		assert_int_equal(rd(0xa0), t[i].ppr);
-		wr(0xb0, 0);
+		apic_wr(0x80, t[i].tpr);
+		assert_int_equal(apic_rd(0xa0), t[i].ppr);
+		apic_wr(0xb0, 0);
 	}
 }
 
@@ -155,22 +110,22 @@ static void ppr_table(void **state)
 static void pending_respects_ppr(void **state)
 {
 	sw_enable();
-	wr(0x80, 0x50);
+	apic_wr(0x80, 0x50);
 	self_ipi(0x5f);
 	assert_int_equal(irq_pending(&vcpu), -1);	/* class 5, not above */
 	self_ipi(0x61);
-	assert_int_equal(take(), 0x61);
+	assert_int_equal(irqf_take(), 0x61);
 	self_ipi(0x6e);
 	assert_int_equal(irq_pending(&vcpu), -1);	/* 0x61 in service */
 	self_ipi(0x70);
-	assert_int_equal(take(), 0x70);
-	wr(0xb0, 0);
+	assert_int_equal(irqf_take(), 0x70);
+	apic_wr(0xb0, 0);
 	assert_int_equal(irq_pending(&vcpu), -1);	/* 0x61 still in service */
-	wr(0xb0, 0);
-	assert_int_equal(take(), 0x6e);
-	wr(0xb0, 0);
-	wr(0x80, 0x40);
-	assert_int_equal(take(), 0x5f);
+	apic_wr(0xb0, 0);
+	assert_int_equal(irqf_take(), 0x6e);
+	apic_wr(0xb0, 0);
+	apic_wr(0x80, 0x40);
+	assert_int_equal(irqf_take(), 0x5f);
 }
 
 /* Acknowledge moves IRR -> ISR; EOI clears the highest ISR bit. */
@@ -181,21 +136,21 @@ static void irr_isr_eoi(void **state)
 	self_ipi(0x80);
 	assert_true(bit256(0x200, 0x40));
 	assert_true(bit256(0x200, 0x80));
-	assert_int_equal(take(), 0x80);
+	assert_int_equal(irqf_take(), 0x80);
 	assert_false(bit256(0x200, 0x80));
 	assert_true(bit256(0x100, 0x80));
 	assert_int_equal(irq_pending(&vcpu), -1);
-	wr(0xb0, 0);
+	apic_wr(0xb0, 0);
 	assert_false(bit256(0x100, 0x80));
-	assert_int_equal(take(), 0x40);
+	assert_int_equal(irqf_take(), 0x40);
 	self_ipi(0x90);
-	assert_int_equal(take(), 0x90);			/* nests */
-	wr(0xb0, 0);
+	assert_int_equal(irqf_take(), 0x90);			/* nests */
+	apic_wr(0xb0, 0);
 	assert_true(bit256(0x100, 0x40));		/* 0x90 went first */
 	assert_false(bit256(0x100, 0x90));
-	wr(0xb0, 0);
-	assert_int_equal(rd(0x100 + 0x10 * 2), 0);
-	wr(0xb0, 0);					/* nothing in service: no-op */
+	apic_wr(0xb0, 0);
+	assert_int_equal(apic_rd(0x100 + 0x10 * 2), 0);
+	apic_wr(0xb0, 0);					/* nothing in service: no-op */
 	assert_int_equal(irq_pending(&vcpu), -1);
 }
 
@@ -203,8 +158,8 @@ static void irr_isr_eoi(void **state)
 static void cr8_is_tpr_class(void **state)
 {
 	irq_set_cr8(&vcpu, 5);
-	assert_int_equal(rd(0x80), 0x50);
-	wr(0x80, 0x7c);
+	assert_int_equal(apic_rd(0x80), 0x50);
+	apic_wr(0x80, 0x7c);
 	assert_int_equal(irq_get_cr8(&vcpu), 7);
 }
 
@@ -212,15 +167,15 @@ static void cr8_is_tpr_class(void **state)
  * bit 8 sets them all; a fixed interrupt is not accepted. */
 static void software_disable(void **state)
 {
-	wr(0x320, 0x20);
-	assert_int_equal(rd(0x320), 0x00010020);
+	apic_wr(0x320, 0x20);
+	assert_int_equal(apic_rd(0x320), 0x00010020);
 	sw_enable();
-	wr(0x320, 0x20);
-	wr(0x350, 0x700);
-	assert_int_equal(rd(0x320), 0x20);
-	wr(0xf0, 0xff);
-	assert_int_equal(rd(0x320), 0x00010020);
-	assert_int_equal(rd(0x350), 0x00010700);
+	apic_wr(0x320, 0x20);
+	apic_wr(0x350, 0x700);
+	assert_int_equal(apic_rd(0x320), 0x20);
+	apic_wr(0xf0, 0xff);
+	assert_int_equal(apic_rd(0x320), 0x00010020);
+	assert_int_equal(apic_rd(0x350), 0x00010700);
 	self_ipi(0x40);
 	assert_false(bit256(0x200, 0x40));
 	assert_int_equal(irq_pending(&vcpu), -1);
@@ -239,8 +194,8 @@ static void lvt_writable_bits(void **state)
 	};
 	sw_enable();
 	for (unsigned i = 0; i < 6; i++) {
-		wr(0x320 + 0x10 * i, 0xffffffff);
-		assert_int_equal(rd(0x320 + 0x10 * i), expect[i]);
+		apic_wr(0x320 + 0x10 * i, 0xffffffff);
+		assert_int_equal(apic_rd(0x320 + 0x10 * i), expect[i]);
 	}
 }
 
@@ -248,20 +203,20 @@ static void lvt_writable_bits(void **state)
  * SVR bits 8:0; TPR bits 7:0. Version and PPR are read-only. */
 static void register_writable_bits(void **state)
 {
-	wr(0x20, 0xffffffff);
-	assert_int_equal(rd(0x20), 0xff000000);
-	wr(0xd0, 0xffffffff);
-	assert_int_equal(rd(0xd0), 0xff000000);
-	wr(0xe0, 0);
-	assert_int_equal(rd(0xe0), 0x0fffffff);
-	wr(0xf0, 0xffffffff);
-	assert_int_equal(rd(0xf0), 0x1ff);
-	wr(0x80, 0xffffffff);
-	assert_int_equal(rd(0x80), 0xff);
-	wr(0x30, 0);
-	assert_int_equal(rd(0x30), 0x00050014);
-	wr(0x3e0, 0xffffffff);
-	assert_int_equal(rd(0x3e0), 0xb);
+	apic_wr(0x20, 0xffffffff);
+	assert_int_equal(apic_rd(0x20), 0xff000000);
+	apic_wr(0xd0, 0xffffffff);
+	assert_int_equal(apic_rd(0xd0), 0xff000000);
+	apic_wr(0xe0, 0);
+	assert_int_equal(apic_rd(0xe0), 0x0fffffff);
+	apic_wr(0xf0, 0xffffffff);
+	assert_int_equal(apic_rd(0xf0), 0x1ff);
+	apic_wr(0x80, 0xffffffff);
+	assert_int_equal(apic_rd(0x80), 0xff);
+	apic_wr(0x30, 0);
+	assert_int_equal(apic_rd(0x30), 0x00050014);
+	apic_wr(0x3e0, 0xffffffff);
+	assert_int_equal(apic_rd(0x3e0), 0xb);
 }
 
 /* 11.4.1: 32-bit registers on 16-byte boundaries; a narrow read gets
@@ -276,7 +231,7 @@ static void access_sizes(void **state)
 	assert_true(irq_mmio_read(&vcpu, APIC + 0x32, &h, 2));
 	assert_int_equal(h, 0x0005);
 	assert_true(irq_mmio_write(&vcpu, APIC + 0x80, &b, 1));
-	assert_int_equal(rd(0x80), 0);
+	assert_int_equal(apic_rd(0x80), 0);
 	assert_true(irq_mmio_read(&vcpu, APIC + 0x34, &h, 2));
 	assert_int_equal(h, 0);
 }
@@ -289,30 +244,30 @@ static void access_sizes(void **state)
 static void icr_ipis(void **state)
 {
 	sw_enable();
-	wr(0x310, 0x00000000);
-	wr(0x300, 0x41);			/* physical, dest ID 0 */
+	apic_wr(0x310, 0x00000000);
+	apic_wr(0x300, 0x41);			/* physical, dest ID 0 */
 	assert_true(bit256(0x200, 0x41));
-	assert_int_equal(rd(0x300), 0x41);	/* delivery status: idle */
-	wr(0x310, 0x01000000);
-	wr(0x300, 0x42);			/* dest ID 1: not us */
+	assert_int_equal(apic_rd(0x300), 0x41);	/* delivery status: idle */
+	apic_wr(0x310, 0x01000000);
+	apic_wr(0x300, 0x42);			/* dest ID 1: not us */
 	assert_false(bit256(0x200, 0x42));
-	assert_int_equal(rd(0x310), 0x01000000);
-	wr(0x300, (3u << 18) | 0x43);		/* all excluding self */
+	assert_int_equal(apic_rd(0x310), 0x01000000);
+	apic_wr(0x300, (3u << 18) | 0x43);		/* all excluding self */
 	assert_false(bit256(0x200, 0x43));
-	wr(0x300, (2u << 18) | 0x44);		/* all including self */
+	apic_wr(0x300, (2u << 18) | 0x44);		/* all including self */
 	assert_true(bit256(0x200, 0x44));
-	wr(0x310, 0xff000000);
-	wr(0x300, 0x45);			/* physical broadcast */
+	apic_wr(0x310, 0xff000000);
+	apic_wr(0x300, 0x45);			/* physical broadcast */
 	assert_true(bit256(0x200, 0x45));
-	wr(0x310, 0x00000000);
-	wr(0x300, (1u << 15) | (1u << 14) | 0x46);	/* level-triggered */
+	apic_wr(0x310, 0x00000000);
+	apic_wr(0x300, (1u << 15) | (1u << 14) | 0x46);	/* level-triggered */
 	assert_true(bit256(0x180, 0x46));
 }
 
 static void icr_nmi_ipi(void **state)
 {
 	sw_enable();
-	wr(0x300, (1u << 18) | (4u << 8));
+	apic_wr(0x300, (1u << 18) | (4u << 8));
 	assert_true(irq_take_nmi(&vcpu));
 	assert_false(irq_take_nmi(&vcpu));
 }
@@ -321,12 +276,12 @@ static void icr_nmi_ipi(void **state)
 static void icr_logical(void **state)
 {
 	sw_enable();
-	wr(0xd0, 0x10000000);
-	wr(0x310, 0x20000000);
-	wr(0x300, (1u << 11) | 0x51);
+	apic_wr(0xd0, 0x10000000);
+	apic_wr(0x310, 0x20000000);
+	apic_wr(0x300, (1u << 11) | 0x51);
 	assert_false(bit256(0x200, 0x51));
-	wr(0x310, 0x30000000);
-	wr(0x300, (1u << 11) | 0x52);
+	apic_wr(0x310, 0x30000000);
+	apic_wr(0x300, (1u << 11) | 0x52);
 	assert_true(bit256(0x200, 0x52));
 }
 
@@ -338,23 +293,23 @@ static void esr_latches_on_write(void **state)
 	sw_enable();
 	self_ipi(0x03);
 	assert_false(bit256(0x200, 0x03));
-	assert_int_equal(rd(0x280), 0);
-	wr(0x280, 0);
-	assert_int_equal(rd(0x280), 1u << 5);
-	rd(0x040);					/* reserved */
-	wr(0x280, 0);
-	assert_int_equal(rd(0x280), 1u << 7);
-	wr(0x280, 0);
-	assert_int_equal(rd(0x280), 0);
+	assert_int_equal(apic_rd(0x280), 0);
+	apic_wr(0x280, 0);
+	assert_int_equal(apic_rd(0x280), 1u << 5);
+	apic_rd(0x040);					/* reserved */
+	apic_wr(0x280, 0);
+	assert_int_equal(apic_rd(0x280), 1u << 7);
+	apic_wr(0x280, 0);
+	assert_int_equal(apic_rd(0x280), 0);
 }
 
 /* LVT Error interrupts when an error is detected and it is unmasked. */
 static void error_lvt_interrupts(void **state)
 {
 	sw_enable();
-	wr(0x370, 0xe0);
+	apic_wr(0x370, 0xe0);
 	self_ipi(0x01);
-	assert_int_equal(take(), 0xe0);
+	assert_int_equal(irqf_take(), 0xe0);
 }
 
 /* LVT LINT0 with NMI delivery turns a rising edge of the 8259's INTR
@@ -365,7 +320,7 @@ static void lint0_nmi(void **state)
 	for (unsigned i = 0; i < 4; i++)
 		assert_true(irq_pio_out(&vcpu, i ? 0x21 : 0x20, &icw[i], 1));
 	sw_enable();
-	wr(0x350, 4u << 8);
+	apic_wr(0x350, 4u << 8);
 	assert_int_equal(irq_set_line(&vm, 1, true), 0);
 	assert_true(irq_take_nmi(&vcpu));
 	assert_int_equal(irq_pending(&vcpu), -1);
@@ -385,23 +340,23 @@ static void base_relocation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(reset_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(reset_values_ap, setup, teardown),
-		cmocka_unit_test_setup_teardown(ppr_table, setup, teardown),
-		cmocka_unit_test_setup_teardown(pending_respects_ppr, setup, teardown),
-		cmocka_unit_test_setup_teardown(irr_isr_eoi, setup, teardown),
-		cmocka_unit_test_setup_teardown(cr8_is_tpr_class, setup, teardown),
-		cmocka_unit_test_setup_teardown(software_disable, setup, teardown),
-		cmocka_unit_test_setup_teardown(lvt_writable_bits, setup, teardown),
-		cmocka_unit_test_setup_teardown(register_writable_bits, setup, teardown),
-		cmocka_unit_test_setup_teardown(access_sizes, setup, teardown),
-		cmocka_unit_test_setup_teardown(icr_ipis, setup, teardown),
-		cmocka_unit_test_setup_teardown(icr_nmi_ipi, setup, teardown),
-		cmocka_unit_test_setup_teardown(icr_logical, setup, teardown),
-		cmocka_unit_test_setup_teardown(esr_latches_on_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(error_lvt_interrupts, setup, teardown),
-		cmocka_unit_test_setup_teardown(lint0_nmi, setup, teardown),
-		cmocka_unit_test_setup_teardown(base_relocation, setup, teardown),
+		cmocka_unit_test_setup_teardown(reset_values, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(reset_values_ap, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(ppr_table, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(pending_respects_ppr, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(irr_isr_eoi, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(cr8_is_tpr_class, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(software_disable, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(lvt_writable_bits, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(register_writable_bits, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(access_sizes, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(icr_ipis, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(icr_nmi_ipi, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(icr_logical, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(esr_latches_on_write, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(error_lvt_interrupts, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(lint0_nmi, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(base_relocation, setup, irqf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

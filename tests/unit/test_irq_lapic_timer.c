@@ -18,56 +18,20 @@
 
 #include "core/irq/irq.h"
 #include "core/vm.h"
+#include "tests/unit/irq_fakes.h"
 
-/* ---- fakes of core/'s clock (the lead's clock.c is not linked) ---- */
-static struct hv_vm vm;
-static struct hv_vcpu vcpu;
-static uint64_t now_ns, now_tsc;
-
-uint64_t vcpu_clock_ns(struct hv_vcpu *v) { return now_ns; }
-uint64_t vcpu_guest_tsc(struct hv_vcpu *v) { return now_tsc; }
-uint64_t tsc_to_ns(uint64_t tsc) { return tsc / 2; }
-uint64_t ns_to_tsc(uint64_t ns) { return ns * 2; }
-int vm_err(int ret, const char *fmt, ...) { return ret; }
-
-#define APIC 0xfee00000ull
 #define VEC 0x30
 #define LVT_MASKED (1u << 16)
 #define PERIODIC (1u << 17)
 #define TSC_DEADLINE (2u << 17)
 #define MSR_TSC_DEADLINE 0x6e0
 
-static void wr(uint32_t reg, uint32_t v)
-{
-	assert_true(irq_mmio_write(&vcpu, APIC + reg, &v, 4));
-}
-
-static uint32_t rd(uint32_t reg)
-{
-	uint32_t v;
-	assert_true(irq_mmio_read(&vcpu, APIC + reg, &v, 4));
-	return v;
-}
-
+/* The clock starts at 1 ms, not 0: start times must not be assumed 0. */
 static int setup(void **state)
 {
-	memset(&vm, 0, sizeof(vm));
-	memset(&vcpu, 0, sizeof(vcpu));
-	now_ns = 1000000;		/* not 0: start times must not be assumed 0 */
-	now_tsc = 2 * now_ns;
-	vcpu.vm = &vm;
-	if (irq_vm_init(&vm) || irq_vcpu_init(&vcpu))
+	if (irqf_setup(0, 1000000))
 		return -1;
-	vm.vcpus[0] = &vcpu;
-	vm.nvcpus = 1;
-	wr(0xf0, 0x1ff);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	irq_vcpu_destroy(&vcpu);
-	irq_vm_destroy(&vm);
+	apic_wr(0xf0, 0x1ff);
 	return 0;
 }
 
@@ -92,7 +56,7 @@ static bool fired(void)
 		return false;
 	assert_int_equal(v, VEC);
 	irq_ack(&vcpu, v);
-	wr(0xb0, 0);
+	apic_wr(0xb0, 0);
 	return true;
 }
 
@@ -104,71 +68,71 @@ static void divide_configuration(void **state)
 		{ 0x0, 2 }, { 0x1, 4 }, { 0x2, 8 }, { 0x3, 16 },
 		{ 0x8, 32 }, { 0x9, 64 }, { 0xa, 128 }, { 0xb, 1 },
 	};
-	wr(0x320, VEC | LVT_MASKED);
+	apic_wr(0x320, VEC | LVT_MASKED);
 	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		wr(0x3e0, t[i].cfg);
-		wr(0x380, 1000);
+		apic_wr(0x3e0, t[i].cfg);
+		apic_wr(0x380, 1000);
 		advance(ticks(400, t[i].div));
-		assert_int_equal(rd(0x390), 600);
+		assert_int_equal(apic_rd(0x390), 600);
 	}
 }
 
 /* One-shot: counts down once, interrupts at 0, stays 0. */
 static void one_shot(void **state)
 {
-	wr(0x3e0, 0xb);
-	wr(0x320, VEC);
-	wr(0x380, 1000);
-	assert_int_equal(rd(0x380), 1000);
-	assert_int_equal(rd(0x390), 1000);
+	apic_wr(0x3e0, 0xb);
+	apic_wr(0x320, VEC);
+	apic_wr(0x380, 1000);
+	assert_int_equal(apic_rd(0x380), 1000);
+	assert_int_equal(apic_rd(0x390), 1000);
 	assert_int_equal(irq_next_deadline_ns(&vcpu), now_ns + ticks(1000, 1));
 	advance(ticks(999, 1));
-	assert_int_equal(rd(0x390), 1);
+	assert_int_equal(apic_rd(0x390), 1);
 	assert_false(fired());
 	advance(ticks(1, 1));
 	assert_true(fired());
-	assert_int_equal(rd(0x390), 0);
+	assert_int_equal(apic_rd(0x390), 0);
 	assert_int_equal(irq_next_deadline_ns(&vcpu), UINT64_MAX);
 	advance(ticks(5000, 1));
 	assert_false(fired());
-	assert_int_equal(rd(0x380), 1000);	/* the initial count stays */
+	assert_int_equal(apic_rd(0x380), 1000);	/* the initial count stays */
 }
 
 /* Periodic: at 0 it interrupts and reloads; missed periods give one
  * interrupt (one IRR bit) and the count keeps its phase. */
 static void periodic(void **state)
 {
-	wr(0x3e0, 0x0);					/* divide by 2 */
-	wr(0x320, VEC | PERIODIC);
-	wr(0x380, 100);
+	apic_wr(0x3e0, 0x0);					/* divide by 2 */
+	apic_wr(0x320, VEC | PERIODIC);
+	apic_wr(0x380, 100);
 	advance(ticks(100, 2));
 	assert_true(fired());
-	assert_int_equal(rd(0x390), 100);
+	assert_int_equal(apic_rd(0x390), 100);
 	advance(ticks(50, 2));
-	assert_int_equal(rd(0x390), 50);
+	assert_int_equal(apic_rd(0x390), 50);
 	assert_false(fired());
 	advance(ticks(50, 2));
 	assert_true(fired());
 	advance(ticks(1030, 2));			/* 10 periods and 30 ticks */
 	assert_true(fired());
 	assert_false(fired());
-	assert_int_equal(rd(0x390), 70);
+	assert_int_equal(apic_rd(0x390), 70);
 	assert_int_equal(irq_next_deadline_ns(&vcpu), now_ns + ticks(70, 2));
 }
 
 /* Writing the initial count restarts the count; 0 stops the timer. */
 static void initial_count_restarts_and_stops(void **state)
 {
-	wr(0x3e0, 0xb);
-	wr(0x320, VEC);
-	wr(0x380, 1000);
+	apic_wr(0x3e0, 0xb);
+	apic_wr(0x320, VEC);
+	apic_wr(0x380, 1000);
 	advance(ticks(600, 1));
-	wr(0x380, 1000);
+	apic_wr(0x380, 1000);
 	advance(ticks(600, 1));
 	assert_false(fired());
-	assert_int_equal(rd(0x390), 400);
-	wr(0x380, 0);
-	assert_int_equal(rd(0x390), 0);
+	assert_int_equal(apic_rd(0x390), 400);
+	apic_wr(0x380, 0);
+	assert_int_equal(apic_rd(0x390), 0);
 	advance(ticks(1000, 1));
 	assert_false(fired());
 	assert_int_equal(irq_next_deadline_ns(&vcpu), UINT64_MAX);
@@ -178,30 +142,30 @@ static void initial_count_restarts_and_stops(void **state)
  * unmasked after the count ran out. */
 static void masked_timer(void **state)
 {
-	wr(0x3e0, 0xb);
-	wr(0x320, VEC | LVT_MASKED);
-	wr(0x380, 100);
+	apic_wr(0x3e0, 0xb);
+	apic_wr(0x320, VEC | LVT_MASKED);
+	apic_wr(0x380, 100);
 	advance(ticks(50, 1));
-	assert_int_equal(rd(0x390), 50);
+	assert_int_equal(apic_rd(0x390), 50);
 	advance(ticks(60, 1));
-	wr(0x320, VEC);
+	apic_wr(0x320, VEC);
 	irq_update(&vcpu);
 	assert_false(fired());
-	assert_int_equal(rd(0x390), 0);
+	assert_int_equal(apic_rd(0x390), 0);
 }
 
 /* 11.5.4: changing one-shot <-> periodic does not start the timer. */
 static void mode_change_does_not_start(void **state)
 {
-	wr(0x3e0, 0xb);
-	wr(0x320, VEC);
-	wr(0x380, 100);
+	apic_wr(0x3e0, 0xb);
+	apic_wr(0x320, VEC);
+	apic_wr(0x380, 100);
 	advance(ticks(100, 1));
 	assert_true(fired());
-	wr(0x320, VEC | PERIODIC);
+	apic_wr(0x320, VEC | PERIODIC);
 	advance(ticks(500, 1));
 	assert_false(fired());
-	assert_int_equal(rd(0x390), 0);
+	assert_int_equal(apic_rd(0x390), 0);
 }
 
 /*
@@ -214,10 +178,10 @@ static void tsc_deadline(void **state)
 {
 	uint64_t v;
 
-	wr(0x320, VEC | TSC_DEADLINE);
-	wr(0x380, 1000);
-	assert_int_equal(rd(0x380), 0);
-	assert_int_equal(rd(0x390), 0);
+	apic_wr(0x320, VEC | TSC_DEADLINE);
+	apic_wr(0x380, 1000);
+	assert_int_equal(apic_rd(0x380), 0);
+	assert_int_equal(apic_rd(0x390), 0);
 	assert_int_equal(irq_wrmsr(&vcpu, MSR_TSC_DEADLINE, now_tsc + 1000), 0);
 	assert_int_equal(irq_rdmsr(&vcpu, MSR_TSC_DEADLINE, &v), 0);
 	assert_int_equal(v, now_tsc + 1000);
@@ -244,18 +208,18 @@ static void tsc_deadline_other_modes(void **state)
 {
 	uint64_t v;
 
-	wr(0x320, VEC);
+	apic_wr(0x320, VEC);
 	assert_int_equal(irq_wrmsr(&vcpu, MSR_TSC_DEADLINE, now_tsc + 10), 0);
 	assert_int_equal(irq_rdmsr(&vcpu, MSR_TSC_DEADLINE, &v), 0);
 	assert_int_equal(v, 0);
-	wr(0x320, VEC | TSC_DEADLINE);
+	apic_wr(0x320, VEC | TSC_DEADLINE);
 	advance(100);
 	assert_false(fired());
 	assert_int_equal(irq_wrmsr(&vcpu, MSR_TSC_DEADLINE, now_tsc + 10), 0);
-	wr(0x320, VEC);
+	apic_wr(0x320, VEC);
 	advance(100);
 	assert_false(fired());
-	wr(0x320, VEC | TSC_DEADLINE);
+	apic_wr(0x320, VEC | TSC_DEADLINE);
 	assert_int_equal(irq_rdmsr(&vcpu, MSR_TSC_DEADLINE, &v), 0);
 	assert_int_equal(v, 0);
 }
@@ -263,28 +227,28 @@ static void tsc_deadline_other_modes(void **state)
 /* The timer's vector waits behind PPR like any other. */
 static void timer_respects_tpr(void **state)
 {
-	wr(0x3e0, 0xb);
-	wr(0x320, VEC);
-	wr(0x80, 0x30);
-	wr(0x380, 10);
+	apic_wr(0x3e0, 0xb);
+	apic_wr(0x320, VEC);
+	apic_wr(0x80, 0x30);
+	apic_wr(0x380, 10);
 	advance(ticks(10, 1));
 	assert_int_equal(irq_pending(&vcpu), -1);
-	wr(0x80, 0x20);
+	apic_wr(0x80, 0x20);
 	assert_true(fired());
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(divide_configuration, setup, teardown),
-		cmocka_unit_test_setup_teardown(one_shot, setup, teardown),
-		cmocka_unit_test_setup_teardown(periodic, setup, teardown),
-		cmocka_unit_test_setup_teardown(initial_count_restarts_and_stops, setup, teardown),
-		cmocka_unit_test_setup_teardown(masked_timer, setup, teardown),
-		cmocka_unit_test_setup_teardown(mode_change_does_not_start, setup, teardown),
-		cmocka_unit_test_setup_teardown(tsc_deadline, setup, teardown),
-		cmocka_unit_test_setup_teardown(tsc_deadline_other_modes, setup, teardown),
-		cmocka_unit_test_setup_teardown(timer_respects_tpr, setup, teardown),
+		cmocka_unit_test_setup_teardown(divide_configuration, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(one_shot, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(periodic, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(initial_count_restarts_and_stops, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(masked_timer, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(mode_change_does_not_start, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(tsc_deadline, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(tsc_deadline_other_modes, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(timer_respects_tpr, setup, irqf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

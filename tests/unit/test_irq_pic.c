@@ -18,36 +18,11 @@
 
 #include "core/irq/irqchip.h"
 #include "core/vm.h"
-
-/* ---- fakes of core/'s clock (the lead's clock.c is not linked) ---- */
-static struct hv_vm vm;
-static struct hv_vcpu vcpu;
-static uint64_t now_ns, now_tsc;
-
-uint64_t vcpu_clock_ns(struct hv_vcpu *v) { return now_ns; }
-uint64_t vcpu_guest_tsc(struct hv_vcpu *v) { return now_tsc; }
-uint64_t tsc_to_ns(uint64_t tsc) { return tsc / 2; }
-uint64_t ns_to_tsc(uint64_t ns) { return ns * 2; }
-int vm_err(int ret, const char *fmt, ...) { return ret; }
+#include "tests/unit/irq_fakes.h"
 
 static int setup(void **state)
 {
-	memset(&vm, 0, sizeof(vm));
-	memset(&vcpu, 0, sizeof(vcpu));
-	now_ns = now_tsc = 0;
-	vcpu.vm = &vm;
-	if (irq_vm_init(&vm) || irq_vcpu_init(&vcpu))
-		return -1;
-	vm.vcpus[0] = &vcpu;
-	vm.nvcpus = 1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	irq_vcpu_destroy(&vcpu);
-	irq_vm_destroy(&vm);
-	return 0;
+	return irqf_setup(0, 0);
 }
 
 /* ---- the guest's view ---- */
@@ -75,14 +50,6 @@ static void pulse(unsigned irq)
 }
 
 /* The processor takes the interrupt: INTA, returns the vector. */
-static int take(void)
-{
-	int v = irq_pending(&vcpu);
-	if (v >= 0)
-		irq_ack(&vcpu, v);
-	return v;
-}
-
 #define OCW3_READ_IRR 0x0a
 #define OCW3_READ_ISR 0x0b
 #define OCW2_EOI 0x20
@@ -141,10 +108,10 @@ static void vectors_after_linux_init(void **state)
 {
 	linux_init(0x01);
 	pulse(1);
-	assert_int_equal(take(), 0x31);
+	assert_int_equal(irqf_take(), 0x31);
 	outb(0x20, OCW2_EOI);
 	pulse(12);
-	assert_int_equal(take(), 0x38 + 4);
+	assert_int_equal(irqf_take(), 0x38 + 4);
 	assert_int_equal(irq_pending(&vcpu), -1);
 }
 
@@ -158,7 +125,7 @@ static void mask_holds_request(void **state)
 	assert_int_equal(irq_pending(&vcpu), -1);
 	assert_int_equal(read_irr(0x20), 1u << 4);
 	outb(0x21, 0);
-	assert_int_equal(take(), 0x34);
+	assert_int_equal(irqf_take(), 0x34);
 }
 
 /* An edge input latches on the rising edge: holding the line high does
@@ -167,12 +134,12 @@ static void edge_needs_new_edge(void **state)
 {
 	linux_init(0x01);
 	line(3, true);
-	assert_int_equal(take(), 0x33);
+	assert_int_equal(irqf_take(), 0x33);
 	outb(0x20, OCW2_EOI);
 	assert_int_equal(irq_pending(&vcpu), -1);
 	line(3, false);
 	line(3, true);
-	assert_int_equal(take(), 0x33);
+	assert_int_equal(irqf_take(), 0x33);
 }
 
 /* Fully nested mode: IR0 highest; an in-service level holds off itself
@@ -182,27 +149,27 @@ static void priority_and_nesting(void **state)
 {
 	linux_init(0x01);
 	pulse(5);
-	assert_int_equal(take(), 0x35);
+	assert_int_equal(irqf_take(), 0x35);
 	assert_int_equal(read_isr(0x20), 1u << 5);
 	pulse(6);
 	assert_int_equal(irq_pending(&vcpu), -1);	/* lower than 5 */
 	pulse(3);
-	assert_int_equal(take(), 0x33);			/* higher: nests */
+	assert_int_equal(irqf_take(), 0x33);			/* higher: nests */
 	assert_int_equal(read_isr(0x20), (1u << 5) | (1u << 3));
 	outb(0x20, OCW2_EOI);
 	assert_int_equal(read_isr(0x20), 1u << 5);	/* 3 went first */
 	assert_int_equal(irq_pending(&vcpu), -1);
 	outb(0x20, OCW2_EOI);
-	assert_int_equal(take(), 0x36);
+	assert_int_equal(irqf_take(), 0x36);
 }
 
 static void specific_eoi(void **state)
 {
 	linux_init(0x01);
 	pulse(5);
-	take();
+	irqf_take();
 	pulse(3);
-	take();
+	irqf_take();
 	outb(0x20, OCW2_SPECIFIC_EOI(5));
 	assert_int_equal(read_isr(0x20), 1u << 3);
 }
@@ -215,9 +182,9 @@ static void simultaneous_requests(void **state)
 	pulse(7);
 	pulse(1);
 	outb(0x21, 0x00);
-	assert_int_equal(take(), 0x31);
+	assert_int_equal(irqf_take(), 0x31);
 	outb(0x20, OCW2_EOI);
-	assert_int_equal(take(), 0x37);
+	assert_int_equal(irqf_take(), 0x37);
 }
 
 /* A slave IRQ is in service on both chips: the master's IR2 keeps
@@ -226,7 +193,7 @@ static void cascade_through_irq2(void **state)
 {
 	linux_init(0x01);
 	pulse(10);
-	assert_int_equal(take(), 0x38 + 2);
+	assert_int_equal(irqf_take(), 0x38 + 2);
 	assert_int_equal(read_isr(0x20), 1u << 2);
 	assert_int_equal(read_isr(0xa0), 1u << 2);
 	pulse(4);
@@ -234,7 +201,7 @@ static void cascade_through_irq2(void **state)
 	assert_int_equal(read_isr(0xa0), 0);
 	assert_int_equal(irq_pending(&vcpu), -1);
 	outb(0x20, OCW2_EOI);
-	assert_int_equal(take(), 0x34);
+	assert_int_equal(irqf_take(), 0x34);
 	/* a masked slave does not reach the master */
 	outb(0x20, OCW2_EOI);
 	outb(0xa1, 0xff);
@@ -271,10 +238,10 @@ static void auto_eoi(void **state)
 {
 	linux_init(0x03);
 	pulse(4);
-	assert_int_equal(take(), 0x34);
+	assert_int_equal(irqf_take(), 0x34);
 	assert_int_equal(read_isr(0x20), 0);
 	pulse(6);
-	assert_int_equal(take(), 0x36);		/* no EOI needed */
+	assert_int_equal(irqf_take(), 0x36);		/* no EOI needed */
 }
 
 /* ELCR: IRQ 0, 1, 2, 8, 13 cannot be level-triggered (the bits read 0);
@@ -289,10 +256,10 @@ static void elcr_level_mode(void **state)
 	outb(0x4d0, 0);
 	outb(0x4d1, 1u << (11 - 8));
 	line(11, true);
-	assert_int_equal(take(), 0x38 + 3);
+	assert_int_equal(irqf_take(), 0x38 + 3);
 	outb(0xa0, OCW2_EOI);
 	outb(0x20, OCW2_EOI);
-	assert_int_equal(take(), 0x38 + 3);		/* still high */
+	assert_int_equal(irqf_take(), 0x38 + 3);		/* still high */
 	outb(0xa0, OCW2_EOI);
 	outb(0x20, OCW2_EOI);
 	line(11, false);
@@ -333,12 +300,12 @@ static void special_mask_mode(void **state)
 {
 	linux_init(0x01);
 	pulse(3);
-	take();
+	irqf_take();
 	pulse(5);
 	assert_int_equal(irq_pending(&vcpu), -1);
 	outb(0x21, 1u << 3);
 	outb(0x20, 0x68);
-	assert_int_equal(take(), 0x35);
+	assert_int_equal(irqf_take(), 0x35);
 	outb(0x20, OCW2_SPECIFIC_EOI(5));
 	outb(0x20, 0x48);
 	pulse(6);
@@ -355,12 +322,12 @@ static void rotation(void **state)
 	pulse(1);
 	pulse(6);
 	outb(0x21, 0x00);
-	assert_int_equal(take(), 0x36);
+	assert_int_equal(irqf_take(), 0x36);
 	outb(0x20, 0xa0);			/* 6 is now the lowest */
 	pulse(6);
-	assert_int_equal(take(), 0x31);
+	assert_int_equal(irqf_take(), 0x31);
 	outb(0x20, OCW2_EOI);
-	assert_int_equal(take(), 0x36);
+	assert_int_equal(irqf_take(), 0x36);
 }
 
 /*
@@ -388,30 +355,30 @@ static void intr_reaches_cpu_through_lint0(void **state)
 	assert_int_equal(irq_pending(&vcpu), -1);
 	assert_int_equal(irq_rdmsr(&vcpu, 0x1b, &base), 0);
 	assert_int_equal(irq_wrmsr(&vcpu, 0x1b, base & ~(1ull << 11)), 0);
-	assert_int_equal(take(), 0x31);
+	assert_int_equal(irqf_take(), 0x31);
 	assert_int_equal(read_isr(0x20), 1u << 1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(init_sequence_then_imr, setup, teardown),
-		cmocka_unit_test_setup_teardown(vectors_after_linux_init, setup, teardown),
-		cmocka_unit_test_setup_teardown(mask_holds_request, setup, teardown),
-		cmocka_unit_test_setup_teardown(edge_needs_new_edge, setup, teardown),
-		cmocka_unit_test_setup_teardown(priority_and_nesting, setup, teardown),
-		cmocka_unit_test_setup_teardown(specific_eoi, setup, teardown),
-		cmocka_unit_test_setup_teardown(simultaneous_requests, setup, teardown),
-		cmocka_unit_test_setup_teardown(cascade_through_irq2, setup, teardown),
-		cmocka_unit_test_setup_teardown(irq2_is_not_a_device_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(spurious_irq7, setup, teardown),
-		cmocka_unit_test_setup_teardown(auto_eoi, setup, teardown),
-		cmocka_unit_test_setup_teardown(elcr_level_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(icw1_ltim, setup, teardown),
-		cmocka_unit_test_setup_teardown(poll_command, setup, teardown),
-		cmocka_unit_test_setup_teardown(special_mask_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(rotation, setup, teardown),
-		cmocka_unit_test_setup_teardown(intr_reaches_cpu_through_lint0, setup, teardown),
+		cmocka_unit_test_setup_teardown(init_sequence_then_imr, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(vectors_after_linux_init, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(mask_holds_request, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(edge_needs_new_edge, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(priority_and_nesting, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(specific_eoi, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(simultaneous_requests, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(cascade_through_irq2, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(irq2_is_not_a_device_line, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(spurious_irq7, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(auto_eoi, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(elcr_level_mode, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(icw1_ltim, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(poll_command, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(special_mask_mode, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(rotation, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(intr_reaches_cpu_through_lint0, setup, irqf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

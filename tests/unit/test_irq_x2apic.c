@@ -18,17 +18,7 @@
 
 #include "core/irq/irq.h"
 #include "core/vm.h"
-
-/* ---- fakes of core/'s clock (the lead's clock.c is not linked) ---- */
-static struct hv_vm vm;
-static struct hv_vcpu vcpu;
-static uint64_t now_ns, now_tsc;
-
-uint64_t vcpu_clock_ns(struct hv_vcpu *v) { return now_ns; }
-uint64_t vcpu_guest_tsc(struct hv_vcpu *v) { return now_tsc; }
-uint64_t tsc_to_ns(uint64_t tsc) { return tsc / 2; }
-uint64_t ns_to_tsc(uint64_t ns) { return ns * 2; }
-int vm_err(int ret, const char *fmt, ...) { return ret; }
+#include "tests/unit/irq_fakes.h"
 
 #define APIC_BASE_MSR 0x1b
 #define BASE 0xfee00000ull
@@ -42,23 +32,7 @@ int vm_err(int ret, const char *fmt, ...) { return ret; }
 
 static int setup(void **state)
 {
-	memset(&vm, 0, sizeof(vm));
-	memset(&vcpu, 0, sizeof(vcpu));
-	now_ns = now_tsc = 0;
-	vcpu.vm = &vm;
-	vcpu.id = VCPU_ID;
-	if (irq_vm_init(&vm) || irq_vcpu_init(&vcpu))
-		return -1;
-	vm.vcpus[0] = &vcpu;
-	vm.nvcpus = 1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	irq_vcpu_destroy(&vcpu);
-	irq_vm_destroy(&vm);
-	return 0;
+	return irqf_setup(VCPU_ID, 0);
 }
 
 static int wrmsr(uint32_t msr, uint64_t v)
@@ -82,14 +56,6 @@ static int rdmsr_rc(uint32_t msr)
 static void to_x2apic(void)
 {
 	assert_int_equal(wrmsr(APIC_BASE_MSR, BASE | EN | EXTD), 0);
-}
-
-static int take(void)
-{
-	int v = irq_pending(&vcpu);
-	if (v >= 0)
-		irq_ack(&vcpu, v);
-	return v;
 }
 
 static bool in_irr(unsigned v)
@@ -242,7 +208,7 @@ static void self_ipi(void **state)
 	to_x2apic();
 	assert_int_equal(wrmsr(0x80f, 0x1ff), 0);
 	assert_int_equal(wrmsr(0x83f, 0x55), 0);
-	assert_int_equal(take(), 0x55);
+	assert_int_equal(irqf_take(), 0x55);
 	assert_true(rdmsr_ok(0x810 + 0x55 / 32) >> (0x55 % 32) & 1);	/* ISR */
 	assert_int_equal(wrmsr(0x80b, 0), 0);
 	assert_false(rdmsr_ok(0x810 + 0x55 / 32) >> (0x55 % 32) & 1);
@@ -272,16 +238,16 @@ static void disable_and_reenable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(apic_base_transitions, setup, teardown),
-		cmocka_unit_test_setup_teardown(apic_base_reserved_bits, setup, teardown),
-		cmocka_unit_test_setup_teardown(register_availability, setup, teardown),
-		cmocka_unit_test_setup_teardown(id_and_ldr, setup, teardown),
-		cmocka_unit_test_setup_teardown(access_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(reserved_bits, setup, teardown),
-		cmocka_unit_test_setup_teardown(icr_64bit, setup, teardown),
-		cmocka_unit_test_setup_teardown(icr_logical_cluster, setup, teardown),
-		cmocka_unit_test_setup_teardown(self_ipi, setup, teardown),
-		cmocka_unit_test_setup_teardown(disable_and_reenable, setup, teardown),
+		cmocka_unit_test_setup_teardown(apic_base_transitions, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(apic_base_reserved_bits, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(register_availability, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(id_and_ldr, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(access_rules, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(reserved_bits, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(icr_64bit, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(icr_logical_cluster, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(self_ipi, setup, irqf_teardown),
+		cmocka_unit_test_setup_teardown(disable_and_reenable, setup, irqf_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,16 +80,17 @@ int hvg_teardown(void **state)
 	return 0;
 }
 
-void hvg_create(struct hvg *g, const char *backend)
+void hvg_create_with(struct hvg *g, const char *backend, const char *mmu, uint64_t ram)
 {
 	memset(g, 0, sizeof(*g));
 	g->backend = backend;
-	const struct hv_vm_config cfg = { .backend = backend, .max_mem = HVG_MAX_MEM };
+	g->gdt = HVG_GDT;
+	const struct hv_vm_config cfg = { .backend = backend, .mmu = mmu, .max_mem = HVG_MAX_MEM };
 	int r = hv_vm_create(&cfg, &g->vm);
 	if (r)
 		fail_msg("%s: hv_vm_create: %d (%s)", backend, r, hv_strerror());
 	track(NULL, g->vm);
-	const struct hv_memory_region mr = { .slot = 0, .gpa = 0, .size = HVG_RAM };
+	const struct hv_memory_region mr = { .slot = 0, .gpa = 0, .size = ram };
 	r = hv_set_memory_region(g->vm, &mr);
 	if (!r)
 		r = hv_vcpu_create(g->vm, 0, &g->vcpu);
@@ -99,6 +100,11 @@ void hvg_create(struct hvg *g, const char *backend)
 		g->vm = NULL;
 		fail_msg("%s: VM set-up: %d (%s)", backend, r, hv_strerror());
 	}
+}
+
+void hvg_create(struct hvg *g, const char *backend)
+{
+	hvg_create_with(g, backend, NULL, HVG_RAM);
 }
 
 void hvg_adopt(struct hvg *g)
@@ -156,12 +162,19 @@ void hvg_set_regs(struct hvg *g, const struct hv_regs *r)
 	assert_int_equal(hv_set_regs(g->vcpu, r), 0);
 }
 
-static void start_at(struct hvg *g, uint64_t rip)
+void hvg_start_at(struct hvg *g, uint64_t rip, uint64_t rsp)
 {
 	struct hv_regs r = hvg_regs(g);
 	r.rip = rip;
-	r.rsp = HVG_STACK;
+	r.rsp = rsp;
 	r.rflags = 0x2;
+	hvg_set_regs(g, &r);
+}
+
+void hvg_set_rip(struct hvg *g, uint64_t rip)
+{
+	struct hv_regs r = hvg_regs(g);
+	r.rip = rip;
 	hvg_set_regs(g, &r);
 }
 
@@ -174,7 +187,7 @@ void hvg_enter_real(struct hvg *g, uint64_t rip)
 	s.idt = (struct hv_dtable){ .base = 0, .limit = 0x3ff };	/* real-mode IVT */
 	assert_int_equal(hv_set_sregs(g->vcpu, &s), 0);
 	g->long_mode = false;
-	start_at(g, rip);
+	hvg_start_at(g, rip, HVG_STACK);
 }
 
 /* A flat segment as the descriptor cache holds it: base 0, 4 GiB, G. */
@@ -189,17 +202,17 @@ static void flat_sregs(struct hvg *g, struct hv_sregs *s, bool lm)
 {
 	/* Descriptors (3.4.5): 32-bit code 0x00cf9b..., data 0x00cf93...,
 	 * 64-bit code with L = 1, D = 0: 0x00af9b... (all accessed). */
-	hvg_put64(g, HVG_GDT, 0);
-	hvg_put64(g, HVG_GDT + HVG_SEL_CODE32, 0x00cf9b000000ffffull);
-	hvg_put64(g, HVG_GDT + HVG_SEL_DATA, 0x00cf93000000ffffull);
-	hvg_put64(g, HVG_GDT + HVG_SEL_CODE64, 0x00af9b000000ffffull);
+	hvg_put64(g, g->gdt, 0);
+	hvg_put64(g, g->gdt + HVG_SEL_CODE32, 0x00cf9b000000ffffull);
+	hvg_put64(g, g->gdt + HVG_SEL_DATA, 0x00cf93000000ffffull);
+	hvg_put64(g, g->gdt + HVG_SEL_CODE64, 0x00af9b000000ffffull);
 	assert_int_equal(hv_get_sregs(g->vcpu, s), 0);
 	s->cs = lm ? flat(HVG_SEL_CODE64, 0xb, true) : flat(HVG_SEL_CODE32, 0xb, false);
 	s->ds = s->es = s->fs = s->gs = s->ss = flat(HVG_SEL_DATA, 0x3, false);
 	/* A busy TSS, which VM entry requires of TR (SDM Vol. 3C 27.3.1.2). */
 	s->tr = (struct hv_segment){ .limit = 0x67, .type = 0xb, .present = 1 };
 	s->ldt = (struct hv_segment){ .unusable = 1 };
-	s->gdt = (struct hv_dtable){ .base = HVG_GDT, .limit = 0x1f };
+	s->gdt = (struct hv_dtable){ .base = g->gdt, .limit = 0x1f };
 	s->idt = (struct hv_dtable){ .base = 0, .limit = 0 };
 }
 
@@ -212,7 +225,7 @@ void hvg_enter_protected(struct hvg *g, uint64_t rip)
 	s.efer = 0;
 	assert_int_equal(hv_set_sregs(g->vcpu, &s), 0);
 	g->long_mode = false;
-	start_at(g, rip);
+	hvg_start_at(g, rip, HVG_STACK);
 }
 
 void hvg_enter_long_cr3(struct hvg *g, uint64_t rip, uint64_t cr3, uint64_t cr0)
@@ -227,7 +240,7 @@ void hvg_enter_long_cr3(struct hvg *g, uint64_t rip, uint64_t cr3, uint64_t cr0)
 	if (r)
 		fail_msg("%s: hv_set_sregs (IA-32e): %d (%s)", g->backend, r, hv_strerror());
 	g->long_mode = true;
-	start_at(g, rip);
+	hvg_start_at(g, rip, HVG_STACK);
 }
 
 void hvg_enter_long(struct hvg *g, uint64_t rip)
@@ -274,6 +287,12 @@ uint32_t hvg_run(struct hvg *g)
 	return g->run.exit_reason;
 }
 
+struct hv_run *hvg_expect_exit(struct hvg *g, uint32_t reason)
+{
+	assert_int_equal(hvg_run(g), reason);
+	return &g->run;
+}
+
 void hvg_expect_io(struct hvg *g, uint16_t port, uint8_t dir, uint8_t size, uint32_t data)
 {
 	assert_int_equal(hvg_run(g), HV_EXIT_IO);
@@ -286,6 +305,27 @@ void hvg_expect_io(struct hvg *g, uint16_t port, uint8_t dir, uint8_t size, uint
 		memcpy(&v, g->run.io.data, size);
 		assert_int_equal(v, data);
 	}
+}
+
+void hvg_expect_mmio_write(struct hvg *g, uint64_t gpa, uint32_t len, uint64_t data)
+{
+	assert_int_equal(hvg_run(g), HV_EXIT_MMIO);
+	assert_true(g->run.mmio.is_write);
+	assert_int_equal(g->run.mmio.phys_addr, gpa);
+	assert_int_equal(g->run.mmio.len, len);
+	assert_true(len <= sizeof(data));
+	uint64_t v = 0;
+	memcpy(&v, g->run.mmio.data, len);
+	assert_int_equal(v, data);
+}
+
+void hvg_expect_mmio_read(struct hvg *g, uint64_t gpa, uint32_t len, uint64_t data)
+{
+	assert_int_equal(hvg_run(g), HV_EXIT_MMIO);
+	assert_false(g->run.mmio.is_write);
+	assert_int_equal(g->run.mmio.phys_addr, gpa);
+	assert_int_equal(g->run.mmio.len, len);
+	memcpy(g->run.mmio.data, &data, sizeof(data));
 }
 
 uint64_t hvg_stat(struct hvg *g, const char *name)

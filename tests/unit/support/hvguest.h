@@ -5,9 +5,11 @@
  * IA-32e mode through hv_set_sregs — the public API (include/hvlab/hv.h)
  * and nothing else, so each scenario runs unchanged on every backend.
  *
- * Guest-physical layout (all in slot 0, HVG_RAM bytes at 0):
+ * Guest-physical layout (all in slot 0, HVG_RAM bytes at 0 unless the
+ * test asks for more with hvg_create_with):
  *
  *   0x1000  GDT: null, 0x08 32-bit code, 0x10 data, 0x18 64-bit code
+ *           (at g->gdt instead when a test that needs 0x1000 moves it)
  *   0x2000  IDT, 256 gates (16 bytes each in IA-32e mode, 8 otherwise)
  *   0x4000  code (HVG_CODE)        0x5000  handlers (HVG_HANDLER)
  *   0x8000  stack top (HVG_STACK)  0x9000  data the guest writes (HVG_DATA)
@@ -59,6 +61,7 @@ struct hvg {
 	struct hv_vcpu *vcpu;
 	struct hv_run run;
 	bool long_mode;		/* the IDT takes 16-byte gates */
+	uint64_t gdt;		/* where the enter_* helpers write the GDT */
 };
 
 /* The i-th backend compiled in (hv_backends()), or NULL past the last. */
@@ -69,6 +72,8 @@ const char *hvg_backend(unsigned i);
 /* A VM on @backend with the default MMU, max_mem HVG_MAX_MEM, slot 0 =
  * [0, HVG_RAM) and vcpu 0; hvg_destroy frees it. */
 void hvg_create(struct hvg *g, const char *backend);
+/* ... with MMU strategy @mmu (NULL: the default) and slot 0 = [0, @ram). */
+void hvg_create_with(struct hvg *g, const char *backend, const char *mmu, uint64_t ram);
 void hvg_destroy(struct hvg *g);
 /* hvg_destroy and hvg_teardown also free a VM the test made itself in
  * g->vm, once adopted. */
@@ -82,6 +87,11 @@ void hvg_put32(struct hvg *g, uint64_t gpa, uint32_t v);
 void hvg_put64(struct hvg *g, uint64_t gpa, uint64_t v);
 uint32_t hvg_get32(struct hvg *g, uint64_t gpa);
 uint64_t hvg_get64(struct hvg *g, uint64_t gpa);
+
+/* RIP = @rip, RSP = @rsp, RFLAGS = 2 (the other registers unchanged). */
+void hvg_start_at(struct hvg *g, uint64_t rip, uint64_t rsp);
+/* RIP = @rip and nothing else. */
+void hvg_set_rip(struct hvg *g, uint64_t rip);
 
 /* Modes; each leaves RIP = @rip, RSP = HVG_STACK and RFLAGS = 2. */
 void hvg_enter_real(struct hvg *g, uint64_t rip);
@@ -102,9 +112,18 @@ void hvg_set_regs(struct hvg *g, const struct hv_regs *r);
 /* hv_run must return 0; the exit reason (an internal error's reason is
  * printed). */
 uint32_t hvg_run(struct hvg *g);
+/* hvg_run, which must exit for @reason; the exit's record (g->run). */
+struct hv_run *hvg_expect_exit(struct hvg *g, uint32_t reason);
 /* hvg_run and check that the exit is port I/O with these fields (for OUT,
  * also the data). */
 void hvg_expect_io(struct hvg *g, uint16_t port, uint8_t dir, uint8_t size, uint32_t data);
+
+/* hvg_run, which must be an MMIO write of @len bytes at @gpa with @data
+ * (little-endian, @len <= 8) ... */
+void hvg_expect_mmio_write(struct hvg *g, uint64_t gpa, uint32_t len, uint64_t data);
+/* ... or an MMIO read of @len bytes at @gpa, which the next hvg_run
+ * completes with @data. */
+void hvg_expect_mmio_read(struct hvg *g, uint64_t gpa, uint32_t len, uint64_t data);
 
 /* The value of statistic @name (fails the test when there is none). */
 uint64_t hvg_stat(struct hvg *g, const char *name);
