@@ -25,6 +25,7 @@
 #include "core/vm.h"
 #include "emulate/emulate.h"
 #include "mmu/mmu.h"
+#include "mmu/walk.h"
 
 struct vcpu_emu {
 	struct emu_ctx ctx;
@@ -45,6 +46,8 @@ static uint32_t acc_bits(struct emu_ctx *ctx, unsigned acc)
 		a |= HV_ACC_FETCH;
 	if (ctx->cpu.cpl == 3 && !(acc & EMU_ACC_SYS))
 		a |= HV_ACC_USER;
+	if (acc & EMU_ACC_SYS)
+		a |= MMU_ACC_IMPLICIT;	/* RFLAGS.AC does not lift SMAP (SDM 4.6.1) */
 	return a;
 }
 

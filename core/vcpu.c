@@ -20,6 +20,7 @@
 #include "core/vm.h"
 #include "emulate/emulate.h"
 #include "mmu/mmu.h"
+#include "mmu/walk.h"
 
 #define MSR_IA32_APIC_BASE 0x1b
 
@@ -220,12 +221,13 @@ int hv_translate(struct hv_vcpu *vcpu, gva_t gva, struct hv_translation *tr)
 	gpa_t gpa;
 	memset(tr, 0, sizeof(*tr));
 	tr->gva = gva;
-	if (mmu->gva_to_gpa(vcpu, gva, 0, &gpa, &f))
+	/* Peeks: a debugger's look must not set the guest's A/D flags. */
+	if (mmu->gva_to_gpa(vcpu, gva, MMU_ACC_PEEK, &gpa, &f))
 		return 0;
 	tr->valid = true;
 	tr->gpa = gpa;
-	tr->writeable = !mmu->gva_to_gpa(vcpu, gva, HV_ACC_WRITE, &gpa, &f);
-	tr->usermode = !mmu->gva_to_gpa(vcpu, gva, HV_ACC_USER, &gpa, &f);
+	tr->writeable = !mmu->gva_to_gpa(vcpu, gva, HV_ACC_WRITE | MMU_ACC_PEEK, &gpa, &f);
+	tr->usermode = !mmu->gva_to_gpa(vcpu, gva, HV_ACC_USER | MMU_ACC_PEEK, &gpa, &f);
 	return 0;
 }
 

@@ -1,1 +1,2 @@
+obj-y += gwalk.o
 obj-y += walk.o

@@ -1,17 +1,29 @@
 /*
- * walk.c — see walk.h. One loop serves the three guest formats; a small
- * table says how each level indexes and what its entries look like:
+ * walk.c — see walk.h: hvlab's side of the shared walker. It turns the
+ * vcpu's registers into a struct gwalk_cfg and the memslots into a
+ * struct gwalk_mem; the walk itself is mmu/gwalk_tmpl.h.
  *
- *   mode      levels  entry  index bits per level   large pages at
- *   32-bit    2       4 B    10 (31:22, 21:12)      PDE with CR4.PSE (4 MiB,
- *                                                   PSE-36 bits 20:13 -> 39:32)
- *   PAE       3       8 B    2 (PDPTE), 9, 9        PDE (2 MiB)
- *   4-level   4       8 B    9, 9, 9, 9             PDPTE (1 GiB), PDE (2 MiB)
+ *   register / CPUID                       walker input
+ *   CR0.PG, EFER.LMA, CR4.PAE              mode: off, 32-bit, PAE, 4-level
+ *   CR3                                    root (PCID in 11:0 with CR4.PCIDE)
+ *   CR0.WP, CR4.PSE/SMEP/SMAP, EFER.NXE    the rights rules
+ *   CPUID 8000_0008H:EAX[7:0]              MAXPHYADDR (vcpu_maxphyaddr)
+ *   CPUID 8000_0001H:EDX[26]               1 GiB pages (4.5.4: else PS is
+ *                                          reserved in a PDPTE)
+ *   RFLAGS.AC, and the access not implicit SMAP lifted (GWALK_ACC_NO_SMAP)
  *
- * Permissions combine over the levels (SDM Vol. 3A 4.6.1): writable if
- * every R/W is 1, user if every U/S is 1, executable unless some XD is
- * 1 (with EFER.NXE). PAE PDPTEs carry no permission bits.
+ * Flag updates and the rest of the system. An A/D update is a write to
+ * guest memory made on the guest's behalf, so it is told where every
+ * write to RAM is told: the dirty log (vm_mark_dirty) and the processor's
+ * decoded code (backend hpa_written: a page table can share a page with
+ * code). It is not told to the MMU's track_write: the walker runs inside
+ * the MMU's own fault path, and setting A or D only adds to what a gpte
+ * allows — a shadow entry built from the old value (read-only until
+ * dirty) stays as strict as the guest asked, and its next write fault
+ * walks again. (KVM's walker does the same: mark_page_dirty, no write
+ * tracking.)
  */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -21,121 +33,132 @@
 #include "mmu/mmu.h"
 #include "mmu/walk.h"
 
-#define PTE_P (1ull << 0)
-#define PTE_W (1ull << 1)
-#define PTE_U (1ull << 2)
-#define PTE_PS (1ull << 7)
-#define PTE_XD (1ull << 63)
 #define RFLAGS_AC (1ull << 18)
+#define CPUID_80000001_EDX_PAGE1GB (1u << 26)
 
-struct walk_mode {
-	unsigned levels;
-	unsigned entry_size;
-	bool nx;		/* EFER.NXE applies */
-	bool pae;		/* 8-byte entries with reserved-bit checks */
-};
+static_assert(HV_ACC_WRITE == GWALK_ACC_WRITE && HV_ACC_USER == GWALK_ACC_USER &&
+	      HV_ACC_FETCH == GWALK_ACC_FETCH, "HV_ACC_* must be the walker's access bits");
+static_assert(!(MMU_ACC_IMPLICIT & (GWALK_ACC_WRITE | GWALK_ACC_USER | GWALK_ACC_FETCH |
+				    GWALK_ACC_NO_SMAP | GWALK_ACC_PEEK)),
+	      "MMU_ACC_IMPLICIT collides with a walker access bit");
 
-static uint64_t read_entry(struct hv_vm *vm, gpa_t gpa, unsigned size)
+static struct hv_vm *mem_vm(const struct gwalk_mem *mem)
 {
-	const void *p = vm_gpa_ptr(vm, gpa, size);
-	uint64_t v = ~0ull;
-	if (p) {
-		v = 0;
-		memcpy(&v, p, size);
+	return container_of(mem, struct mmu_walk_mem, mem)->vm;
+}
+
+static uint64_t mem_read(const struct gwalk_mem *mem, gpa_t gpa, unsigned size)
+{
+	const void *p = vm_gpa_ptr(mem_vm(mem), gpa, size);
+	if (size == 4)
+		return p ? __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE) : 0xffffffffull;
+	return p ? __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE) : ~0ull;
+}
+
+static int mem_cmpxchg(const struct gwalk_mem *mem, gpa_t gpa, unsigned size, uint64_t *old,
+		       uint64_t new)
+{
+	struct hv_vm *vm = mem_vm(mem);
+	struct hv_memslot *s = vm_slot_of(vm, gpa_to_gfn(gpa));
+	if (!s || (s->flags & HV_MEM_READONLY))
+		return 0;		/* the write goes nowhere */
+	const hpa_t hpa = slot_gfn_to_hpa(s, gpa_to_gfn(gpa)) + (gpa & (HV_PAGE_SIZE - 1));
+	void *p = vm_hpa_ptr(vm, hpa);
+	bool ok;
+	if (size == 4) {
+		uint32_t o = (uint32_t)*old;
+		ok = __atomic_compare_exchange_n((uint32_t *)p, &o, (uint32_t)new, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+		*old = o;
+	} else {
+		ok = __atomic_compare_exchange_n((uint64_t *)p, old, new, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 	}
-	return v;
+	if (!ok)
+		return -EAGAIN;
+	vm->backend->hpa_written(vm, hpa, size);
+	vm_mark_dirty(vm, s, gpa_to_gfn(gpa));
+	return 0;
+}
+
+void mmu_walk_mem_init(struct mmu_walk_mem *m, struct hv_vm *vm)
+{
+	m->mem.read = mem_read;
+	m->mem.cmpxchg = mem_cmpxchg;
+	m->vm = vm;
+}
+
+static bool guest_has_1g_pages(struct hv_vcpu *vcpu)
+{
+	uint32_t r[4];
+	guest_cpuid(vcpu, 0x80000000, 0, r);
+	if (r[0] < 0x80000001)
+		return false;
+	guest_cpuid(vcpu, 0x80000001, 0, r);
+	return r[3] & CPUID_80000001_EDX_PAGE1GB;
+}
+
+bool mmu_walk_cfg(struct hv_vcpu *vcpu, struct gwalk_cfg *cfg)
+{
+	const struct hv_backend_ops *be = vcpu->vm->backend;
+	const uint64_t cr0 = be->get_cr(vcpu, 0), cr4 = be->get_cr(vcpu, 4);
+	const uint64_t efer = be->get_efer(vcpu);
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!(cr0 & CR0_PG))
+		return false;
+	cfg->mode = (efer & EFER_LMA) ? GWALK_64 : (cr4 & CR4_PAE) ? GWALK_PAE : GWALK_32;
+	cfg->root = be->get_cr(vcpu, 3);
+	cfg->maxphyaddr = (uint8_t)vcpu_maxphyaddr(vcpu);
+	cfg->wp = cr0 & CR0_WP;
+	cfg->pse = cr4 & CR4_PSE;
+	cfg->nxe = efer & EFER_NXE;
+	cfg->smep = cr4 & CR4_SMEP;
+	cfg->smap = cr4 & CR4_SMAP;
+	cfg->pcide = cfg->mode == GWALK_64 && (cr4 & CR4_PCIDE);
+	cfg->gbpages = cfg->mode == GWALK_64 && guest_has_1g_pages(vcpu);
+	if (cfg->mode == GWALK_PAE) {
+		struct mmu_walk_mem m;
+		mmu_walk_mem_init(&m, vcpu->vm);
+		const gpa_t pdpt = cfg->root & 0xffffffe0ull;	/* CR3[31:5], 4.4.1 */
+		for (unsigned i = 0; i < 4; i++)
+			cfg->pdpte[i] = mem_read(&m.mem, pdpt + 8 * i, 8);
+	}
+	return true;
+}
+
+int mmu_walk_gva(struct hv_vcpu *vcpu, gva_t gva, uint32_t access, struct gwalk *w)
+{
+	struct gwalk_cfg cfg;
+	if (!mmu_walk_cfg(vcpu, &cfg)) {
+		memset(w, 0, sizeof(*w));
+		const bool lma = vcpu->vm->backend->get_efer(vcpu) & EFER_LMA;
+		w->gpa = lma ? gva : (uint32_t)gva;
+		w->page_shift = 12;
+		w->rights = GWALK_R | GWALK_W | GWALK_X | GWALK_U;
+		w->dirty = true;
+		return 0;
+	}
+	unsigned acc = access & (GWALK_ACC_WRITE | GWALK_ACC_USER | GWALK_ACC_FETCH |
+				 GWALK_ACC_PEEK);
+	/* SDM 4.6: AC = 1 lets an explicit supervisor data access reach
+	 * user pages under SMAP; implicit ones never. */
+	if (!(access & (HV_ACC_USER | HV_ACC_FETCH | MMU_ACC_IMPLICIT)) && cfg.smap &&
+	    (vcpu->vm->backend->get_rflags(vcpu) & RFLAGS_AC))
+		acc |= GWALK_ACC_NO_SMAP;
+	struct mmu_walk_mem m;
+	mmu_walk_mem_init(&m, vcpu->vm);
+	return gwalk(&cfg, &m.mem, gva, acc, w);
 }
 
 int mmu_walk_guest(struct hv_vcpu *vcpu, gva_t gva, uint32_t access, gpa_t *gpa,
 		   struct mmu_walk_fault *f)
 {
-	const struct hv_backend_ops *be = vcpu->vm->backend;
-	const uint64_t cr0 = be->get_cr(vcpu, 0), cr4 = be->get_cr(vcpu, 4);
-	const uint64_t efer = be->get_efer(vcpu);
-	const bool user = access & HV_ACC_USER, write = access & HV_ACC_WRITE;
-	const bool fetch = access & HV_ACC_FETCH;
-
-	if (!(cr0 & CR0_PG)) {
-		*gpa = (efer & EFER_LMA) ? gva : (uint32_t)gva;
-		return 0;
+	struct gwalk w;
+	if (mmu_walk_gva(vcpu, gva, access, &w)) {
+		f->error_code = w.error_code;
+		return -EFAULT;
 	}
-	struct walk_mode m;
-	if (efer & EFER_LMA)
-		m = (struct walk_mode){ 4, 8, efer & EFER_NXE, true };
-	else if (cr4 & CR4_PAE)
-		m = (struct walk_mode){ 3, 8, efer & EFER_NXE, true };
-	else
-		m = (struct walk_mode){ 2, 4, false, false };
-
-	const uint64_t addr_mask = ((1ull << vcpu_maxphyaddr(vcpu)) - 1) & ~0xfffull;
-	/* Reserved: physical bits above MAXPHYADDR, and XD without NXE. */
-	const uint64_t rsvd = m.pae ? (~addr_mask & 0x000ffffffffff000ull) |
-				      (m.nx ? 0 : PTE_XD) : 0;
-	uint32_t err = (write ? PFERR_W : 0) | (user ? PFERR_U : 0) |
-		       (fetch && (m.nx || (cr4 & CR4_SMEP)) ? PFERR_I : 0);
-	bool w = true, u = true, x = true;
-	uint64_t table = be->get_cr(vcpu, 3) & (m.pae ? addr_mask : 0xfffff000ull);
-
-	if (m.levels == 3) {
-		/* PAE: the PDPTE register file, loaded from CR3[31:5]. */
-		const gpa_t pdpte_gpa = (be->get_cr(vcpu, 3) & 0xffffffe0ull) + ((gva >> 30) & 3) * 8;
-		const uint64_t pdpte = read_entry(vcpu->vm, pdpte_gpa, 8);
-		if (!(pdpte & PTE_P))
-			goto fault;
-		if (pdpte & (rsvd | 0x1e6ull | PTE_XD)) {
-			err |= PFERR_RSVD | PFERR_P;
-			goto fault;
-		}
-		table = pdpte & addr_mask;
-		m.levels = 2;
-	}
-	for (unsigned level = m.levels; level >= 1; level--) {
-		const unsigned bits = m.entry_size == 4 ? 10 : 9;
-		const unsigned shift = 12 + bits * (level - 1);
-		const uint64_t idx = (gva >> shift) & ((1u << bits) - 1);
-		const uint64_t e = read_entry(vcpu->vm, table + idx * m.entry_size, m.entry_size);
-		if (!(e & PTE_P))
-			goto fault;
-		const bool large = level > 1 && (e & PTE_PS) &&
-				   (m.pae || (cr4 & CR4_PSE)) && !(m.levels == 4 && level == 4);
-		uint64_t r = rsvd;
-		if (m.levels == 4 && level == 4)
-			r |= PTE_PS;
-		if (large && m.pae)
-			r |= ((1ull << (shift)) - 1) & ~0x1fffull;	/* PAT bit 12 is allowed */
-		if (e & r) {
-			err |= PFERR_RSVD | PFERR_P;
-			goto fault;
-		}
-		w &= !!(e & PTE_W);
-		u &= !!(e & PTE_U);
-		if (m.nx && (e & PTE_XD))
-			x = false;
-		if (level == 1 || large) {
-			uint64_t base;
-			if (!m.pae && large)	/* 4 MiB: PSE-36 high bits in 20:13 */
-				base = (e & 0xffc00000ull) | ((e >> 13) & 0xffull) << 32;
-			else
-				base = e & addr_mask & ~((1ull << shift) - 1);
-			*gpa = base | (gva & ((1ull << shift) - 1));
-			break;
-		}
-		table = e & (m.pae ? addr_mask : 0xfffff000ull);
-	}
-	err |= PFERR_P;		/* from here on, faults are protection faults */
-	if (user) {
-		if (!u || (write && !w) || (fetch && !x))
-			goto fault;
-	} else {
-		if (write && !w && (cr0 & CR0_WP))
-			goto fault;
-		if (fetch && (!x || (u && (cr4 & CR4_SMEP))))
-			goto fault;
-		if (!fetch && u && (cr4 & CR4_SMAP) && !(be->get_rflags(vcpu) & RFLAGS_AC))
-			goto fault;
-	}
+	*gpa = w.gpa;
 	return 0;
-fault:
-	f->error_code = err;
-	return -EFAULT;
 }

@@ -10,8 +10,12 @@
 # (docs/qemu-deviations.md), NAME.qemu.expect and an "Expected exit status
 # on QEMU: N" line take their place for the QEMU run only: hvlab must give
 # the SDM's answer. A "QEMU options: ..." line in NAME.c adds those options
-# to the QEMU command (a device the pc machine lacks by default, say). One line per run, then "guests: N passed, N failed";
-# exit status non-zero when any failed.
+# to the QEMU command (a device the pc machine lacks by default, say).
+# An "Append: TEXT" line passes TEXT as the kernel's command line (QEMU
+# -append TEXT, hvlab --append TEXT) and an "Initrd: FILE" line FILE,
+# relative to the test's directory, as its multiboot module (QEMU -initrd,
+# hvlab --initrd): the same machine on both sides. One line per run, then
+# "guests: N passed, N failed"; exit status non-zero when any failed.
 #
 # Environment: RUNNERS (default "qemu hvlab:vmx:tdp hvlab:svm:tdp", less
 # what is not built or installed), QEMU (default qemu-system-x86_64),
@@ -76,19 +80,42 @@ for n in $names; do
 			echo "FAIL $n [$r]: needs $n.c with an 'Expected exit status: N' line and $n.expect"
 			failed=$((failed + 1)); continue
 		fi
+		# Append:/Initrd: become "-append TEXT" / "-initrd FILE" for QEMU and
+		# "--append TEXT" / "--initrd FILE" for hvlab, each word pair kept
+		# whole through "set --" (TEXT may hold spaces).
+		set --
+		if grep -q 'Append: ' "$c" 2>/dev/null; then
+			set -- "$@" append "$(sed -n 's/.*Append: \(.*\)$/\1/p' "$c" | head -1)"
+		fi
+		initrd=$(sed -n 's/.*Initrd: \(.*\)$/\1/p' "$c" 2>/dev/null | head -1)
+		if [ -n "$initrd" ]; then
+			if [ ! -f "$src/tests/$d/$initrd" ]; then
+				echo "FAIL $n [$r]: Initrd: $initrd: no such file in tests/$d/"
+				failed=$((failed + 1)); continue
+			fi
+			set -- "$@" initrd "$src/tests/$d/$initrd"
+		fi
 		t0=$(date +%s.%N)
 		case $r in
 		qemu)
 			qopts=$(sed -n 's/.*QEMU options: \(.*\)$/\1/p' "$c" 2>/dev/null | head -1)
+			args=$#; i=0
+			while [ $i -lt $args ]; do
+				set -- "$@" "-$1" "$2"; shift 2; i=$((i + 2))
+			done
 			# $qopts unquoted: it is a list of options.
 			timeout "$GUEST_TIMEOUT" "$QEMU" -accel tcg -kernel "$img" \
 				-device isa-debug-exit,iobase=0xf4,iosize=4 -serial stdio \
-				-display none -no-reboot -m $MEM -nodefaults $qopts </dev/null >"$out" 2>"$err"
+				-display none -no-reboot -m $MEM -nodefaults $qopts "$@" </dev/null >"$out" 2>"$err"
 			rc=$?;;
 		hvlab:*)
 			b=${r#hvlab:}; m=${b#*:}; b=${b%%:*}
+			args=$#; i=0
+			while [ $i -lt $args ]; do
+				set -- "$@" "--$1" "$2"; shift 2; i=$((i + 2))
+			done
 			timeout "$GUEST_TIMEOUT" "$hvlab" run --backend "$b" --mmu "$m" --mem ${MEM}M \
-				--stats none "$img" </dev/null >"$out" 2>"$err"
+				--stats none "$@" "$img" </dev/null >"$out" 2>"$err"
 			rc=$?;;
 		*)
 			echo "FAIL $n [$r]: no such runner (qemu, hvlab:BACKEND:MMU)"

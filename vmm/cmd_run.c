@@ -124,9 +124,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		} else if (!strcmp(a, "--stats-file")) {
 			o->stats_file = v;
 		} else if (!strcmp(a, "--mem")) {
-			if (parse_size(v, &o->mem) || o->mem < (2ull << 20) || o->mem > (1ull << 40) ||
+			/* Up to 512G: RAM above 4 GiB then stays clear of AMD's
+			 * HyperTransport range below 1 TiB (vmm/multiboot.c). */
+			if (parse_size(v, &o->mem) || o->mem < (2ull << 20) || o->mem > (512ull << 30) ||
 			    o->mem % (1ull << 20))
-				return fail("--mem '%s': give whole MiB from 2M to 1T, e.g. 128M or 4G", v);
+				return fail("--mem '%s': give whole MiB from 2M to 512G, e.g. 128M or 4G", v);
 		} else if (!strcmp(a, "--max-insns")) {
 			if (parse_size(v, &o->max_insns) || !o->max_insns)
 				return fail("--max-insns '%s': give a positive count", v);
@@ -303,8 +305,8 @@ static int load_and_run(struct run_opts *o, void *img, size_t size, void *rd, si
 	struct load_plan plan;
 	struct hv_vm_config cfg = { .backend = o->backend, .mmu = o->mmu, .max_mem = o->mem };
 	struct vmm v = { .ram_size = o->mem, .ncpus = 1, .serial_out = stdout };
-	const struct mb_args mba = { .append = o->append, .initrd = rd, .initrd_size = rdsize,
-				     .initrd_str = o->initrd };
+	struct mb_args mba = { .append = o->append, .initrd = rd, .initrd_size = rdsize,
+			       .initrd_str = o->initrd };
 	const bool elf = size >= 4 && !memcmp(img, "\x7f" "ELF", 4);
 	const bool mb = mb_has_header(img, size) || (!elf && mb_has_magic(img, size));
 	int status = ST_ERROR, r;
@@ -315,12 +317,18 @@ static int load_and_run(struct run_opts *o, void *img, size_t size, void *rd, si
 	v.cmdline = mb ? NULL : o->append;
 	if (!mb && o->initrd)
 		return fail("--initrd needs a multiboot kernel; '%s' is loaded as ELF64", o->guest);
-	r = mb ? mb_plan(img, size, o->guest, &mba, o->mem, &plan, err, sizeof(err))
-	       : elf64_plan(img, size, o->guest, o->mem, &plan, err, sizeof(err));
-	if (r)
-		return fail("%s", err);
 	if ((r = hv_vm_create(&cfg, &v.vm)))
 		return fail("%s", hv_strerror());
+	/* QEMU reserves AMD's HyperTransport range for an AMD CPU with 40 or
+	 * more physical address bits. The svm backend's processor is an
+	 * AuthenticAMD with 46, the vmx backend's a GenuineIntel. */
+	mba.amd_ht_hole = !strcmp(hv_vm_backend(v.vm), "svm");
+	r = mb ? mb_plan(img, size, o->guest, &mba, o->mem, &plan, err, sizeof(err))
+	       : elf64_plan(img, size, o->guest, o->mem, &plan, err, sizeof(err));
+	if (r) {
+		status = fail("%s", err);
+		goto out;
+	}
 	const struct guest_mem_ops ops = { .write = mem_write, .zero = mem_zero,
 					   .ram_size = o->mem };
 	if ((r = boot_add_ram(v.vm, o->mem)) || (r = hv_vcpu_create(v.vm, 0, &v.vcpu))) {
@@ -378,9 +386,17 @@ int cmd_run(int argc, char **argv)
 		return r == 1 ? 0 : r;
 	if (read_file(o.guest, &img, &size, "guest image"))
 		return ST_USAGE;
-	if (o.initrd && read_file(o.initrd, &rd, &rdsize, "--initrd file")) {
-		free(img);
-		return ST_USAGE;
+	if (o.initrd) {
+		/* As QEMU's -initrd "FILE ARGS": the file is the part before
+		 * the first space; the module's string is all of it. */
+		const size_t n = strcspn(o.initrd, " ");
+		char *path = strndup(o.initrd, n);
+		const int bad = !path || read_file(path, &rd, &rdsize, "--initrd file");
+		free(path);
+		if (bad) {
+			free(img);
+			return ST_USAGE;
+		}
 	}
 	r = load_and_run(&o, img, size, rd, rdsize);
 	free(img);

@@ -29,6 +29,11 @@
  *   0x0014 FW_CFG_CMDLINE_SIZE   uint32 LE, strlen(cmdline) + 1
  *   0x0015 FW_CFG_CMDLINE_DATA   the command line with its NUL
  *   0x0019 FW_CFG_FILE_DIR       uint32 BE count 0: no files
+ * No files: QEMU's directory (etc/e820, etc/acpi/rsdp, ...) serves firmware,
+ * which a -kernel guest has already run through, and its ACPI blobs are
+ * only usable through the etc/table-loader commands; a kernel finds the
+ * same facts in the multiboot memory map and the tables of vmm/acpi.c.
+ * docs/devices.md lists where QEMU 7.2 differs.
  * With struct vmm.cmdline NULL the two command-line items do not exist
  * (they read 0, so the size reads 0), as for a multiboot kernel under
  * QEMU, which passes its command line through multiboot instead. Values

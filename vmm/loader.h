@@ -21,6 +21,7 @@
 #ifndef HVLAB_VMM_LOADER_H
 #define HVLAB_VMM_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -126,6 +127,7 @@ struct mb_args {
 	const void *initrd;	/* --initrd's bytes, or NULL for no module */
 	size_t initrd_size;
 	const char *initrd_str;	/* the module's string: --initrd's argument */
+	bool amd_ht_hole;	/* reserve AMD's HyperTransport range in the map */
 };
 
 /* Does the image carry a multiboot header (magic and checksum) in its

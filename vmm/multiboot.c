@@ -91,10 +91,15 @@ _Static_assert(MB_MMAP_OFF + MB_MAX_MMAP * MB_MMAP_ENTRY <= MB_NAME_OFF, "memory
 #define MB_EBDA 0x9fc00ull
 #define MB_HIGH_TABLES 0x20000ull
 #define MB_BIOS_ROM 0xfffc0000ull
+/* QEMU 7.2 (pc_memory_init) reserves AMD's HyperTransport range, 12 GiB
+ * below 1 TiB, when the CPU is AMD with at least 40 physical address bits;
+ * SeaBIOS's map, sorted by address, ends with it. */
+#define MB_AMD_HT 0xfd00000000ull
+#define MB_AMD_HT_LEN 0x300000000ull
 
 struct mmap_ent { uint64_t base, len; uint32_t type; };
 
-static unsigned mb_mmap(uint64_t ram_size, struct mmap_ent *e)
+static unsigned mb_mmap(uint64_t ram_size, bool amd_ht, struct mmap_ent *e)
 {
 	uint64_t below = ram_size < LOADER_LOWMEM_LIMIT ? ram_size : LOADER_LOWMEM_SPLIT;
 	unsigned n = 0;
@@ -106,6 +111,8 @@ static unsigned mb_mmap(uint64_t ram_size, struct mmap_ent *e)
 	e[n++] = (struct mmap_ent){ MB_BIOS_ROM, LOADER_4G - MB_BIOS_ROM, E820_RESERVED };
 	if (ram_size > below)
 		e[n++] = (struct mmap_ent){ LOADER_4G, ram_size - below, E820_RAM };
+	if (amd_ht)
+		e[n++] = (struct mmap_ent){ MB_AMD_HT, MB_AMD_HT_LEN, E820_RESERVED };
 	return n;
 }
 
@@ -181,7 +188,7 @@ static void mb_layout(const struct load_plan *plan, const char *name, const stru
 	}
 	l->info = MB_INFO_ADDR;
 	l->mmap = MB_INFO_ADDR + MB_MMAP_OFF;
-	l->mmap_len = mb_mmap(ram_size, e) * MB_MMAP_ENTRY;
+	l->mmap_len = mb_mmap(ram_size, a->amd_ht_hole, e) * MB_MMAP_ENTRY;
 	l->loader_name = MB_INFO_ADDR + MB_NAME_OFF;
 	l->mods_count = a->initrd ? 1 : 0;
 	l->mods = align_page(top);
@@ -350,7 +357,7 @@ int mb_place(const struct load_plan *plan, const void *img, size_t size, const c
 	if ((r = ops->zero(opaque, l.info, HV_PAGE_SIZE)) || (r = ops->zero(opaque, l.mods, l.end - l.mods)))
 		return loader_err(err, errlen, r, name, "clearing the multiboot information failed");
 
-	unsigned n = mb_mmap(ops->ram_size, e);
+	unsigned n = mb_mmap(ops->ram_size, args->amd_ht_hole, e);
 	for (unsigned i = 0; i < n; i++) {
 		st32(ent, MB_MMAP_ENTRY - 4);	/* size excludes the size field itself */
 		st64(ent + 4, e[i].base);
