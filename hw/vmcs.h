@@ -13,15 +13,22 @@
  * the instructions: VM entry reads fields, VM exit writes the read-only
  * exit-information fields. The field must be one hw/vmcs_fields.def
  * lists and a current VMCS must exist; both are invariants of the
- * callers, asserted under CONFIG_ASSERTIONS.
+ * callers, asserted under CONFIG_ASSERTIONS. A VMX exit and entry make
+ * some 260 of these accesses, so they are inline and need no table: a
+ * field's place in the region is arithmetic on its encoding (below),
+ * which the compiler folds to a constant for the constant encodings the
+ * model passes. VMREAD and VMWRITE validate the encoding first with
+ * vmcs_field_info().
  */
 #ifndef HVLAB_HW_VMCS_H
 #define HVLAB_HW_VMCS_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hw/cpu.h"
+#include "hw/dcode.h"
 #include "hw/vmx.h"
 
 /*
@@ -57,13 +64,118 @@ unsigned vmcs_nr_fields(void);
 unsigned vmcs_max_index(void);
 
 /*
- * Field access on the current VMCS. A 16- or 32-bit field keeps the low
- * bits of what is written and reads zero-extended; a natural-width field
- * holds 64 bits; the high access of a 64-bit field reads and writes its
- * bits 63:32 (in bits 31:0 of the value), leaving bits 31:0 alone.
+ * Layout of the data (hw/vmcs.c has the whole region): one 8-byte slot
+ * per encoding, grouped by the encoding's width and type (16 groups of
+ * VMCS_GROUP_SLOTS), indexed within its group by the encoding's index.
+ * Appendix B numbers each group's fields from 0 without large gaps, so
+ * the groups are dense; vmcs.c asserts that every field's index fits.
  */
-uint64_t vmcs_read(struct hw_cpu *cpu, uint32_t encoding);
-void vmcs_write(struct hw_cpu *cpu, uint32_t encoding, uint64_t val);
+#define VMCS_DATA_OFFSET	16
+#define VMCS_GROUP_SLOTS	31u
+#define VMCS_NR_SLOTS		(16 * VMCS_GROUP_SLOTS)
+
+/* The slot of @enc (either access). The index is taken modulo 32, so
+ * no encoding, valid or not, names bytes outside the region (vmcs.c
+ * asserts it): a broken caller corrupts a field, not the arena. */
+#define VMCS_SLOT(enc) \
+	((VMCS_ENC_WIDTH(enc) << 2 | VMCS_ENC_TYPE(enc)) * VMCS_GROUP_SLOTS + \
+	 (VMCS_ENC_INDEX(enc) & 31u))
+
+#ifdef CONFIG_ASSERTIONS
+/* Abort unless @vmcs is not NULL and @encoding is a supported field; the
+ * caller broke an invariant otherwise. */
+void vmcs_assert_access(const uint8_t *vmcs, uint32_t encoding, const char *fn);
+#define VMCS_ASSERT_ACCESS(vmcs, enc) vmcs_assert_access((vmcs), (enc), __func__)
+#else
+#define VMCS_ASSERT_ACCESS(vmcs, enc) do { (void)(vmcs); (void)(enc); } while (0)
+#endif
+
+/*
+ * The current VMCS region, or NULL if there is none. VMPTRLD accepts only
+ * a region inside the arena (its revision reads all ones elsewhere) and
+ * the arena never moves, so the pointer is the arena's plus the address:
+ * no hw_hpa_ptr() call, and nothing to invalidate on VMCLEAR or VMPTRLD.
+ * hw_hpa_ptr()'s range check is kept, inline: it costs a few
+ * instructions and keeps a caller's broken invariant harmless (reads 0,
+ * writes lost), as before.
+ */
+static inline uint8_t *vmcs_current_region(const struct hw_cpu *cpu)
+{
+	const struct hw_machine *m = cpu->m;
+	const hpa_t hpa = cpu->vmx.current_vmcs;
+	if (hpa >= m->arena_size || m->arena_size - hpa < HV_PAGE_SIZE)
+		return NULL;	/* INVALID_HPA among them */
+	return m->arena + hpa;
+}
+
+/*
+ * Field access in the VMCS region at @vmcs (from vmcs_current_region()).
+ * A 16- or 32-bit field keeps the low bits of what is written and reads
+ * zero-extended; a natural-width field holds 64 bits; the high access of
+ * a 64-bit field reads and writes its bits 63:32 (in bits 31:0 of the
+ * value), leaving bits 31:0 alone.
+ *
+ * These are for the model's runs of accesses (VM entry and exit): the
+ * caller looks the region up once, and after writes calls
+ * vmcs_current_written() once, which vmcs_write() does per write.
+ */
+static inline uint64_t vmcs_region_read(const uint8_t *vmcs, uint32_t encoding)
+{
+	VMCS_ASSERT_ACCESS(vmcs, encoding);
+	uint64_t v;
+	memcpy(&v, vmcs + VMCS_DATA_OFFSET + 8 * VMCS_SLOT(encoding), sizeof(v));
+	return (encoding & VMCS_ENC_ACCESS_HIGH) ? v >> 32 : v;
+}
+
+static inline void vmcs_region_write(uint8_t *vmcs, uint32_t encoding, uint64_t val)
+{
+	VMCS_ASSERT_ACCESS(vmcs, encoding);
+	uint8_t *slot = vmcs + VMCS_DATA_OFFSET + 8 * VMCS_SLOT(encoding);
+	switch (VMCS_ENC_WIDTH(encoding)) {
+	case VMCS_WIDTH_16:
+		val &= 0xffff;
+		break;
+	case VMCS_WIDTH_32:
+		val &= 0xffffffff;
+		break;
+	case VMCS_WIDTH_64:
+		if (encoding & VMCS_ENC_ACCESS_HIGH) {
+			/* Bits 63:32 only; bits 31:0 stay. */
+			uint64_t old;
+			memcpy(&old, slot, sizeof(old));
+			val = (old & 0xffffffff) | (val << 32);
+		}
+		break;
+	default:
+		break;
+	}
+	memcpy(slot, &val, sizeof(val));
+}
+
+/* The current VMCS was written: a model write like any other, so code
+ * decoded from its page goes (hw/dcode.h). */
+static inline void vmcs_current_written(struct hw_cpu *cpu)
+{
+	hw_code_page_written(cpu->m, cpu->vmx.current_vmcs >> HV_PAGE_SHIFT);
+}
+
+/* The same on the current VMCS, one access at a time. */
+static inline uint64_t vmcs_read(struct hw_cpu *cpu, uint32_t encoding)
+{
+	const uint8_t *p = vmcs_current_region(cpu);
+	VMCS_ASSERT_ACCESS(p, encoding);
+	return p ? vmcs_region_read(p, encoding) : 0;
+}
+
+static inline void vmcs_write(struct hw_cpu *cpu, uint32_t encoding, uint64_t val)
+{
+	uint8_t *p = vmcs_current_region(cpu);
+	VMCS_ASSERT_ACCESS(p, encoding);
+	if (!p)
+		return;
+	vmcs_region_write(p, encoding, val);
+	vmcs_current_written(cpu);
+}
 
 /* Launch state of the current VMCS (SDM Vol. 3C 25.1, Figure 25-1). */
 enum vmcs_launch_state {

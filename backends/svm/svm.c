@@ -9,26 +9,38 @@
  * must be clear, EFER.SVME set, and VM_HSAVE_PA must name a 4 KiB page
  * where VMRUN saves the host state.
  *
+ * VMLOAD and VMSAVE (APM Vol. 2 15.5.2) move exactly the state VMRUN
+ * and #VMEXIT leave alone: FS, GS, TR and LDTR with their hidden parts,
+ * KernelGsBase, STAR, LSTAR, CSTAR, SFMASK and SYSENTER_CS/ESP/EIP. The
+ * processor holds one copy of it, so the host's and the guest's take
+ * turns. The host's copy is VMSAVEd to host_vmcb once, when the vcpu is
+ * created, as KVM saves its host's once per switch to the vcpu's thread
+ * rather than per run: hvlab's host never changes that state afterwards
+ * (it runs no code on the processor; the backend moves the guest's
+ * copies of these MSRs in the VMCB, svm_msr.c, never through WRMSR), and
+ * the VMLOAD after each run puts back exactly what was saved, so the copy
+ * stays current and a second VMSAVE per run would store the same bytes.
+ *
  * One run, as KVM's svm_vcpu_run orders it (15.5, 15.5.2, 15.17):
  *
  *   1. CLGI: the global interrupt flag holds off host interrupts and NMIs
  *      while the processor is half host, half guest
- *   2. VMSAVE the host's FS/GS/TR/LDTR/KernelGsBase/STAR/LSTAR/CSTAR/
- *      SFMASK/SYSENTER_* to host_vmcb, VMLOAD the guest's from the VMCB
- *      (VMRUN and #VMEXIT do not switch them)
+ *   2. VMLOAD the guest's state from the VMCB (the host's is in host_vmcb)
  *   3. the guest's GPRs into the register file, RAX and RSP into the VMCB
  *      (the only GPRs VMRUN loads)
  *   4. VMRUN: runs the guest with GIF = 1; #VMEXIT restores the host's
  *      RAX/RSP and leaves GIF = 0
  *   5. the register file back into vcpu->gpr[], RAX/RSP from the VMCB
- *   6. VMSAVE the guest's state into the VMCB (now the truth again for
- *      get_msr/get_segment), VMLOAD the host's
+ *   6. VMSAVE the guest's state into the VMCB (the guest may have changed
+ *      any of it, and the VMCB is the truth for get_msr/get_segment),
+ *      VMLOAD the host's
  *   7. TLB_CONTROL back to "do nothing": a flush is for one VMRUN
  *   8. STGI: host interrupts may come again
  *
- * The model runs no host code, so GIF only has to be right, not to
- * protect anything; keeping the real sequence keeps a port to silicon a
- * matter of replacing hw/.
+ * The model runs no host code, so GIF and the host's VMLOAD only have to
+ * be right, not to protect anything; keeping the real sequence keeps a
+ * port to silicon a matter of replacing hw/ (where a host that changes
+ * its FS/GS/TR or these MSRs between runs would VMSAVE again first).
  */
 #include <errno.h>
 #include <string.h>
@@ -116,12 +128,19 @@ static int alloc_pages(struct svm_vcpu *svm)
 	return 0;
 }
 
+static int insn_failed(const char *what, int st)
+{
+	const char *how = st >= 0 && st < (int)(sizeof(status_names) / sizeof(status_names[0]))
+				  ? status_names[st] : "failed";
+	return vm_err(-EIO, "svm: %s raised %s on the host", what, how);
+}
+
 static int svm_vcpu_create(struct hv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct hv_vm *vm = vcpu->vm;
 	uint32_t id[4];
-	int r;
+	int r, st;
 
 	svm->vmcb_pa = svm->host_vmcb_pa = svm->hsave_pa = INVALID_HPA;
 	svm->iopm_pa = svm->msrpm_pa = INVALID_HPA;
@@ -133,6 +152,11 @@ static int svm_vcpu_create(struct hv_vcpu *vcpu)
 		r = svm_enable(svm);
 	if (r)
 		goto err;
+	/* The host's VMLOAD state, once (see the top of this file). */
+	if ((st = vmsave(svm->cpu, svm->host_vmcb_pa)) != SVM_OK) {
+		r = insn_failed("VMSAVE", st);
+		goto err;
+	}
 
 	memset(vm_hpa_ptr(vm, svm->iopm_pa), 0xff, SVM_IOPM_SIZE);
 	svm_msrpm_init(vm_hpa_ptr(vm, svm->msrpm_pa));
@@ -163,13 +187,6 @@ static void svm_vcpu_free(struct hv_vcpu *vcpu)
 	svm->cpu = NULL;
 }
 
-static int insn_failed(const char *what, int st)
-{
-	const char *how = st >= 0 && st < (int)(sizeof(status_names) / sizeof(status_names[0]))
-				  ? status_names[st] : "failed";
-	return vm_err(-EIO, "svm: %s raised %s on the host", what, how);
-}
-
 static int svm_run(struct hv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -183,10 +200,9 @@ static int svm_run(struct hv_vcpu *vcpu)
 	/* Steps 1-2. */
 	if ((st = clgi(cpu)) != SVM_OK)
 		return insn_failed("CLGI", st);
-	if ((st = vmsave(cpu, svm->host_vmcb_pa)) != SVM_OK ||
-	    (st = vmload(cpu, svm->vmcb_pa)) != SVM_OK) {
+	if ((st = vmload(cpu, svm->vmcb_pa)) != SVM_OK) {
 		stgi(cpu);
-		return insn_failed("VMSAVE/VMLOAD", st);
+		return insn_failed("VMLOAD", st);
 	}
 	/* Step 3. */
 	for (unsigned i = 0; i < EMU_NR_GPRS; i++)
