@@ -25,6 +25,11 @@ ifeq ($(origin CC),default)
 CC := gcc
 endif
 AR ?= ar
+LD ?= ld
+ifeq ($(origin LD),default)
+LD := ld
+endif
+OBJCOPY ?= objcopy
 CLANG ?= clang
 
 CONFIG_FILE := $(obj)/.config
@@ -181,7 +186,20 @@ $(LIB): $(lib-objs)
 	@echo "  AR      $(patsubst $(obj)/%,%,$@)"
 	@rm -f $@ && $(AR) rcs $@ $^
 
-$(PROG): $(prog-objs) $(LIB)
+# The program sees libhvlab as any VMM would: the calls of
+# include/hvlab/hv.h (and, for `hvlab decode`, the engine's decoder);
+# every other symbol of the library is made local first, so a use of
+# anything else fails to link. Tests link libhvlab.a with everything.
+API_SYMS := $(obj)/include/generated/api.syms
+$(API_SYMS): $(srctree)/include/hvlab/hv.h | $(obj)/.kdirs
+	@{ sed -n 's/.*[ *]\(hv_[a-z_]*\)(.*/\1/p' $< | sort -u; echo emu_decode; echo emu_op_name; } > $@
+
+$(obj)/libhvlab-api.o: $(lib-objs) $(API_SYMS)
+	@echo "  API     $(patsubst $(obj)/%,%,$@)"
+	@$(LD) -r -o $@.tmp $(lib-objs) && \
+	 $(OBJCOPY) --keep-global-symbols=$(API_SYMS) $@.tmp $@ && rm -f $@.tmp
+
+$(PROG): $(prog-objs) $(obj)/libhvlab-api.o
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
 	@mkdir -p $(dir $@) && $(CC) $(LDFLAGS_ALL) -o $@ $^
 
@@ -299,7 +317,7 @@ fuzz-loaders:
 
 # ---------------------------------------------------------------- housekeeping
 clean:
-	@rm -rf $(obj)/emulate $(obj)/hw $(obj)/core $(obj)/backends $(obj)/mmu $(obj)/vmm $(obj)/tests $(obj)/bench $(obj)/fuzz $(obj)/guests $(obj)/guests32 $(LIB) $(PROG)
+	@rm -rf $(obj)/libhvlab-api.o $(obj)/emulate $(obj)/hw $(obj)/core $(obj)/backends $(obj)/mmu $(obj)/vmm $(obj)/tests $(obj)/bench $(obj)/fuzz $(obj)/guests $(obj)/guests32 $(LIB) $(PROG)
 
 distclean:
 	@rm -rf $(obj)
