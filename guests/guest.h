@@ -360,6 +360,10 @@ uint64_t sched_switches(void);		/* times a tick changed the running task */
 /* ---- check.c: one line per checked property ---- */
 /* Prints "@what: yes" or "@what: NO" and counts the NOs. */
 void guest_check(const char *what, bool ok);
+/* "what: ok", or "what: 0xGOT, expected 0xWANT" (a failure). */
+void guest_expect(const char *what, uint64_t got, uint64_t want);
+/* Count a failure the test reported in its own words. */
+void guest_check_fail(void);
 /* GUEST_EXIT_FAIL when any guest_check() said NO, else GUEST_EXIT_PASS:
  * what guest_main() returns. */
 int guest_check_status(void);

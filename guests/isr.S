@@ -16,6 +16,7 @@
  * same path: every GPR is saved and restored around the C handler, which
  * an interrupt at an arbitrary instruction needs.
  */
+#include "guests/gprs.inc"
 	.text
 	.code64
 
@@ -73,41 +74,13 @@ ISR_NOERR \vec
 	.endr
 
 isr_common:
-	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_GPRS
 	movq	%rsp, %rdi
 	movq	%rsp, %rbx		/* callee-saved: the frame, across the call */
 	andq	$-16, %rsp
 	call	idt_dispatch
 	movq	%rbx, %rsp
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rbp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rbx
-	popq	%rax
+	POP_GPRS
 	addq	$16, %rsp		/* vector and error code */
 	iretq
 

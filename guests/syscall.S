@@ -20,6 +20,7 @@
  * taking the same return path; user_leave() gets back to user_enter()'s
  * caller once no task is left.
  */
+#include "guests/gprs.inc"
 	.text
 	.code64
 
@@ -28,39 +29,11 @@ user_syscall_entry:
 	movq	%rsp, user_scratch_rsp(%rip)
 	movq	user_kstack_top(%rip), %rsp
 	pushq	user_scratch_rsp(%rip)
-	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_GPRS
 	movq	%rsp, %rdi		/* 16 pushes from a 16-byte aligned top */
 	call	user_syscall
 user_return:
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rbp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rbx
-	popq	%rax
+	POP_GPRS
 	popq	%rsp
 	sysretq
 

@@ -46,19 +46,8 @@ USER_TEXT static void task(uint64_t id)
 	user_syscall3(SYS_EXIT, bad, 0, 0);
 }
 
-static int bad;
 static uint64_t pf_error, pf_cr2, pf_hits;
 extern const char ctx_read_resume[];
-
-static void expect(const char *what, uint64_t got, uint64_t want)
-{
-	if (got == want) {
-		guest_printf("%s: ok\n", what);
-	} else {
-		guest_printf("%s: 0x%lx, expected 0x%lx\n", what, got, want);
-		bad++;
-	}
-}
 
 static void on_pf(struct guest_frame *f)
 {
@@ -108,7 +97,7 @@ int guest_main(void)
 		write_cr3((uint64_t)(uintptr_t)guest_pml4);
 		guest_printf("value 0x%lx\n", v);
 		if (user_task_exit_code(ids[i]) != 0 || v != VALUE(i) + ROUNDS - 1)
-			bad++;
+			guest_check_fail();
 	}
 
 	struct vm_space *as0 = user_task_space(ids[0]);
@@ -121,16 +110,17 @@ int guest_main(void)
 	uint64_t after = read_user_base(1);
 	idt_set_handler(14, NULL);
 	write_cr3((uint64_t)(uintptr_t)guest_pml4);
-	expect("read before unmap", before, VALUE(0) + ROUNDS - 1);
-	expect("vm_unmap", (uint64_t)err, 0);
-	expect("read after unmap faults", pf_hits, 1);
-	expect("  value left alone", after, 1);
-	expect("  #PF error code", pf_error, 0);
-	expect("  CR2", pf_cr2, VM_USER_BASE);
+	guest_expect("read before unmap", before, VALUE(0) + ROUNDS - 1);
+	guest_expect("vm_unmap", (uint64_t)err, 0);
+	guest_expect("read after unmap faults", pf_hits, 1);
+	guest_expect("  value left alone", after, 1);
+	guest_expect("  #PF error code", pf_error, 0);
+	guest_expect("  CR2", pf_cr2, VM_USER_BASE);
 
 	for (int i = 0; i < NTASKS; i++)
 		vm_destroy(user_task_space(ids[i]));
-	expect("vm_destroy returns every page", page_free_count(), free_before);
-	guest_printf("ctxswitch: %s\n", bad ? "MISMATCH" : "done");
-	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	guest_expect("vm_destroy returns every page", page_free_count(), free_before);
+	const int status = guest_check_status();
+	guest_printf("ctxswitch: %s\n", status == GUEST_EXIT_PASS ? "done" : "MISMATCH");
+	return status;
 }

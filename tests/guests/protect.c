@@ -20,19 +20,8 @@
 
 #define VA	(VM_USER_BASE + 0x200000)
 
-static int bad;
 static uint64_t pf_error, pf_cr2, pf_hits;
 extern const char prot_write_resume[];
-
-static void expect(const char *what, uint64_t got, uint64_t want)
-{
-	if (got == want) {
-		guest_printf("%s: ok\n", what);
-	} else {
-		guest_printf("%s: 0x%lx, expected 0x%lx\n", what, got, want);
-		bad++;
-	}
-}
 
 static void on_pf(struct guest_frame *f)
 {
@@ -66,33 +55,34 @@ int guest_main(void)
 		guest_printf("setup failed\n");
 		return GUEST_EXIT_FAIL;
 	}
-	expect("vm_map", (uint64_t)vm_map(&as, VA, pa, PTE_RW), 0);
+	guest_expect("vm_map", (uint64_t)vm_map(&as, VA, pa, PTE_RW), 0);
 	vm_switch(&as);
 	idt_set_handler(14, on_pf);
 
 	write_va(0x55);
-	expect("write to RW page", read_va(), 0x55);
-	expect("vm_protect read-only", (uint64_t)vm_protect(&as, VA, 0), 0);
+	guest_expect("write to RW page", read_va(), 0x55);
+	guest_expect("vm_protect read-only", (uint64_t)vm_protect(&as, VA, 0), 0);
 	write_va(0x66);
-	expect("write to RO page faults", pf_hits, 1);
-	expect("  #PF error code (P|W)", pf_error, 0x3);
-	expect("  CR2", pf_cr2, VA);
-	expect("  memory unchanged", read_va(), 0x55);
-	expect("vm_protect writable", (uint64_t)vm_protect(&as, VA, PTE_RW), 0);
+	guest_expect("write to RO page faults", pf_hits, 1);
+	guest_expect("  #PF error code (P|W)", pf_error, 0x3);
+	guest_expect("  CR2", pf_cr2, VA);
+	guest_expect("  memory unchanged", read_va(), 0x55);
+	guest_expect("vm_protect writable", (uint64_t)vm_protect(&as, VA, PTE_RW), 0);
 	write_va(0x77);
-	expect("write goes through again", read_va(), 0x77);
-	expect("no further fault", pf_hits, 1);
-	expect("frame untouched", *vm_pte(&as, VA) & PTE_ADDR, pa);
+	guest_expect("write goes through again", read_va(), 0x77);
+	guest_expect("no further fault", pf_hits, 1);
+	guest_expect("frame untouched", *vm_pte(&as, VA) & PTE_ADDR, pa);
 
 	idt_set_handler(14, NULL);
 	write_cr3((uint64_t)(uintptr_t)guest_pml4);
-	expect("vm_map of a shared address", (uint64_t)vm_map(&as, 0x1000, pa, PTE_RW),
+	guest_expect("vm_map of a shared address", (uint64_t)vm_map(&as, 0x1000, pa, PTE_RW),
 	       (uint64_t)-22);
-	expect("vm_protect unmapped", (uint64_t)vm_protect(&as, VA + PAGE_SIZE, 0), (uint64_t)-2);
-	expect("vm_unmap", (uint64_t)vm_unmap(&as, VA), 0);
-	expect("vm_unmap again", (uint64_t)vm_unmap(&as, VA), (uint64_t)-2);
+	guest_expect("vm_protect unmapped", (uint64_t)vm_protect(&as, VA + PAGE_SIZE, 0), (uint64_t)-2);
+	guest_expect("vm_unmap", (uint64_t)vm_unmap(&as, VA), 0);
+	guest_expect("vm_unmap again", (uint64_t)vm_unmap(&as, VA), (uint64_t)-2);
 	page_free(pa);
 	vm_destroy(&as);
-	guest_printf("protect: %s\n", bad ? "MISMATCH" : "done");
-	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	const int status = guest_check_status();
+	guest_printf("protect: %s\n", status == GUEST_EXIT_PASS ? "done" : "MISMATCH");
+	return status;
 }
