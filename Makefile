@@ -120,7 +120,7 @@ LDFLAGS_ALL := $(SANFLAGS) $(EXTRA_LDFLAGS)
 
 # ---------------------------------------------------------------- objects
 # Library directories, in dependency order.
-lib-dirs := emulate hw core core/irq backends backends/vmx backends/svm mmu mmu/tdp
+lib-dirs := emulate hw core core/irq backends backends/vmx backends/svm mmu mmu/tdp mmu/shadow
 
 define collect-objs
 obj-y :=

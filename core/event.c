@@ -96,6 +96,12 @@ void vcpu_queue_reinject(struct hv_vcpu *vcpu, const struct hv_exit *exit)
 		.has_error_code = exit->idt_has_error_code,
 		.error_code = exit->idt_error_code, .insn_len = exit->insn_len,
 	};
+	/* A software event with no reported length (SVM without the
+	 * instruction's nRIP): RIP is still at INT n / INT3 / INTO, which
+	 * runs again and raises it anew, as KVM lets it. */
+	if ((ev.type == HV_EVENT_SOFTINT || ev.type == HV_EVENT_SOFTEXC ||
+	     ev.type == HV_EVENT_PRIV_SOFTEXC) && !ev.insn_len)
+		return;
 	vcpu->vm->stats.reinjections++;
 	vcpu->reinject_pending = true;
 	vcpu->reinject = ev;

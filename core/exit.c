@@ -75,9 +75,62 @@ static int handle_extint(struct hv_vcpu *vcpu)
 	return EXIT_RESUME;
 }
 
+/*
+ * A #PF under a shadow MMU: the processor faulted on the shadow tables,
+ * which may only lack what the guest's own tables allow (a hidden fault)
+ * or agree with the guest that the access faults. The MMU decides; for a
+ * guest fault it has queued the #PF with the walk's error code and CR2.
+ */
+static int handle_shadow_pf(struct hv_vcpu *vcpu)
+{
+	const struct hv_exit *x = &vcpu->exit;
+	/*
+	 * Met while delivering an event (the run loop queued it for
+	 * re-injection). If the fault is the guest's, the event is not
+	 * delivered: an exception combines with the #PF as SDM Vol. 3A
+	 * Table 6-5 says (#PF then #PF: #DF; #DF then #PF: shutdown), which
+	 * core/event.c does for a pending exception, so it is made one; a
+	 * software INT n is dropped, RIP still at it (6.12: the fault points
+	 * to the INT n). A hidden fault re-injects the event as it was.
+	 */
+	const bool reinject = vcpu->reinject_pending && !vcpu->exc_pending;
+	const bool exc = reinject && vcpu->reinject.type == HV_EVENT_EXCEPTION;
+	const bool soft = reinject && (vcpu->reinject.type == HV_EVENT_SOFTINT ||
+				       vcpu->reinject.type == HV_EVENT_SOFTEXC ||
+				       vcpu->reinject.type == HV_EVENT_PRIV_SOFTEXC);
+	if (exc) {
+		vcpu->exc_pending = true;
+		vcpu->exc = vcpu->reinject;
+		vcpu->exc_cr2 = be(vcpu)->get_cr(vcpu, 2);
+		vcpu->reinject_pending = false;
+	}
+	const enum ret_pf r = vcpu->vm->mmu->page_fault(vcpu, x->exc.cr2, x->exc.error_code,
+							x->exc.error_code & 1);
+	if (exc && r != RET_PF_GUEST) {
+		vcpu->exc_pending = false;
+		vcpu->reinject_pending = true;
+	}
+	if (soft && r == RET_PF_GUEST)
+		vcpu->reinject_pending = false;
+	switch (r) {
+	case RET_PF_RETRY:
+	case RET_PF_GUEST:
+		return EXIT_RESUME;
+	case RET_PF_EMULATE:
+		return vcpu_emulate(vcpu);
+	case RET_PF_ERROR:
+	default:
+		return vcpu_internal_error(vcpu, HV_INTERNAL_MMU, "cannot map guest-virtual "
+					   "%#llx: %s", (unsigned long long)x->exc.cr2,
+					   hv_strerror());
+	}
+}
+
 static int handle_exception(struct hv_vcpu *vcpu)
 {
 	const struct hv_exit *x = &vcpu->exit;
+	if (x->exc.vector == 14 && vcpu->vm->mmu->style == HV_MMU_SHADOW)
+		return handle_shadow_pf(vcpu);
 	if ((x->exc.vector == EXC_DB || x->exc.vector == EXC_BP) && vcpu_debug_exit(vcpu))
 		return EXIT_TO_VMM;
 	/* Not ours: give the guest its exception back (a #BP as the soft
@@ -286,8 +339,31 @@ static int handle_tdp_fault(struct hv_vcpu *vcpu)
 	}
 }
 
+/*
+ * Real mode under shadow paging on VMX: the backend forces the real
+ * CR0.PE (and PG) to 1 because, without EPT, there is no unrestricted
+ * guest (SDM Vol. 3C 26.3.1.1); the next entry would fail on the
+ * real-mode segment state, or on an injected exception's error code
+ * (27.2.1.3 checks the real CR0.PE). hvlab has no real-mode emulation:
+ * stop with a clear internal error when the guest turns PE off.
+ */
+static bool shadow_real_mode_unsupported(struct hv_vcpu *vcpu)
+{
+	return vcpu->vm->mmu->style == HV_MMU_SHADOW && !strcmp(be(vcpu)->name, "vmx") &&
+	       !(be(vcpu)->get_cr(vcpu, 0) & CR0_PE);
+}
+
+static int real_mode_error(struct hv_vcpu *vcpu)
+{
+	return vcpu_internal_error(vcpu, HV_INTERNAL_UNSUPPORTED,
+				   "real mode under shadow paging on vmx: not supported "
+				   "(no unrestricted guest without EPT)");
+}
+
 static int handle_fail_entry(struct hv_vcpu *vcpu)
 {
+	if (shadow_real_mode_unsupported(vcpu))
+		return real_mode_error(vcpu);
 	vcpu->run->exit_reason = HV_EXIT_FAIL_ENTRY;
 	vcpu->run->fail_entry.hardware_exit_reason = vcpu->exit.fail.code;
 	return EXIT_TO_VMM;
@@ -356,5 +432,8 @@ int vcpu_handle_exit(struct hv_vcpu *vcpu)
 	const struct hv_exit *x = &vcpu->exit;
 	if (x->reason >= HVX_NR_REASONS || !handlers[x->reason])
 		return handle_unexpected(vcpu);
-	return handlers[x->reason](vcpu);
+	const int r = handlers[x->reason](vcpu);
+	if (r == EXIT_RESUME && shadow_real_mode_unsupported(vcpu))
+		return real_mode_error(vcpu);
+	return r;
 }

@@ -6,12 +6,15 @@
 
 #include "core/registry.h"
 #include "core/vm.h"
+#ifdef CONFIG_MMU_SHADOW_FLUSH
+#include "mmu/shadow/flush.h"
+#endif
 
 #if !defined(CONFIG_BACKEND_VMX) && !defined(CONFIG_BACKEND_SVM)
 #error "no backend configured: enable BACKEND_VMX or BACKEND_SVM (make menuconfig)"
 #endif
-#if !defined(CONFIG_MMU_TDP)
-#error "no MMU strategy configured: enable MMU_TDP (make menuconfig)"
+#if !defined(CONFIG_MMU_TDP) && !defined(CONFIG_MMU_SHADOW_FLUSH)
+#error "no MMU strategy configured: enable MMU_TDP or MMU_SHADOW_FLUSH (make menuconfig)"
 #endif
 
 static const struct hv_backend_ops *const backends[] = {
@@ -27,6 +30,9 @@ static const struct hv_mmu_ops *const mmus[] = {
 #ifdef CONFIG_MMU_TDP
 	&tdp_mmu_ops,
 #endif
+#ifdef CONFIG_MMU_SHADOW_FLUSH
+	&shadow_flush_mmu_ops,
+#endif
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -41,6 +47,8 @@ static const struct hv_mmu_ops *const mmus[] = {
 
 #if defined(CONFIG_DEFAULT_MMU_TDP)
 #define DEFAULT_MMU "tdp"
+#elif defined(CONFIG_DEFAULT_MMU_SHADOW_FLUSH)
+#define DEFAULT_MMU "shadow-flush"
 #else
 #define DEFAULT_MMU ""
 #endif

@@ -33,6 +33,7 @@
 struct hv_mmu_ops;
 struct tdp_vm;
 struct tdp_vcpu;
+struct sf_vm;
 struct irq_vm;
 struct lapic;
 struct vcpu_emu;
@@ -64,6 +65,7 @@ struct hv_vm {
 	struct hv_vcpu *vcpus[HV_MAX_VCPUS];
 	unsigned nvcpus;
 	struct tdp_vm *tdp;			/* mmu/tdp's state */
+	struct sf_vm *sflush;			/* mmu/shadow/flush.c's state */
 	struct irq_vm *irq;			/* core/irq's controllers */
 	struct hv_vm_stats stats;
 	uint64_t exits_by_reason[HVX_NR_REASONS];

@@ -146,6 +146,8 @@ static int deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra, bool
 		}
 		if (r != EMU_EXCEPTION)
 			return r;	/* EMU_STOP with vectoring info, or unhandleable */
+		const uint64_t after = cpu->emu.cpu.rip;
+		const bool was_first = first_event;
 		if (first_event)
 			cpu->emu.cpu.rip = fault_rip;
 		first_event = false;
@@ -154,6 +156,22 @@ static int deliver(struct hw_cpu *cpu, struct emu_event ev, uint64_t extra, bool
 		emu_exc_to_event(&cpu->emu.exc, &next);
 		const enum exc_class first = classify(&ev), second = classify(&next);
 		extra = next.vector == EMU_EXC_PF ? cpu->emu.exc.cr2 : cpu->emu.exc.dr6;
+		/* SDM Vol. 3C 26.2 / APM 15.12: an intercepted exception met
+		 * while delivering an event exits as itself, before any #DF
+		 * conversion; vectoring info reports the first event. */
+		if (is_exception(&next)) {
+			int ri = intercepted(cpu, &next, extra);
+			if (ri != EMU_CONTINUE) {
+				/* VMX reports the software event's instruction
+				 * length for re-injection (SDM Vol. 3C 28.2.4);
+				 * SVM leaves nRIP 0 for an exception intercept
+				 * (APM 15.7.1), and RIP at the INT re-executes it. */
+				if (cpu->exit.pending && was_first && is_software(&ev) &&
+				    cpu->guest == HW_GUEST_VMX)
+					cpu->exit.insn_len = (uint8_t)(after - fault_rip);
+				return ri;
+			}
+		}
 		if (first == DOUBLE_FAULT && (second == CONTRIBUTORY || second == PAGE_FAULT))
 			return triple_fault(cpu);
 		if ((first == CONTRIBUTORY && second == CONTRIBUTORY) ||

@@ -37,7 +37,8 @@ if [ -z "${RUNNERS:-}" ]; then
 	RUNNERS=qemu
 	if [ -x "$hvlab" ]; then
 		for b in $("$hvlab" config | sed -n 's/^CONFIG_BACKEND_\(VMX\|SVM\)=y$/\1/p' | tr A-Z a-z); do
-			for m in $("$hvlab" config | sed -n 's/^CONFIG_MMU_\(TDP\)=y$/\1/p' | tr A-Z a-z); do
+			for m in $("$hvlab" config | sed -n 's/^CONFIG_MMU_\(TDP\|SHADOW_FLUSH\)=y$/\1/p' |
+				   tr A-Z_ a-z-); do
 				RUNNERS="$RUNNERS hvlab:$b:$m"
 			done
 		done
@@ -69,6 +70,13 @@ for n in $names; do
 	esac
 	c="$src/tests/$d/$n.c" img="$obj/$d/$n.elf"
 	for r in $RUNNERS; do
+		# VMX without EPT has no unrestricted guest (SDM Vol. 3C
+		# 26.3.1.1), so shadow paging on vmx cannot run real mode:
+		# hvlab reports an internal error there (docs/mmu.md).
+		case "$n:$r" in modes:hvlab:vmx:shadow-*)
+			echo "SKIP $n [$r]: real mode needs unrestricted guest (EPT)"
+			continue;;
+		esac
 		exp="$src/tests/$d/$n.expect"
 		want=$(sed -n 's/.*Expected exit status: \([0-9][0-9]*\).*/\1/p' "$c" 2>/dev/null | head -1)
 		if [ "$r" = qemu ]; then

@@ -59,6 +59,7 @@ struct vmx_vcpu {
 	uint32_t exc_extra;		/* (r) set_exception_intercepts */
 	uint64_t eptp;			/* (r) 0 until set_tdp_root */
 	uint64_t guest_cr3;		/* (r) HV_MMU_SHADOW: the guest's CR3 */
+	bool guest_lme;			/* (r) HV_MMU_SHADOW: the guest's EFER.LME */
 	bool launched;			/* (r) VMLAUNCH done: next is VMRESUME */
 	bool pdptes_stale;		/* (r) reload GUEST_PDPTEn before entry */
 	bool unsupported;		/* (r) the last entry was MODEL_UNSUPPORTED */

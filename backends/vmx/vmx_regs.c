@@ -118,9 +118,13 @@ uint64_t vmx_get_cr(struct hv_vcpu *vcpu, unsigned cr)
 static void update_lma(struct vmx_vcpu *vmx)
 {
 	uint64_t efer = vmcs_get(vmx, VMCS_GUEST_IA32_EFER) & ~EFER_LMA_BIT;
+	if (vmx->style == HV_MMU_SHADOW)
+		efer = (efer & ~EFER_LME_BIT) | (vmx->guest_lme ? EFER_LME_BIT : 0);
 	const bool lma = (efer & EFER_LME_BIT) && (vmx_get_cr(&vmx->vcpu, 0) & VMX_CR0_PG);
 	if (lma)
 		efer |= EFER_LMA_BIT;
+	else if (vmx->style == HV_MMU_SHADOW)
+		efer &= ~EFER_LME_BIT;	/* real PG is forced on: 26.3.1.1 */
 	vmcs_put(vmx, VMCS_GUEST_IA32_EFER, efer);
 	vmcs_set_bits(vmx, VMCS_ENTRY_CTLS, VMX_ENTRY_CTL_IA32E_MODE_GUEST, lma);
 	vmx->pdptes_stale = true;
@@ -187,12 +191,17 @@ void vmx_load_pdptes(struct vmx_vcpu *vmx)
 
 uint64_t vmx_get_efer(struct hv_vcpu *vcpu)
 {
-	return vmcs_get(to_vmx(vcpu), VMCS_GUEST_IA32_EFER);
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	uint64_t efer = vmcs_get(vmx, VMCS_GUEST_IA32_EFER);
+	if (vmx->style == HV_MMU_SHADOW)
+		efer = (efer & ~EFER_LME_BIT) | (vmx->guest_lme ? EFER_LME_BIT : 0);
+	return efer;
 }
 
 void vmx_set_efer(struct hv_vcpu *vcpu, uint64_t efer)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	vmx->guest_lme = efer & EFER_LME_BIT;
 	vmcs_put(vmx, VMCS_GUEST_IA32_EFER, efer);
 	update_lma(vmx);
 }

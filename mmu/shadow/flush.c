@@ -1,0 +1,497 @@
+/*
+ * flush.c — the shadow-flush strategy: KVM's first MMU (seed 000, 2006),
+ * a virtual TLB. Each vcpu's real CR3 is a shadow root whose tables map
+ * gva -> hpa directly; they hold only what the guest's tables said when
+ * a fault filled them, and are thrown away whenever the architecture
+ * lets the processor drop its TLB:
+ *
+ *   event                          action
+ *   #PF exit, guest walk faults    inject the guest's #PF (error code of
+ *                                  the walk, CR2 = gva): RET_PF_GUEST
+ *   #PF exit, gpa in no memslot    RET_PF_EMULATE (MMIO; spte stays not
+ *   (or a write to a r/o slot)     present)
+ *   #PF exit, otherwise            build the missing path, leaf with the
+ *                                  walk's combined rights: RET_PF_RETRY
+ *   MOV CR3 (new_cr3), full flush  zap every shadow page of the vcpu
+ *   INVLPG gva                     drop the last-level shadow table that
+ *                                  covers gva (every 4 KiB spte of a 2/4
+ *                                  MiB guest page); all of it when a
+ *                                  1 GiB guest page was shadowed
+ *   paging mode change, memslot    zap all (the simplest correct thing)
+ *   change, dirty-log re-arm
+ *
+ * Guest page tables are not write-protected: SDM Vol. 3A 4.10.4 obliges
+ * the guest to INVLPG or reload CR3 after changing a pte, and a stale
+ * spte is exactly a TLB entry the processor may keep (4.10.4.3). A/D
+ * (4.8): the fault path's guest walk sets A on every entry used and D on
+ * the leaf of a write; a clean guest leaf is mapped read-only
+ * (spte_make without SPTE_F_DIRTY), so the first write faults and the
+ * walk sets D before the write reaches memory. CR0.WP = 0 (4.6.1):
+ * a supervisor write to a read-only page succeeds; the spte then grants
+ * W but not U (KVM's trick), so a later user access faults and re-walks.
+ *
+ * Table format. The backends run the guest with the real CR4 and
+ * EFER.LMA the guest chose and the real CR0.PG forced to 1
+ * (docs/backend-vmx.md, backends/svm/svm_regs.c), so the processor walks
+ * the shadow root in the guest's own paging mode: 32-bit paging (4.3:
+ * 1024 4-byte entries, 2 levels), PAE (4.4: a 4-entry PDPT, whose PDPTEs
+ * hold only P and the address, 4.4.1 Table 4-8), or 4-level (4.5). A
+ * guest with paging off ("nonpaging") is mapped gva = gpa in the format
+ * its CR4.PAE selects. The format is recomputed at each fault; a change
+ * zaps. The shadow-page pool (mmu/pool.h) is built for 512 8-byte
+ * entries only, so this strategy keeps its own list of table pages,
+ * under the same kind of budget (CONFIG_MMU_SHADOW_PAGES per VM): a
+ * fill that would exceed it zaps the vcpu's tables and starts over,
+ * which a TLB is always allowed to do.
+ *
+ * Flushes: filling a not-present spte needs none (a #PF invalidates the
+ * faulting address's TLB entries, 4.10.4.3); every zap and INVLPG
+ * flushes the vcpu's guest translations (HV_FLUSH_GUEST), since the
+ * exits intercept the MOV CR3 / INVLPG that would have done it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cr.h"
+#include "core/event.h"
+#include "core/vm.h"
+#include "mmu/mmu.h"
+#include "mmu/shadow/flush.h"
+#include "mmu/spte.h"
+#include "mmu/walk.h"
+
+#ifndef CONFIG_MMU_SHADOW_PAGES
+#define CONFIG_MMU_SHADOW_PAGES 4096
+#endif
+
+/* The paging mode the processor walks the shadow root in. */
+enum sf_fmt {
+	SF_NONE,		/* nothing built yet */
+	SF_32,			/* 32-bit paging: 4-byte entries, levels 2..1 */
+	SF_PAE,			/* PAE: PDPT (4 entries) at level 3 */
+	SF_64,			/* 4-level paging */
+};
+
+#define PTE32_ADDR_MASK 0xfffff000ull	/* 4.3, Table 4-6: bits 31:12 */
+
+struct sf_vcpu {
+	hpa_t root;
+	enum sf_fmt fmt;
+	hpa_t *pages;		/* table pages below the root */
+	size_t npages, cap;
+	bool gbpage;		/* a 1 GiB guest page is shadowed */
+};
+
+struct sf_vm {
+	struct hv_vm *vm;
+	struct sf_vcpu *vcpus[HV_MAX_VCPUS];
+	uint64_t pages;		/* every table page, roots included */
+};
+
+static struct sf_vm *sf_of(struct hv_vm *vm)
+{
+	return vm->sflush;
+}
+
+static struct sf_vcpu *sfv_of(struct hv_vcpu *vcpu)
+{
+	struct sf_vm *s = sf_of(vcpu->vm);
+	return s ? s->vcpus[vcpu->id] : NULL;
+}
+
+static void count_pages(struct sf_vm *s, int64_t delta)
+{
+	struct hv_vm *vm = s->vm;
+	s->pages += delta;
+	vm->stats.mmu_pages = s->pages;
+	if (s->pages > vm->stats.mmu_pages_peak)
+		vm->stats.mmu_pages_peak = s->pages;
+}
+
+/* ---------------------------------------------------------------- format */
+
+static unsigned top_level(enum sf_fmt f)
+{
+	return f == SF_64 ? 4 : f == SF_PAE ? 3 : 2;
+}
+
+static unsigned entry_size(enum sf_fmt f)
+{
+	return f == SF_32 ? 4 : 8;
+}
+
+static unsigned index_of(enum sf_fmt f, unsigned level, gva_t gva)
+{
+	if (f == SF_32)
+		return (gva >> (12 + 10 * (level - 1))) & 1023;
+	if (f == SF_PAE && level == 3)
+		return (gva >> 30) & 3;
+	return (gva >> (12 + 9 * (level - 1))) & 511;
+}
+
+static void *entry_ptr(struct hv_vm *vm, enum sf_fmt f, hpa_t table, unsigned idx)
+{
+	return (uint8_t *)vm_hpa_ptr(vm, table) + idx * entry_size(f);
+}
+
+static uint64_t entry_get(enum sf_fmt f, const void *p)
+{
+	if (f == SF_32)
+		return __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE);
+	return spte_get(p);
+}
+
+/* One store: the processor may be walking the table. */
+static void entry_set(enum sf_fmt f, void *p, uint64_t v)
+{
+	if (f == SF_32)
+		__atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_RELEASE);
+	else
+		spte_set(p, v);
+}
+
+static hpa_t entry_addr(enum sf_fmt f, uint64_t e)
+{
+	return f == SF_32 ? e & PTE32_ADDR_MASK : spte_to_hpa(e);
+}
+
+/* A non-leaf entry at @level pointing at @child. PAE PDPTEs allow P and
+ * the address only (4.4.1, Table 4-8: R/W, U/S, A are reserved there). */
+static uint64_t nonleaf(enum sf_fmt f, unsigned level, hpa_t child)
+{
+	if (f == SF_PAE && level == 3)
+		return SPTE_P | (child & SPTE_ADDR_MASK);
+	return spte_make_nonleaf(child);
+}
+
+/* The mode the processor will walk the root in (see the top). */
+static enum sf_fmt current_fmt(struct hv_vcpu *vcpu)
+{
+	const struct hv_backend_ops *be = vcpu->vm->backend;
+	if (be->get_efer(vcpu) & EFER_LMA)
+		return SF_64;
+	return (be->get_cr(vcpu, 4) & CR4_PAE) ? SF_PAE : SF_32;
+}
+
+/* ---------------------------------------------------------------- zap */
+
+static void flush_vcpu(struct hv_vcpu *vcpu)
+{
+	vcpu->vm->backend->flush_tlb(vcpu, HV_FLUSH_GUEST);
+	vcpu->vm->stats.tlb_flush++;
+}
+
+/* Throw every shadow page of the vcpu away; the root stays, emptied. */
+static void zap_vcpu(struct sf_vm *s, struct sf_vcpu *v)
+{
+	struct hv_vm *vm = s->vm;
+	for (size_t i = 0; i < v->npages; i++)
+		vm_free_page(vm, v->pages[i]);
+	memset(vm_hpa_ptr(vm, v->root), 0, HV_PAGE_SIZE);
+	vm->stats.mmu_shadow_zapped += v->npages + 1;
+	count_pages(s, -(int64_t)v->npages);
+	v->npages = 0;
+	v->gbpage = false;
+}
+
+static void zap_and_flush(struct hv_vcpu *vcpu)
+{
+	struct sf_vm *s = sf_of(vcpu->vm);
+	zap_vcpu(s, s->vcpus[vcpu->id]);
+	flush_vcpu(vcpu);
+}
+
+static void zap_all_vcpus(struct hv_vm *vm)
+{
+	struct sf_vm *s = sf_of(vm);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (s->vcpus[vm->vcpus[i]->id])
+			zap_and_flush(vm->vcpus[i]);
+}
+
+/* ---------------------------------------------------------------- VM */
+
+static int sf_vm_init(struct hv_vm *vm)
+{
+	struct sf_vm *s = calloc(1, sizeof(*s));
+	if (!s)
+		return vm_err(-ENOMEM, "out of memory");
+	s->vm = vm;
+	vm->sflush = s;
+	return 0;
+}
+
+static void sf_vm_destroy(struct hv_vm *vm)
+{
+	free(vm->sflush);
+	vm->sflush = NULL;
+}
+
+static void sf_memslot_changed(struct hv_vm *vm, const struct hv_memslot *old,
+			       const struct hv_memslot *new)
+{
+	(void)new;
+	/* A new slot replaces only MMIO, which no spte caches (its faults
+	 * stay not present): nothing to drop. */
+	if (!old)
+		return;
+	zap_all_vcpus(vm);
+}
+
+/* Write protection for the dirty log: every writable spte goes, and the
+ * next write faults and logs again. */
+static void sf_dirty_log_rearm(struct hv_vm *vm, const struct hv_memslot *slot)
+{
+	(void)slot;
+	zap_all_vcpus(vm);
+}
+
+/* ---------------------------------------------------------------- vcpu */
+
+static int sf_vcpu_init(struct hv_vcpu *vcpu)
+{
+	struct sf_vm *s = sf_of(vcpu->vm);
+	struct sf_vcpu *v = calloc(1, sizeof(*v));
+	if (!v)
+		return vm_err(-ENOMEM, "out of memory");
+	/* 32-bit and PAE CR3 hold a 32-bit address (4.3, 4.4.1): the arena
+	 * allocator hands out low host-physical pages first. */
+	v->root = vm_alloc_page(vcpu->vm);
+	if (v->root == INVALID_HPA || v->root >> 32) {
+		if (v->root != INVALID_HPA)
+			vm_free_page(vcpu->vm, v->root);
+		free(v);
+		return vm_err(-ENOMEM, "no host-physical page below 4 GiB for a shadow root");
+	}
+	s->vcpus[vcpu->id] = v;
+	count_pages(s, 1);
+	vcpu->vm->backend->set_shadow_root(vcpu, v->root);
+	return 0;
+}
+
+static void sf_vcpu_destroy(struct hv_vcpu *vcpu)
+{
+	struct sf_vm *s = sf_of(vcpu->vm);
+	struct sf_vcpu *v = s ? s->vcpus[vcpu->id] : NULL;
+	if (!v)
+		return;
+	zap_vcpu(s, v);
+	vm_free_page(s->vm, v->root);
+	count_pages(s, -1);
+	free(v->pages);
+	free(v);
+	s->vcpus[vcpu->id] = NULL;
+}
+
+/* CR0.PG/WP, CR4 paging bits, EFER.NXE/LMA: sptes encode rights under
+ * the old rules and maybe the old format. */
+static void sf_reset_context(struct hv_vcpu *vcpu)
+{
+	struct sf_vcpu *v = sfv_of(vcpu);
+	if (!v)
+		return;
+	zap_and_flush(vcpu);
+	v->fmt = current_fmt(vcpu);
+}
+
+static void sf_new_cr3(struct hv_vcpu *vcpu, uint64_t cr3)
+{
+	(void)cr3;
+	if (sfv_of(vcpu))
+		zap_and_flush(vcpu);
+}
+
+static void sf_flush_tlb(struct hv_vcpu *vcpu)
+{
+	zap_and_flush(vcpu);
+}
+
+/*
+ * INVLPG invalidates every TLB entry of the page holding @gva, whatever
+ * its size (SDM Vol. 2A INVLPG; 4.10.4.1): the guest page may be larger
+ * than the 4 KiB sptes shadowing it, so the whole last-level table that
+ * covers @gva goes (2 MiB or 4 MiB, the largest page such a table can
+ * shadow); a 1 GiB guest page spans many tables, so then everything goes.
+ */
+static void sf_invlpg(struct hv_vcpu *vcpu, gva_t gva)
+{
+	struct hv_vm *vm = vcpu->vm;
+	struct sf_vcpu *v = sfv_of(vcpu);
+	if (!v)
+		return;
+	if (v->gbpage || v->fmt == SF_NONE) {
+		zap_and_flush(vcpu);
+		return;
+	}
+	hpa_t table = v->root;
+	for (unsigned level = top_level(v->fmt); level >= 2; level--) {
+		const uint64_t e = entry_get(v->fmt, entry_ptr(vm, v->fmt, table,
+							     index_of(v->fmt, level, gva)));
+		if (!(e & SPTE_P))
+			return;		/* nothing cached for it */
+		table = entry_addr(v->fmt, e);
+	}
+	/* @table is the last-level table: empty it, keep it linked. */
+	memset(vm_hpa_ptr(vm, table), 0, HV_PAGE_SIZE);
+	flush_vcpu(vcpu);
+}
+
+/* ---------------------------------------------------------------- faults */
+
+/* A zeroed table page within the budget: 0, -ENOSPC (budget), -ENOMEM. */
+static int alloc_table(struct sf_vm *s, struct sf_vcpu *v, hpa_t *out)
+{
+	if (s->pages >= CONFIG_MMU_SHADOW_PAGES)
+		return -ENOSPC;
+	if (v->npages == v->cap) {
+		const size_t cap = v->cap ? 2 * v->cap : 16;
+		hpa_t *p = realloc(v->pages, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		v->pages = p;
+		v->cap = cap;
+	}
+	const hpa_t hpa = vm_alloc_page(s->vm);
+	if (hpa == INVALID_HPA || (v->fmt != SF_64 && hpa >> 32)) {
+		if (hpa != INVALID_HPA)
+			vm_free_page(s->vm, hpa);
+		return -ENOMEM;
+	}
+	v->pages[v->npages++] = hpa;
+	count_pages(s, 1);
+	s->vm->stats.mmu_cache_miss++;
+	*out = hpa;
+	return 0;
+}
+
+/* Put @leaf (a 64-bit spte; cut to 32 bits for 32-bit paging) at @gva's
+ * level-1 slot, making the tables above it: 0 or -ENOSPC / -ENOMEM. */
+static int install(struct sf_vm *s, struct sf_vcpu *v, gva_t gva, uint64_t leaf,
+		   bool *spurious)
+{
+	struct hv_vm *vm = s->vm;
+	hpa_t table = v->root;
+	for (unsigned level = top_level(v->fmt); level >= 2; level--) {
+		void *p = entry_ptr(vm, v->fmt, table, index_of(v->fmt, level, gva));
+		const uint64_t e = entry_get(v->fmt, p);
+		if (e & SPTE_P) {
+			table = entry_addr(v->fmt, e);
+			continue;
+		}
+		hpa_t child;
+		const int r = alloc_table(s, v, &child);
+		if (r)
+			return r;
+		entry_set(v->fmt, p, nonleaf(v->fmt, level, child));
+		table = child;
+	}
+	void *p = entry_ptr(vm, v->fmt, table, index_of(v->fmt, 1, gva));
+	if (v->fmt == SF_32)
+		leaf &= PTE32_ADDR_MASK | 0xfff;
+	*spurious = entry_get(v->fmt, p) == leaf;
+	entry_set(v->fmt, p, leaf);
+	return 0;
+}
+
+static enum ret_pf sf_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t error_code,
+				 bool present)
+{
+	struct hv_vm *vm = vcpu->vm;
+	struct sf_vm *s = sf_of(vm);
+	struct sf_vcpu *v = s->vcpus[vcpu->id];
+	(void)present;
+
+	const enum sf_fmt fmt = current_fmt(vcpu);
+	if (fmt != v->fmt) {
+		zap_and_flush(vcpu);
+		v->fmt = fmt;
+	}
+	if (error_code & PFERR_RSVD) {
+		/* hvlab never writes a reserved bit: a bug, not the guest's. */
+		vm_err(-EIO, "reserved-bit #PF at %#llx in the shadow tables",
+		       (unsigned long long)gva);
+		return RET_PF_ERROR;
+	}
+	const uint32_t acc = error_code & (HV_ACC_WRITE | HV_ACC_USER | HV_ACC_FETCH);
+	struct gwalk w;
+	if (mmu_walk_gva(vcpu, gva, acc, &w)) {
+		vm->stats.pf_guest++;
+		vcpu_queue_pf(vcpu, gva, w.error_code);
+		return RET_PF_GUEST;
+	}
+	const gfn_t gfn = gpa_to_gfn(w.gpa);
+	struct hv_memslot *slot = vm_slot_of(vm, gfn);
+	const bool write = acc & HV_ACC_WRITE;
+	if (!slot || (write && (slot->flags & HV_MEM_READONLY))) {
+		vm->stats.pf_emulate++;
+		return RET_PF_EMULATE;
+	}
+
+	unsigned rights = w.rights;
+	/* CR0.WP = 0 (4.6.1): supervisor writes ignore R/W. Grant the write
+	 * to supervisor mode only, so user accesses still fault and get
+	 * their own, stricter spte. w.dirty is set: the walk wrote D. */
+	if (write && !(acc & HV_ACC_USER) && !(rights & SPTE_ACC_W)) {
+		struct gwalk_cfg cfg;
+		if (mmu_walk_cfg(vcpu, &cfg) && !cfg.wp)
+			rights = (rights | SPTE_ACC_W) & ~SPTE_ACC_U;
+	}
+	unsigned flags = 0;
+	if (w.dirty)
+		flags |= SPTE_F_DIRTY;
+	if (!(slot->flags & HV_MEM_READONLY))
+		flags |= SPTE_F_HOST_WRITABLE;
+	if (slot->dirty) {
+		if (write)
+			vm_mark_dirty(vm, slot, gfn);
+		else
+			flags |= SPTE_F_LOG_DIRTY;
+	}
+	if (fmt != SF_32 && (vm->backend->get_efer(vcpu) & EFER_NXE))
+		flags |= SPTE_F_NXE;
+	const uint64_t leaf = spte_make(slot_gfn_to_hpa(slot, gfn), rights, flags);
+
+	bool spurious = false;
+	int r = install(s, v, gva, leaf, &spurious);
+	if (r == -ENOSPC) {
+		/* At the budget: start over, as a full TLB would evict. */
+		zap_and_flush(vcpu);
+		r = install(s, v, gva, leaf, &spurious);
+	}
+	if (r) {
+		vm_err(r, "no shadow page for gva %#llx (%llu pages in use)",
+		       (unsigned long long)gva, (unsigned long long)s->pages);
+		return RET_PF_ERROR;
+	}
+	if (w.page_shift >= 30)
+		v->gbpage = true;
+	if (spurious)
+		vm->stats.pf_spurious++;
+	else
+		vm->stats.pf_fixed++;
+	return RET_PF_RETRY;
+}
+
+static int sf_gva_to_gpa(struct hv_vcpu *vcpu, gva_t gva, uint32_t access, gpa_t *gpa,
+			 struct mmu_walk_fault *fault)
+{
+	return mmu_walk_guest(vcpu, gva, access, gpa, fault);
+}
+
+const struct hv_mmu_ops shadow_flush_mmu_ops = {
+	.name = "shadow-flush",
+	.style = HV_MMU_SHADOW,
+	.vm_init = sf_vm_init,
+	.vm_destroy = sf_vm_destroy,
+	.memslot_changed = sf_memslot_changed,
+	.dirty_log_rearm = sf_dirty_log_rearm,
+	.vcpu_init = sf_vcpu_init,
+	.vcpu_destroy = sf_vcpu_destroy,
+	.reset_context = sf_reset_context,
+	.page_fault = sf_page_fault,
+	.new_cr3 = sf_new_cr3,
+	.invlpg = sf_invlpg,
+	.flush_tlb = sf_flush_tlb,
+	.gva_to_gpa = sf_gva_to_gpa,
+};

@@ -1,0 +1,1 @@
+obj-$(CONFIG_MMU_SHADOW_FLUSH) += flush.o
