@@ -137,6 +137,13 @@ prog-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/vmm/*.c)
 # Test programs: each tests/unit/test_*.c is one cmocka program, linked
 # with the shared fakes in tests/unit/support/.
 unit-tests := $(patsubst $(srctree)/tests/unit/%.c,$(obj)/tests/unit/%,$(wildcard $(srctree)/tests/unit/test_*.c))
+# A backend's own tests exist only when it is built in (a configuration
+# may leave one out: configs/vmx_tdp_defconfig, ...).
+# The backend tests program the tdp style (their guests need no shadow
+# MMU), so they need tdp built in too.
+unit-tests := $(filter-out $(if $(CONFIG_BACKEND_VMX),,$(obj)/tests/unit/test_backend_vmx%) \
+                           $(if $(CONFIG_BACKEND_SVM),,$(obj)/tests/unit/test_backend_svm%) \
+                           $(if $(CONFIG_MMU_TDP),,$(obj)/tests/unit/test_backend_%),$(unit-tests))
 unit-support-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/unit/support/*.c))
 # Builders and harnesses shared by unit tests and benchmarks (no cmocka).
 test-support-objs := $(patsubst $(srctree)/%.c,$(obj)/%.o,$(wildcard $(srctree)/tests/support/*.c))

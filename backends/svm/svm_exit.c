@@ -65,10 +65,13 @@ static void decode_intinfo(const struct vmcb_control *c, struct hv_exit *x)
 		x->idt_type = HV_EVENT_SOFTINT;
 		break;
 	default:
-		/* Type 3 covers INT3/INTO/INT1 too; an instruction (NextRIP
-		 * written) tells them from the hardware exception. */
+		/* Type 3 covers INT3/INTO/INT1 too. #BP and #OF come only from
+		 * INT3 and INTO, so vectors 3 and 4 are software events even
+		 * when NextRIP was not written (an exception intercept during
+		 * their delivery: core then lets the instruction run again);
+		 * for vector 1, NextRIP tells INT1 from a debug exception. */
 		x->idt_type = HV_EVENT_EXCEPTION;
-		if (c->next_rip && (x->idt_vector == 3 || x->idt_vector == 4))
+		if (x->idt_vector == 3 || x->idt_vector == 4)
 			x->idt_type = HV_EVENT_SOFTEXC;
 		else if (c->next_rip && x->idt_vector == 1)
 			x->idt_type = HV_EVENT_PRIV_SOFTEXC;
