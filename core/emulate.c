@@ -19,6 +19,7 @@
 #include "core/cr.h"
 #include "core/emulate.h"
 #include "core/event.h"
+#include "core/exit.h"
 #include "core/irq/irq.h"
 #include "core/msr.h"
 #include "core/seg.h"
@@ -64,7 +65,6 @@ static int translate(struct emu_ctx *ctx, uint64_t la, unsigned acc, gpa_t *gpa)
 /* An MMIO read: core/irq, the VMM's answer to the last exit, or out. */
 static int mmio_read(struct hv_vcpu *vcpu, gpa_t gpa, void *buf, unsigned len)
 {
-	struct hv_run *run = vcpu->run;
 	if (vcpu->mmio_valid && vcpu->mmio_gpa == gpa && vcpu->mmio_len == len) {
 		/* The VMM's answer: this access was counted when it went out. */
 		memcpy(buf, vcpu->mmio_data, len);
@@ -78,11 +78,7 @@ static int mmio_read(struct hv_vcpu *vcpu, gpa_t gpa, void *buf, unsigned len)
 		vcpu->emu->ctx.unhandleable = "an instruction with more than one MMIO access";
 		return EMU_UNHANDLEABLE;
 	}
-	run->exit_reason = HV_EXIT_MMIO;
-	run->mmio.phys_addr = gpa;
-	run->mmio.len = len;
-	run->mmio.is_write = false;
-	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	vcpu_mmio_exit(vcpu, gpa, len, NULL);
 	vcpu->pending_io = VCPU_IO_MMIO_READ;
 	vcpu->mmio_gpa = gpa;
 	vcpu->mmio_len = len;
@@ -91,7 +87,6 @@ static int mmio_read(struct hv_vcpu *vcpu, gpa_t gpa, void *buf, unsigned len)
 
 static int mmio_write(struct hv_vcpu *vcpu, gpa_t gpa, const void *buf, unsigned len)
 {
-	struct hv_run *run = vcpu->run;
 	vcpu->vm->stats.mmio_exits++;
 	if (irq_mmio_write(vcpu, gpa, buf, len))
 		return EMU_CONTINUE;
@@ -99,12 +94,7 @@ static int mmio_write(struct hv_vcpu *vcpu, gpa_t gpa, const void *buf, unsigned
 		vcpu->emu->ctx.unhandleable = "an instruction with more than one MMIO write";
 		return EMU_UNHANDLEABLE;
 	}
-	run->exit_reason = HV_EXIT_MMIO;
-	run->mmio.phys_addr = gpa;
-	run->mmio.len = len;
-	run->mmio.is_write = true;
-	memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	memcpy(run->mmio.data, buf, len);
+	vcpu_mmio_exit(vcpu, gpa, len, buf);
 	vcpu->mmio_write_out = true;
 	return EMU_CONTINUE;
 }
@@ -179,7 +169,6 @@ static int op_fetch(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size)
 static int op_pio_in(struct emu_ctx *ctx, uint16_t port, void *val, unsigned size)
 {
 	struct hv_vcpu *vcpu = ctx_vcpu(ctx);
-	struct hv_run *run = vcpu->run;
 	if (irq_pio_in(vcpu, port, val, size))
 		return EMU_CONTINUE;
 	if (vcpu->mmio_valid && vcpu->mmio_gpa == port && vcpu->mmio_len == size) {
@@ -187,13 +176,7 @@ static int op_pio_in(struct emu_ctx *ctx, uint16_t port, void *val, unsigned siz
 		vcpu->mmio_valid = false;
 		return EMU_CONTINUE;
 	}
-	vcpu->vm->stats.io_exits++;
-	run->exit_reason = HV_EXIT_IO;
-	run->io.direction = HV_EXIT_IO_IN;
-	run->io.size = (uint8_t)size;
-	run->io.port = port;
-	run->io.count = 1;
-	memset(run->io.data, 0, sizeof(run->io.data));
+	vcpu_io_exit(vcpu, true, port, size, NULL);
 	vcpu->pending_io = VCPU_IO_MMIO_READ;
 	vcpu->mmio_gpa = port;
 	vcpu->mmio_len = size;
@@ -203,21 +186,13 @@ static int op_pio_in(struct emu_ctx *ctx, uint16_t port, void *val, unsigned siz
 static int op_pio_out(struct emu_ctx *ctx, uint16_t port, const void *val, unsigned size)
 {
 	struct hv_vcpu *vcpu = ctx_vcpu(ctx);
-	struct hv_run *run = vcpu->run;
 	if (irq_pio_out(vcpu, port, val, size))
 		return EMU_CONTINUE;
 	if (vcpu->mmio_write_out) {
 		ctx->unhandleable = "an instruction with more than one I/O write";
 		return EMU_UNHANDLEABLE;
 	}
-	vcpu->vm->stats.io_exits++;
-	run->exit_reason = HV_EXIT_IO;
-	run->io.direction = HV_EXIT_IO_OUT;
-	run->io.size = (uint8_t)size;
-	run->io.port = port;
-	run->io.count = 1;
-	memset(run->io.data, 0, sizeof(run->io.data));
-	memcpy(run->io.data, val, size);
+	vcpu_io_exit(vcpu, false, port, size, val);
 	vcpu->mmio_write_out = true;
 	return EMU_CONTINUE;
 }

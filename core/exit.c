@@ -271,7 +271,6 @@ static int handle_msr_write(struct hv_vcpu *vcpu)
 static int handle_io(struct hv_vcpu *vcpu)
 {
 	const struct hv_exit *x = &vcpu->exit;
-	struct hv_run *run = vcpu->run;
 	const unsigned size = x->io.size;
 	uint32_t val = 0;
 
@@ -287,21 +286,40 @@ static int handle_io(struct hv_vcpu *vcpu)
 		if (irq_pio_out(vcpu, x->io.port, &val, size))
 			return skip(vcpu);
 	}
-	vcpu->vm->stats.io_exits++;
-	run->exit_reason = HV_EXIT_IO;
-	run->io.direction = x->io.in ? HV_EXIT_IO_IN : HV_EXIT_IO_OUT;
-	run->io.size = (uint8_t)size;
-	run->io.port = x->io.port;
-	run->io.count = 1;
-	memset(run->io.data, 0, sizeof(run->io.data));
+	vcpu_io_exit(vcpu, x->io.in, x->io.port, size, x->io.in ? NULL : &val);
 	if (x->io.in) {
 		vcpu->pending_io = VCPU_IO_PIO_IN;
 		vcpu->pio_in_gpr_size = (uint8_t)size;
 	} else {
-		memcpy(run->io.data, &val, size);
 		skip(vcpu);
 	}
 	return EXIT_TO_VMM;
+}
+
+void vcpu_io_exit(struct hv_vcpu *vcpu, bool in, uint16_t port, unsigned size, const void *data)
+{
+	struct hv_run *run = vcpu->run;
+	vcpu->vm->stats.io_exits++;
+	run->exit_reason = HV_EXIT_IO;
+	run->io.direction = in ? HV_EXIT_IO_IN : HV_EXIT_IO_OUT;
+	run->io.size = (uint8_t)size;
+	run->io.port = port;
+	run->io.count = 1;
+	memset(run->io.data, 0, sizeof(run->io.data));
+	if (data)
+		memcpy(run->io.data, data, size);
+}
+
+void vcpu_mmio_exit(struct hv_vcpu *vcpu, gpa_t gpa, unsigned len, const void *data)
+{
+	struct hv_run *run = vcpu->run;
+	run->exit_reason = HV_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = len;
+	run->mmio.is_write = data != NULL;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (data)
+		memcpy(run->mmio.data, data, len);
 }
 
 /* MONITOR/MWAIT: CPUID does not offer them; a guest that uses them
