@@ -473,12 +473,6 @@ static enum ret_pf sf_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t er
 	return RET_PF_RETRY;
 }
 
-static int sf_gva_to_gpa(struct hv_vcpu *vcpu, gva_t gva, uint32_t access, gpa_t *gpa,
-			 struct mmu_walk_fault *fault)
-{
-	return mmu_walk_guest(vcpu, gva, access, gpa, fault);
-}
-
 const struct hv_mmu_ops shadow_flush_mmu_ops = {
 	.name = "shadow-flush",
 	.style = HV_MMU_SHADOW,
@@ -493,5 +487,5 @@ const struct hv_mmu_ops shadow_flush_mmu_ops = {
 	.new_cr3 = sf_new_cr3,
 	.invlpg = sf_invlpg,
 	.flush_tlb = sf_flush_tlb,
-	.gva_to_gpa = sf_gva_to_gpa,
+	.gva_to_gpa = mmu_walk_guest,	/* the guest's tables, mmu/walk.c */
 };

@@ -276,12 +276,6 @@ static enum ret_pf tdp_page_fault(struct hv_vcpu *vcpu, uint64_t gpa, uint32_t a
 	return RET_PF_RETRY;
 }
 
-static int tdp_gva_to_gpa(struct hv_vcpu *vcpu, gva_t gva, uint32_t access, gpa_t *gpa,
-			  struct mmu_walk_fault *fault)
-{
-	return mmu_walk_guest(vcpu, gva, access, gpa, fault);
-}
-
 const struct hv_mmu_ops tdp_mmu_ops = {
 	.name = "tdp",
 	.style = HV_MMU_TDP,
@@ -293,5 +287,5 @@ const struct hv_mmu_ops tdp_mmu_ops = {
 	.vcpu_destroy = tdp_vcpu_destroy,
 	.reset_context = tdp_reset_context,
 	.page_fault = tdp_page_fault,
-	.gva_to_gpa = tdp_gva_to_gpa,
+	.gva_to_gpa = mmu_walk_guest,	/* the guest's tables, mmu/walk.c */
 };
