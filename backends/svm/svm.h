@@ -75,6 +75,9 @@ static inline struct hw_machine *svm_machine(struct hv_vcpu *vcpu)
 #define SVM_CR0_PE (1ull << 0)
 #define SVM_CR0_WP (1ull << 16)
 #define SVM_CR0_PG (1ull << 31)
+#define SVM_CR4_PAE (1ull << 5)
+#define SVM_CR4_SMEP (1ull << 20)
+#define SVM_CR4_SMAP (1ull << 21)
 #define SVM_RFLAGS_IF (1ull << 9)
 
 /* svm_vmcb.c: the VMCB for each MMU style, the permission maps. */

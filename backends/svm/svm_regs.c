@@ -24,8 +24,11 @@
  *                                (a non-paging guest runs in AMD's paged
  *                                real mode / paged protected mode, 15.19)
  *   CR3       guest_cr3          the shadow root (set_shadow_root)
- *   CR4       guest_cr4          guest_cr4 (the strategy picks its table
- *                                format from the guest's mode)
+ *   CR4       guest_cr4          guest_cr4 | PAE: shadow tables are
+ *                                always PAE or 4-level (KVM's policy,
+ *                                docs/mmu.md), less SMEP and SMAP while
+ *                                the guest's paging is off (they apply
+ *                                only with paging, SDM Vol. 3A 4.6)
  *   EFER      guest_efer         guest_efer with LME cleared unless the
  *                                guest is in long mode: otherwise the
  *                                forced PG would turn LMA on
@@ -151,6 +154,18 @@ static void update_efer(struct svm_vcpu *svm, uint64_t efer)
 	svm->vmcb->save.efer = efer | EFER_SVME;
 }
 
+/* The VMCB's CR4 for the guest's (the decision table above). */
+static uint64_t real_cr4(const struct svm_vcpu *svm)
+{
+	uint64_t real = svm->guest_cr4;
+	if (svm->shadow) {
+		real |= SVM_CR4_PAE;
+		if (!(svm->guest_cr0 & SVM_CR0_PG))
+			real &= ~(SVM_CR4_SMEP | SVM_CR4_SMAP);
+	}
+	return real;
+}
+
 void svm_set_cr(struct hv_vcpu *vcpu, unsigned cr, uint64_t val)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -159,6 +174,8 @@ void svm_set_cr(struct hv_vcpu *vcpu, unsigned cr, uint64_t val)
 	case 0:
 		svm->guest_cr0 = val;
 		s->cr0 = svm->shadow ? val | SVM_CR0_PG | SVM_CR0_WP : val;
+		if (svm->shadow)
+			s->cr4 = real_cr4(svm);
 		update_efer(svm, svm_get_efer(vcpu));
 		break;
 	case 2:
@@ -171,7 +188,7 @@ void svm_set_cr(struct hv_vcpu *vcpu, unsigned cr, uint64_t val)
 		break;
 	case 4:
 		svm->guest_cr4 = val;
-		s->cr4 = val;
+		s->cr4 = real_cr4(svm);
 		break;
 	default:
 		break;

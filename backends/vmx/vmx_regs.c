@@ -12,7 +12,16 @@
  *   FIXED0 (NE, VMXE)   1                             the guest's value
  *   SHADOW-owned        PG, WP, PE forced 1 (shadow   the guest's value
  *                       tables need paging and WP);
- *                       CR4 bits: the guest's value
+ *                       CR4.PAE forced 1: shadow
+ *                       tables are always PAE or
+ *                       4-level (KVM's policy: a
+ *                       32-bit guest is shadowed in
+ *                       PAE format, docs/mmu.md);
+ *                       SMEP/SMAP cleared while the
+ *                       guest's paging is off (they
+ *                       apply only with paging, SDM
+ *                       4.6); other CR4 bits: the
+ *                       guest's value
  *
  * A guest write that would change a host-owned bit's shadow exits
  * (HVX_CR_ACCESS, 26.1.3); core checks it and calls set_cr.
@@ -130,6 +139,18 @@ static void update_lma(struct vmx_vcpu *vmx)
 	vmx->pdptes_stale = true;
 }
 
+/* The real CR4 for the guest's @cr4 (the decision table above). */
+static void put_real_cr4(struct vmx_vcpu *vmx, uint64_t cr4)
+{
+	uint64_t real = (cr4 | vmx->cr4_fixed0) & vmx->cr4_fixed1;
+	if (vmx->style == HV_MMU_SHADOW) {
+		real |= VMX_CR4_PAE;
+		if (!(vmcs_get(vmx, VMCS_CR0_READ_SHADOW) & VMX_CR0_PG))
+			real &= ~(VMX_CR4_SMEP | VMX_CR4_SMAP);
+	}
+	vmcs_put(vmx, VMCS_GUEST_CR4, real);
+}
+
 void vmx_set_cr(struct hv_vcpu *vcpu, unsigned cr, uint64_t val)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -140,6 +161,8 @@ void vmx_set_cr(struct hv_vcpu *vcpu, unsigned cr, uint64_t val)
 			real |= VMX_CR0_PE | VMX_CR0_PG | VMX_CR0_WP;
 		vmcs_put(vmx, VMCS_GUEST_CR0, real);
 		vmcs_put(vmx, VMCS_CR0_READ_SHADOW, val);
+		if (vmx->style == HV_MMU_SHADOW)
+			put_real_cr4(vmx, vmx_get_cr(vcpu, 4));
 		update_lma(vmx);
 		break;
 	}
@@ -154,8 +177,8 @@ void vmx_set_cr(struct hv_vcpu *vcpu, unsigned cr, uint64_t val)
 		vmx->pdptes_stale = true;
 		break;
 	case 4:
-		vmcs_put(vmx, VMCS_GUEST_CR4, (val | vmx->cr4_fixed0) & vmx->cr4_fixed1);
 		vmcs_put(vmx, VMCS_CR4_READ_SHADOW, val);
+		put_real_cr4(vmx, val);
 		vmx->pdptes_stale = true;
 		break;
 	default:

@@ -30,19 +30,19 @@
  * a supervisor write to a read-only page succeeds; the spte then grants
  * W but not U (KVM's trick), so a later user access faults and re-walks.
  *
- * Table format. The backends run the guest with the real CR4 and
- * EFER.LMA the guest chose and the real CR0.PG forced to 1
- * (docs/backend-vmx.md, backends/svm/svm_regs.c), so the processor walks
- * the shadow root in the guest's own paging mode: 32-bit paging (4.3:
- * 1024 4-byte entries, 2 levels), PAE (4.4: a 4-entry PDPT, whose PDPTEs
- * hold only P and the address, 4.4.1 Table 4-8), or 4-level (4.5). A
- * guest with paging off ("nonpaging") is mapped gva = gpa in the format
- * its CR4.PAE selects. The format is recomputed at each fault; a change
- * zaps. The shadow-page pool (mmu/pool.h) is built for 512 8-byte
- * entries only, so this strategy keeps its own list of table pages,
- * under the same kind of budget (CONFIG_MMU_SHADOW_PAGES per VM): a
- * fill that would exceed it zaps the vcpu's tables and starts over,
- * which a TLB is always allowed to do.
+ * Table format. Under shadow paging the backends run the guest with the
+ * real CR0.PG and CR4.PAE forced to 1 and the guest's EFER.LMA
+ * (backends/vmx/vmx_regs.c, backends/svm/svm_regs.c), so the processor
+ * walks the shadow root with 4-level paging (4.5) in long mode and with
+ * PAE paging (4.4: a 4-entry PDPT, whose PDPTEs hold only P and the
+ * address, 4.4.1 Table 4-8) otherwise — for 32-bit guests too, as KVM
+ * always did: a virtual TLB maps gva -> hpa whatever the guest's table
+ * format. A guest with paging off ("nonpaging") is mapped gva = gpa. The
+ * format is recomputed at each fault; a change zaps. This strategy keeps
+ * its own list of table pages (it needs none of the pool's keys), under
+ * the same kind of budget (CONFIG_MMU_SHADOW_PAGES per VM): a fill that
+ * would exceed it zaps the vcpu's tables and starts over, which a TLB is
+ * always allowed to do.
  *
  * Flushes: filling a not-present spte needs none (a #PF invalidates the
  * faulting address's TLB entries, 4.10.4.3); every zap and INVLPG
@@ -68,12 +68,9 @@
 /* The paging mode the processor walks the shadow root in. */
 enum sf_fmt {
 	SF_NONE,		/* nothing built yet */
-	SF_32,			/* 32-bit paging: 4-byte entries, levels 2..1 */
 	SF_PAE,			/* PAE: PDPT (4 entries) at level 3 */
 	SF_64,			/* 4-level paging */
 };
-
-#define PTE32_ADDR_MASK 0xfffff000ull	/* 4.3, Table 4-6: bits 31:12 */
 
 struct sf_vcpu {
 	hpa_t root;
@@ -113,47 +110,19 @@ static void count_pages(struct sf_vm *s, int64_t delta)
 
 static unsigned top_level(enum sf_fmt f)
 {
-	return f == SF_64 ? 4 : f == SF_PAE ? 3 : 2;
-}
-
-static unsigned entry_size(enum sf_fmt f)
-{
-	return f == SF_32 ? 4 : 8;
+	return f == SF_64 ? 4 : 3;
 }
 
 static unsigned index_of(enum sf_fmt f, unsigned level, gva_t gva)
 {
-	if (f == SF_32)
-		return (gva >> (12 + 10 * (level - 1))) & 1023;
 	if (f == SF_PAE && level == 3)
 		return (gva >> 30) & 3;
 	return (gva >> (12 + 9 * (level - 1))) & 511;
 }
 
-static void *entry_ptr(struct hv_vm *vm, enum sf_fmt f, hpa_t table, unsigned idx)
+static uint64_t *entry_ptr(struct hv_vm *vm, hpa_t table, unsigned idx)
 {
-	return (uint8_t *)vm_hpa_ptr(vm, table) + idx * entry_size(f);
-}
-
-static uint64_t entry_get(enum sf_fmt f, const void *p)
-{
-	if (f == SF_32)
-		return __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE);
-	return spte_get(p);
-}
-
-/* One store: the processor may be walking the table. */
-static void entry_set(enum sf_fmt f, void *p, uint64_t v)
-{
-	if (f == SF_32)
-		__atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_RELEASE);
-	else
-		spte_set(p, v);
-}
-
-static hpa_t entry_addr(enum sf_fmt f, uint64_t e)
-{
-	return f == SF_32 ? e & PTE32_ADDR_MASK : spte_to_hpa(e);
+	return (uint64_t *)vm_hpa_ptr(vm, table) + idx;
 }
 
 /* A non-leaf entry at @level pointing at @child. PAE PDPTEs allow P and
@@ -169,9 +138,7 @@ static uint64_t nonleaf(enum sf_fmt f, unsigned level, hpa_t child)
 static enum sf_fmt current_fmt(struct hv_vcpu *vcpu)
 {
 	const struct hv_backend_ops *be = vcpu->vm->backend;
-	if (be->get_efer(vcpu) & EFER_LMA)
-		return SF_64;
-	return (be->get_cr(vcpu, 4) & CR4_PAE) ? SF_PAE : SF_32;
+	return (be->get_efer(vcpu) & EFER_LMA) ? SF_64 : SF_PAE;
 }
 
 /* ---------------------------------------------------------------- zap */
@@ -307,12 +274,26 @@ static void sf_flush_tlb(struct hv_vcpu *vcpu)
 	zap_and_flush(vcpu);
 }
 
+/* Empty the last-level shadow table covering @gva, if there is one. */
+static void empty_last_level(struct hv_vm *vm, struct sf_vcpu *v, gva_t gva)
+{
+	hpa_t table = v->root;
+	for (unsigned level = top_level(v->fmt); level >= 2; level--) {
+		const uint64_t e = spte_get(entry_ptr(vm, table, index_of(v->fmt, level, gva)));
+		if (!(e & SPTE_P))
+			return;		/* nothing cached for it */
+		table = spte_to_hpa(e);
+	}
+	memset(vm_hpa_ptr(vm, table), 0, HV_PAGE_SIZE);	/* stays linked */
+}
+
 /*
  * INVLPG invalidates every TLB entry of the page holding @gva, whatever
  * its size (SDM Vol. 2A INVLPG; 4.10.4.1): the guest page may be larger
- * than the 4 KiB sptes shadowing it, so the whole last-level table that
- * covers @gva goes (2 MiB or 4 MiB, the largest page such a table can
- * shadow); a 1 GiB guest page spans many tables, so then everything goes.
+ * than the 4 KiB sptes shadowing it, so the last-level tables that cover
+ * the largest page @gva can be in go: the 2 MiB one, and under 32-bit
+ * paging the other half of its 4 MiB (4.3); a 1 GiB guest page spans
+ * many tables, so then everything goes.
  */
 static void sf_invlpg(struct hv_vcpu *vcpu, gva_t gva)
 {
@@ -324,16 +305,9 @@ static void sf_invlpg(struct hv_vcpu *vcpu, gva_t gva)
 		zap_and_flush(vcpu);
 		return;
 	}
-	hpa_t table = v->root;
-	for (unsigned level = top_level(v->fmt); level >= 2; level--) {
-		const uint64_t e = entry_get(v->fmt, entry_ptr(vm, v->fmt, table,
-							     index_of(v->fmt, level, gva)));
-		if (!(e & SPTE_P))
-			return;		/* nothing cached for it */
-		table = entry_addr(v->fmt, e);
-	}
-	/* @table is the last-level table: empty it, keep it linked. */
-	memset(vm_hpa_ptr(vm, table), 0, HV_PAGE_SIZE);
+	empty_last_level(vm, v, gva);
+	if (v->fmt == SF_PAE && !(vm->backend->get_cr(vcpu, 4) & CR4_PAE))
+		empty_last_level(vm, v, gva ^ (1ull << 21));
 	flush_vcpu(vcpu);
 }
 
@@ -353,11 +327,8 @@ static int alloc_table(struct sf_vm *s, struct sf_vcpu *v, hpa_t *out)
 		v->cap = cap;
 	}
 	const hpa_t hpa = vm_alloc_page(s->vm);
-	if (hpa == INVALID_HPA || (v->fmt != SF_64 && hpa >> 32)) {
-		if (hpa != INVALID_HPA)
-			vm_free_page(s->vm, hpa);
+	if (hpa == INVALID_HPA)
 		return -ENOMEM;
-	}
 	v->pages[v->npages++] = hpa;
 	count_pages(s, 1);
 	s->vm->stats.mmu_cache_miss++;
@@ -365,32 +336,30 @@ static int alloc_table(struct sf_vm *s, struct sf_vcpu *v, hpa_t *out)
 	return 0;
 }
 
-/* Put @leaf (a 64-bit spte; cut to 32 bits for 32-bit paging) at @gva's
- * level-1 slot, making the tables above it: 0 or -ENOSPC / -ENOMEM. */
+/* Put @leaf at @gva's level-1 slot, making the tables above it: 0 or
+ * -ENOSPC / -ENOMEM. */
 static int install(struct sf_vm *s, struct sf_vcpu *v, gva_t gva, uint64_t leaf,
 		   bool *spurious)
 {
 	struct hv_vm *vm = s->vm;
 	hpa_t table = v->root;
 	for (unsigned level = top_level(v->fmt); level >= 2; level--) {
-		void *p = entry_ptr(vm, v->fmt, table, index_of(v->fmt, level, gva));
-		const uint64_t e = entry_get(v->fmt, p);
+		uint64_t *p = entry_ptr(vm, table, index_of(v->fmt, level, gva));
+		const uint64_t e = spte_get(p);
 		if (e & SPTE_P) {
-			table = entry_addr(v->fmt, e);
+			table = spte_to_hpa(e);
 			continue;
 		}
 		hpa_t child;
 		const int r = alloc_table(s, v, &child);
 		if (r)
 			return r;
-		entry_set(v->fmt, p, nonleaf(v->fmt, level, child));
+		spte_set(p, nonleaf(v->fmt, level, child));
 		table = child;
 	}
-	void *p = entry_ptr(vm, v->fmt, table, index_of(v->fmt, 1, gva));
-	if (v->fmt == SF_32)
-		leaf &= PTE32_ADDR_MASK | 0xfff;
-	*spurious = entry_get(v->fmt, p) == leaf;
-	entry_set(v->fmt, p, leaf);
+	uint64_t *p = entry_ptr(vm, table, index_of(v->fmt, 1, gva));
+	*spurious = spte_get(p) == leaf;
+	spte_set(p, leaf);
 	return 0;
 }
 
@@ -448,7 +417,7 @@ static enum ret_pf sf_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t er
 		else
 			flags |= SPTE_F_LOG_DIRTY;
 	}
-	if (fmt != SF_32 && (vm->backend->get_efer(vcpu) & EFER_NXE))
+	if (vm->backend->get_efer(vcpu) & EFER_NXE)
 		flags |= SPTE_F_NXE;
 	const uint64_t leaf = spte_make(slot_gfn_to_hpa(slot, gfn), rights, flags);
 
