@@ -9,12 +9,16 @@
 #ifdef CONFIG_MMU_SHADOW_FLUSH
 #include "mmu/shadow/flush.h"
 #endif
+#ifdef CONFIG_MMU_SHADOW_CACHED
+#include "mmu/shadow/cached.h"
+#endif
 
 #if !defined(CONFIG_BACKEND_VMX) && !defined(CONFIG_BACKEND_SVM)
 #error "no backend configured: enable BACKEND_VMX or BACKEND_SVM (make menuconfig)"
 #endif
-#if !defined(CONFIG_MMU_TDP) && !defined(CONFIG_MMU_SHADOW_FLUSH)
-#error "no MMU strategy configured: enable MMU_TDP or MMU_SHADOW_FLUSH (make menuconfig)"
+#if !defined(CONFIG_MMU_TDP) && !defined(CONFIG_MMU_SHADOW_FLUSH) && \
+	!defined(CONFIG_MMU_SHADOW_CACHED)
+#error "no MMU strategy configured: enable MMU_TDP, MMU_SHADOW_FLUSH or MMU_SHADOW_CACHED"
 #endif
 
 static const struct hv_backend_ops *const backends[] = {
@@ -33,6 +37,9 @@ static const struct hv_mmu_ops *const mmus[] = {
 #ifdef CONFIG_MMU_SHADOW_FLUSH
 	&shadow_flush_mmu_ops,
 #endif
+#ifdef CONFIG_MMU_SHADOW_CACHED
+	&shadow_cached_mmu_ops,
+#endif
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -49,6 +56,8 @@ static const struct hv_mmu_ops *const mmus[] = {
 #define DEFAULT_MMU "tdp"
 #elif defined(CONFIG_DEFAULT_MMU_SHADOW_FLUSH)
 #define DEFAULT_MMU "shadow-flush"
+#elif defined(CONFIG_DEFAULT_MMU_SHADOW_CACHED)
+#define DEFAULT_MMU "shadow-cached"
 #else
 #define DEFAULT_MMU ""
 #endif

@@ -66,6 +66,7 @@ struct hv_vm {
 	unsigned nvcpus;
 	struct tdp_vm *tdp;			/* mmu/tdp's state */
 	struct sf_vm *sflush;			/* mmu/shadow/flush.c's state */
+	struct sc_vm *scached;			/* mmu/shadow/cached*.c's state */
 	struct irq_vm *irq;			/* core/irq's controllers */
 	struct hv_vm_stats stats;
 	uint64_t exits_by_reason[HVX_NR_REASONS];

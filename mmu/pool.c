@@ -1,7 +1,8 @@
 /*
  * pool.c — the shadow-page pool (pool.h has the invariants (1)-(4)).
  *
- * Two hashes: by key (gfn, role) for the fault path's lookups, and by
+ * Two hashes: by key (gfn, role; bucketed by gfn) for the fault path's
+ * lookups and for finding every page of a guest table, and by
  * table address so that an spte pointer or a non-leaf spte's address
  * leads back to its shadow page (KVM keeps that in struct page's private
  * field; the arena has no struct page). A zapped root that is still
@@ -31,11 +32,12 @@
 
 static_assert((SHADOW_HASH_BUCKETS & HASH_MASK) == 0, "bucket count is a power of two");
 
+/* By gfn alone (as KVM's hash): every page of one guest table, whatever
+ * its role, is on one chain, which shadow_pool_first_of_gfn() walks. */
 static unsigned key_bucket(gfn_t gfn, union shadow_role role)
 {
-	uint64_t h = (gfn ^ ((uint64_t)role.word << 40)) * 0x9e3779b97f4a7c15ull;
-
-	return (unsigned)(h >> 54) & HASH_MASK;
+	(void)role;
+	return shadow_pool_gfn_bucket(gfn);
 }
 
 static unsigned hpa_bucket(hpa_t hpa)
@@ -452,4 +454,12 @@ void shadow_pool_destroy(struct shadow_pool *pool)
 		next = sp->lru_next;
 		free_page(pool, sp);
 	}
+}
+
+struct shadow_page *shadow_pool_next_of_gfn(struct shadow_page *sp, gfn_t gfn)
+{
+	for (; sp; sp = sp->hash_next)
+		if (sp->gfn == gfn && !sp->role.direct)
+			return sp;
+	return NULL;
 }

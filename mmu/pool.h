@@ -1,6 +1,7 @@
 /*
  * pool.h — the shadow-page pool both shadow strategies build on: shadow
  * pages (mmu.txt "Shadow pages"), found by (gfn, role) in a hash,
+ * chained by gfn so that every page of one guest table can be found,
  * allocated from the arena under a page budget, reclaimed least recently
  * used first, and linked to each other and to guest frames only through
  * the functions here, which keep the invariants:
@@ -81,6 +82,9 @@ struct shadow_page {
 	unsigned unsync_children;		/* (p) invariant (3) */
 	uint64_t unsync_child_bitmap[SHADOW_ENTRIES / 64];	/* (p) */
 	unsigned root_count;			/* (p) CR3 / PDPTEs pointing here */
+	unsigned write_flooding_count;		/* (s) emulated writes to the guest
+						 * table since a fault last used
+						 * this page */
 	struct shadow_page *hash_next;		/* (p) key hash chain */
 	struct shadow_page *hpa_next;		/* (p) table-address hash chain */
 	struct shadow_page *lru_prev, *lru_next;	/* (p) most recent first */
@@ -136,6 +140,26 @@ struct shadow_page *shadow_pool_find(struct shadow_pool *pool, gfn_t gfn, union 
  */
 int shadow_pool_get(struct shadow_pool *pool, gfn_t gfn, union shadow_role role,
 		    struct shadow_page **spp, bool *created);
+/*
+ * Every valid indirect page shadowing guest table @gfn, whatever its
+ * role (direct pages are skipped: their gfn is a range, not a table):
+ *
+ *	for (sp = shadow_pool_first_of_gfn(pool, gfn); sp;
+ *	     sp = shadow_pool_next_of_gfn(sp->hash_next, gfn))
+ *
+ * Zapping the current page is allowed when the loop has fetched
+ * sp->hash_next first (use a second variable).
+ */
+static inline unsigned shadow_pool_gfn_bucket(gfn_t gfn)
+{
+	return (unsigned)((gfn * 0x9e3779b97f4a7c15ull) >> 54) & (SHADOW_HASH_BUCKETS - 1);
+}
+struct shadow_page *shadow_pool_next_of_gfn(struct shadow_page *sp, gfn_t gfn);
+static inline struct shadow_page *shadow_pool_first_of_gfn(struct shadow_pool *pool, gfn_t gfn)
+{
+	return shadow_pool_next_of_gfn(pool->hash[shadow_pool_gfn_bucket(gfn)], gfn);
+}
+
 /* The page whose table holds @sptep, or NULL. */
 struct shadow_page *shadow_pool_page_of(struct shadow_pool *pool, const uint64_t *sptep);
 

@@ -37,7 +37,7 @@ if [ -z "${RUNNERS:-}" ]; then
 	RUNNERS=qemu
 	if [ -x "$hvlab" ]; then
 		for b in $("$hvlab" config | sed -n 's/^CONFIG_BACKEND_\(VMX\|SVM\)=y$/\1/p' | tr A-Z a-z); do
-			for m in $("$hvlab" config | sed -n 's/^CONFIG_MMU_\(TDP\|SHADOW_FLUSH\)=y$/\1/p' |
+			for m in $("$hvlab" config | sed -n 's/^CONFIG_MMU_\(TDP\|SHADOW_FLUSH\|SHADOW_CACHED\)=y$/\1/p' |
 				   tr A-Z_ a-z-); do
 				RUNNERS="$RUNNERS hvlab:$b:$m"
 			done

@@ -139,7 +139,9 @@ usage_says "--initrd with an ELF64 guest" "initrd" --initrd "$tmp/halt.mb" "$tmp
 builtin_be=$("$hvlab" config | sed -n 's/^CONFIG_BACKEND_\(VMX\|SVM\)=y$/\1/p' | tr A-Z a-z)
 builtin_mmu=$("$hvlab" config | sed -n 's/^CONFIG_MMU_\([A-Z_]*\)=y$/\1/p' | tr A-Z_ a-z-)
 usage_says "unknown --backend" "$(echo $builtin_be)" --backend vmz "$tmp/halt.mb"
-usage_says "unknown --mmu" "$(echo $builtin_mmu)" --mmu tpd "$tmp/halt.mb"
+for m in $builtin_mmu; do	# each built-in strategy named, in any order
+	usage_says "unknown --mmu lists $m" " $m" --mmu tpd "$tmp/halt.mb"
+done
 
 # status NAME WANT ARGS...: the exit status of a run.
 status() {

@@ -1,0 +1,268 @@
+/*
+ * cached_fault.c — shadow-cached's #PF exit (mmu.txt "guest page fault"):
+ *
+ *   1. roots stale (zapped, never loaded)   reload them
+ *   2. walk the guest's tables (mmu/walk.c) a true guest fault: inject
+ *                                           it (pf_guest), RET_PF_GUEST
+ *   3. gpa in no memslot, or a write to a   RET_PF_EMULATE: the emulator
+ *      read-only one                        sends it out as MMIO
+ *   4. the shadow path, top down: at each   found by (gfn, role), made
+ *      level the page for the guest table   when missing (a new guest
+ *      the walk used (indirect), or for the table is write-protected,
+ *      linear range of a large guest page   sc_account_shadowed), linked
+ *      (direct)                             in place of a stale link
+ *   5. the leaf: the walk's rights, R/W     a write to a write-protected
+ *      only for a dirty gpte and a frame    guest table: RET_PF_EMULATE
+ *      no synced page shadows (else the     (cached_sync.c propagates
+ *      gfn's level-1 pages go unsync)       it); else RET_PF_RETRY
+ *   6. prefetch: the neighbouring gptes of the same group of 8 (KVM's
+ *      PTE_PREFETCH_NUM) get leaves too when they can (cached_sync.c)
+ *
+ * Unsync (mmu.txt): a writable leaf for a frame that shadow pages treat
+ * as a guest table is allowed when every such page is a level-1 page;
+ * those pages are marked unsync (mmu_unsync) and the guest writes its
+ * ptes freely until it flushes. A table also used at a higher level
+ * stays write-protected and its writes are emulated.
+ *
+ * CR0.WP = 0 (SDM 4.6.1): a supervisor write to a read-only page
+ * succeeds. The leaf then grants W to supervisor mode only (U dropped,
+ * so a user access faults and gets its own leaf: KVM's trick, which is
+ * why role.cr0_wp exists). With SMEP or SMAP on, a supervisor-only leaf
+ * for a user page would let the supervisor fetch or read it where the
+ * guest's rules forbid (role.smep_andnot_wp, smap_andnot_wp): such a
+ * write is emulated instead.
+ *
+ * A #PF with RSVD set cannot come from hvlab's sptes (spte.h): an error.
+ */
+#include <errno.h>
+
+#include "core/event.h"
+#include "core/vm.h"
+#include "mmu/shadow/cached.h"
+#include "mmu/spte.h"
+#include "mmu/walk.h"
+
+#define PTE_PREFETCH_NUM 8
+
+/* The rights the guest entries at levels w->top .. @level grant
+ * together; a PAE PDPTE grants all (4.4.1, Table 4-8). */
+static unsigned path_rights(const struct sc_vcpu *v, const struct gwalk *w, unsigned level)
+{
+	unsigned acc = SPTE_ACC_ALL;
+	for (unsigned l = w->top; l >= level && l >= 1; l--) {
+		if (l == 3 && !v->mode.long_mode)
+			continue;
+		acc &= sc_gpte_rights(v->mode.base, w->pte[l]);
+	}
+	return acc;
+}
+
+/* The key of the page below spt[idx] of @sp (level L) on @gva's path. */
+static void child_key(const struct sc_vcpu *v, const struct shadow_page *sp, unsigned idx,
+		      gva_t gva, const struct gwalk *w, gfn_t *gfn, union shadow_role *role)
+{
+	const unsigned L = sp->role.level;
+	*role = sp->role;
+	role->level = L - 1;
+	role->quadrant = 0;
+	if (sp->role.direct) {
+		/* A linear range: the child covers its 512^(L-1) frames. */
+		*gfn = sp->gfn + ((gfn_t)idx << (9 * (L - 1)));
+		return;
+	}
+	if (w->level >= L) {
+		/* The guest maps a large page here: a direct page for the
+		 * part of it this spte covers (mmu.txt role.direct). */
+		const gfn_t span = (gfn_t)1 << (9 * (L - 1));
+		role->direct = 1;
+		role->access = w->rights;
+		*gfn = gpa_to_gfn(w->gpa) & ~(span - 1);
+		return;
+	}
+	role->access = path_rights(v, w, L);
+	*gfn = gpa_to_gfn(w->pte_gpa[L - 1]);
+	if (!v->mode.pae && L - 1 == 1)
+		role->quadrant = (gva >> 21) & 1;
+}
+
+/*
+ * The level-1 page on @gva's path, made and linked as needed: 0, or
+ * -errno. *@flush: a present spte was replaced or a guest table newly
+ * write-protected.
+ */
+static int fetch(struct sc_vm *sc, struct sc_vcpu *v, gva_t gva, const struct gwalk *w,
+		 struct shadow_page **out, bool *flush)
+{
+	struct shadow_page *sp = v->root ? v->root : v->pae_sp[(gva >> 30) & 3];
+	if (!sp)
+		return -EIO;
+	sp->write_flooding_count = 0;
+	while (sp->role.level > 1) {
+		const unsigned idx = (gva >> (12 + 9 * (sp->role.level - 1))) & 511;
+		gfn_t gfn;
+		union shadow_role role;
+		child_key(v, sp, idx, gva, w, &gfn, &role);
+
+		const uint64_t spte = spte_get(&sp->spt[idx]);
+		struct shadow_page *child = is_shadow_present_pte(spte) ? sc_child_of(sc, spte) : NULL;
+		if (!child || child->gfn != gfn || child->role.word != role.word) {
+			bool created;
+			int r = shadow_pool_get(&sc->pool, gfn, role, &child, &created);
+			if (r)
+				return r;
+			if (created && !role.direct)
+				*flush |= sc_account_shadowed(sc, gfn);
+			else if (child->unsync)
+				*flush |= sc_sync_page(sc, child);	/* was unreachable */
+			*flush |= is_shadow_present_pte(spte);
+			r = shadow_page_link(&sc->pool, sp, idx, child);
+			if (r)
+				return r;
+		}
+		child->write_flooding_count = 0;
+		sp = child;
+	}
+	*out = sp;
+	return 0;
+}
+
+/*
+ * May a writable leaf map @gfn? Yes when no page shadows it as a guest
+ * table, or when every page that does is a level-1 page, now unsync.
+ */
+static bool may_write(struct sc_vm *sc, gfn_t gfn)
+{
+	struct shadow_page *sp;
+	for (sp = shadow_pool_first_of_gfn(&sc->pool, gfn); sp;
+	     sp = shadow_pool_next_of_gfn(sp->hash_next, gfn))
+		if (sp->role.level > 1)
+			return false;
+	for (sp = shadow_pool_first_of_gfn(&sc->pool, gfn); sp;
+	     sp = shadow_pool_next_of_gfn(sp->hash_next, gfn)) {
+		if (!sp->unsync) {
+			shadow_page_mark_unsync(&sc->pool, sp);
+			sc->vm->stats.mmu_unsync++;
+		}
+	}
+	return true;
+}
+
+/* Leaves for the neighbours of spt[@idx] that are not mapped yet. */
+static bool prefetch(struct sc_vm *sc, struct shadow_page *sp, unsigned idx)
+{
+	bool flush = false;
+	if (sp->role.direct)
+		return false;
+	const unsigned base = idx & ~(PTE_PREFETCH_NUM - 1u);
+	for (unsigned i = base; i < base + PTE_PREFETCH_NUM; i++)
+		if (i != idx && !spte_get(&sp->spt[i]))
+			flush |= sc_update_leaf(sc, sp, i);
+	return flush;
+}
+
+enum ret_pf sc_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t error_code,
+			  bool present)
+{
+	struct hv_vm *vm = vcpu->vm;
+	struct sc_vm *sc = sc_of(vm);
+	struct sc_vcpu *v = scv_of(vcpu);
+	enum ret_pf ret = RET_PF_RETRY;
+	bool flush = false, ok;
+	(void)present;
+
+	if (error_code & PFERR_RSVD) {
+		vm_err(-EIO, "reserved-bit #PF at %#llx in the shadow tables",
+		       (unsigned long long)gva);
+		return RET_PF_ERROR;
+	}
+	if (sc_roots_stale(v) && sc_load_roots(vcpu))
+		return RET_PF_ERROR;
+
+	const uint32_t acc = error_code & (HV_ACC_WRITE | HV_ACC_USER | HV_ACC_FETCH);
+	struct gwalk w;
+	if (mmu_walk_gva(vcpu, gva, acc, &w)) {
+		vm->stats.pf_guest++;
+		vcpu_queue_pf(vcpu, gva, w.error_code);
+		return RET_PF_GUEST;
+	}
+	const gfn_t gfn = gpa_to_gfn(w.gpa);
+	struct hv_memslot *slot = vm_slot_of(vm, gfn);
+	const bool write = acc & HV_ACC_WRITE;
+	if (!slot || (write && (slot->flags & HV_MEM_READONLY))) {
+		vm->stats.pf_emulate++;
+		return RET_PF_EMULATE;
+	}
+	/* PAE: the roots hold the PDPTEs of the last CR3 load; a guest that
+	 * rewrote its PDPT since walks another PD now (mmu/walk.c reads the
+	 * PDPTEs from memory): follow it. */
+	if (v->mode.paging && v->mode.pae && !v->mode.long_mode) {
+		const struct shadow_page *r = v->pae_sp[(gva >> 30) & 3];
+		if ((!r || r->gfn != gpa_to_gfn(w.pte_gpa[2])) && sc_load_roots(vcpu))
+			return RET_PF_ERROR;
+	}
+
+	unsigned rights = w.rights;
+	if (write && !(acc & HV_ACC_USER) && !(rights & SPTE_ACC_W) && !v->mode.base.cr0_wp) {
+		if ((rights & SPTE_ACC_U) &&
+		    (v->mode.base.smep_andnot_wp || v->mode.base.smap_andnot_wp)) {
+			vm->stats.pf_emulate++;
+			return RET_PF_EMULATE;
+		}
+		rights = (rights | SPTE_ACC_W) & ~SPTE_ACC_U;
+	}
+
+	flush |= shadow_pool_make_room(&sc->pool, 4, &ok);
+	struct shadow_page *sp = NULL;
+	int r = ok ? fetch(sc, v, gva, &w, &sp, &flush) : -ENOSPC;
+	if (r) {
+		if (flush)
+			sc_flush_all(sc);
+		sc_sync_stats(sc);
+		vm_err(r, "shadow-cached: no shadow page for gva %#llx (%llu pages in use)",
+		       (unsigned long long)gva, (unsigned long long)sc->pool.stats.in_use);
+		return RET_PF_ERROR;
+	}
+
+	unsigned flags = 0;
+	if (w.dirty)
+		flags |= SPTE_F_DIRTY;
+	if (!(slot->flags & HV_MEM_READONLY))
+		flags |= SPTE_F_HOST_WRITABLE;
+	if (slot->dirty) {
+		if (write)
+			vm_mark_dirty(vm, slot, gfn);
+		else
+			flags |= SPTE_F_LOG_DIRTY;
+	}
+	if (v->mode.nxe)
+		flags |= SPTE_F_NXE;
+	if ((rights & SPTE_ACC_W) && w.dirty && !may_write(sc, gfn)) {
+		flags |= SPTE_F_WRITE_PROTECT;
+		if (write)
+			ret = RET_PF_EMULATE;	/* a write to a guest table */
+	}
+
+	const unsigned idx = (gva >> 12) & 511;
+	const uint64_t old = spte_get(&sp->spt[idx]);
+	const uint64_t new = spte_make(slot_gfn_to_hpa(slot, gfn), rights, flags);
+	if (old != new) {
+		r = shadow_page_set_leaf(&sc->pool, sp, idx, new, gfn);
+		if (r) {
+			vm_err(r, "shadow-cached: out of memory for the reverse map");
+			ret = RET_PF_ERROR;
+		}
+		flush |= sc_need_flush(old, new);
+	}
+	if (ret == RET_PF_EMULATE)
+		vm->stats.pf_emulate++;
+	else if (old == new)
+		vm->stats.pf_spurious++;
+	else
+		vm->stats.pf_fixed++;
+	if (ret != RET_PF_ERROR)
+		flush |= prefetch(sc, sp, idx);
+	if (flush)
+		sc_flush_all(sc);
+	sc_sync_stats(sc);
+	return ret;
+}
