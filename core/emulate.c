@@ -267,6 +267,22 @@ static int op_invlpg(struct emu_ctx *ctx, uint64_t la)
 	return EMU_CONTINUE;
 }
 
+/* INVPCID (SDM Vol. 2A; 4.10.4.1): type 0 drops one address's
+ * translations (the MMU's INVLPG; for another PCID it drops more than
+ * asked, which is allowed), the others whole contexts (a full flush). */
+static int op_invpcid(struct emu_ctx *ctx, unsigned type, uint64_t pcid, uint64_t la)
+{
+	struct hv_vcpu *vcpu = ctx_vcpu(ctx);
+	const struct hv_mmu_ops *mmu = vcpu->vm->mmu;
+	(void)pcid;
+	if (type == 0 && mmu->invlpg)
+		mmu->invlpg(vcpu, la);
+	else if (type != 0 && mmu->flush_tlb)
+		mmu->flush_tlb(vcpu);
+	vcpu->vm->backend->flush_tlb(vcpu, HV_FLUSH_GUEST);
+	return EMU_CONTINUE;
+}
+
 static int op_halt(struct emu_ctx *ctx)
 {
 	ctx_vcpu(ctx)->halted = true;
@@ -298,6 +314,7 @@ static const struct emu_ops vcpu_emu_ops = {
 	.cpuid = op_cpuid,
 	.rdtsc = op_rdtsc,
 	.invlpg = op_invlpg,
+	.invpcid = op_invpcid,
 	.halt = op_halt,
 	.pause = op_nop,
 	.set_shadow = op_set_shadow,
