@@ -246,6 +246,12 @@ struct hv_backend_ops {
 	/* A host timer: exit with HVX_EXTINT once the processor has retired
 	 * @insns instructions in total (UINT64_MAX: none). */
 	void (*set_deadline)(struct hv_vcpu *vcpu, uint64_t insns);
+	/* May VM entry take the guest's state as it is? false (VMX without
+	 * unrestricted guest: real mode, or segment registers that still
+	 * hold real-mode values after CR0.PE was set, SDM Vol. 3C 27.3.1.1,
+	 * 27.3.1.2) makes core emulate instead of entering until it is true
+	 * again (core/invalid_state.c). Optional: NULL is always true. */
+	bool (*state_runnable)(struct hv_vcpu *vcpu);
 
 	/* ---- registers (guest-visible values) */
 	uint64_t (*get_rip)(struct hv_vcpu *vcpu);

@@ -463,3 +463,75 @@ int vcpu_emulate(struct hv_vcpu *vcpu)
 		return unhandleable(vcpu, ctx->unhandleable);
 	}
 }
+
+/* ------------------------------------------------------------ events */
+
+/* HV_EVENT_* to emulate/'s event types (both number the VMX
+ * interruption types, SDM Vol. 3C 25.8.3, in their own order). */
+static const uint8_t emu_type[] = {
+	[HV_EVENT_EXTINT] = EMU_EVENT_TYPE_EXT_INT,
+	[HV_EVENT_NMI] = EMU_EVENT_TYPE_NMI,
+	[HV_EVENT_EXCEPTION] = EMU_EVENT_TYPE_HW_EXC,
+	[HV_EVENT_SOFTINT] = EMU_EVENT_TYPE_SOFT_INT,
+	[HV_EVENT_SOFTEXC] = EMU_EVENT_TYPE_SOFT_EXC,
+	[HV_EVENT_PRIV_SOFTEXC] = EMU_EVENT_TYPE_PRIV_SOFT_EXC,
+};
+
+int vcpu_emulate_event(struct hv_vcpu *vcpu, const struct hv_event *ev, uint64_t cr2)
+{
+	struct vcpu_emu *e = get_emu(vcpu);
+	if (!e)
+		return vm_err(-ENOMEM, "out of memory");
+	if (ev->type >= sizeof(emu_type))
+		return unhandleable(vcpu, "an event of unknown type");
+	struct emu_ctx *ctx = &e->ctx;
+	const struct emu_event ee = { .vector = ev->vector, .type = emu_type[ev->type],
+				      .has_error_code = ev->has_error_code,
+				      .error_code = ev->error_code };
+	struct emu_cpu before;
+
+	load_state(vcpu, &ctx->cpu);
+	before = ctx->cpu;
+	if (ee.type == EMU_EVENT_TYPE_SOFT_INT || ee.type == EMU_EVENT_TYPE_SOFT_EXC ||
+	    ee.type == EMU_EVENT_TYPE_PRIV_SOFT_EXC) {
+		/* The frame returns past INT n / INT3 / INTO / INT1, with IP
+		 * or EIP wrapping as the instruction's own advance would. */
+		const enum emu_mode m = emu_cpu_mode(&ctx->cpu);
+		const uint64_t next = ctx->cpu.rip + ev->insn_len;
+		ctx->cpu.rip = m == EMU_MODE_16 ? next & 0xffff :
+			       m == EMU_MODE_32 ? next & 0xffffffffull : next;
+	} else if (ee.type == EMU_EVENT_TYPE_HW_EXC) {
+		/* A #PF loads CR2 as it is delivered; a fault's RFLAGS image
+		 * carries RF = 1 (SDM Vol. 3B 18.3.1.1; a #DB may be a trap). */
+		if (ee.vector == EMU_EXC_PF)
+			vcpu->vm->backend->set_cr(vcpu, 2, cr2);
+		if (ee.vector != EMU_EXC_DB)
+			ctx->cpu.rflags |= EMU_FLAG_RF;
+	}
+	switch (emu_deliver(ctx, &ee)) {
+	case EMU_CONTINUE:
+		store_state(vcpu, &ctx->cpu, &before);
+		return 1;
+	case EMU_EXCEPTION: {
+		/* Registers are as before (RIP at a software event's
+		 * instruction, SDM Vol. 3A 6.12); the fault is queued with
+		 * the event it interrupted pending, so two exceptions
+		 * combine as Table 6-5 says. */
+		const struct emu_exception *x = &ctx->exc;
+		vcpu->exc_pending = ev->type == HV_EVENT_EXCEPTION;
+		vcpu->exc = *ev;
+		if (x->vector == EMU_EXC_PF)
+			vcpu_queue_pf(vcpu, x->cr2, x->error_code);
+		else
+			vcpu_queue_exception(vcpu, x->vector, x->has_error_code, x->error_code);
+		return 1;
+	}
+	default:
+		return unhandleable(vcpu, ctx->unhandleable);
+	}
+}
+
+uint64_t vcpu_emulated_insns(struct hv_vcpu *vcpu)
+{
+	return vcpu->emu ? vcpu->emu->ctx.icount : 0;
+}

@@ -171,6 +171,24 @@ static bool all_in_slots(struct hv_vm *vm, gpa_t gpa, size_t len)
 
 /* Copy [gpa, gpa+len) slot by slot; -EFAULT, with nothing copied, if any
  * byte has no slot. */
+/* A shadow MMU keeps its shadows of guest page tables in step with the
+ * VMM's writes as with the guest's own emulated ones (mmu->track_write,
+ * one page at a time). */
+static void track_write(struct hv_vm *vm, gpa_t gpa, const uint8_t *p, size_t len)
+{
+	if (!vm->mmu->track_write || !vm->nvcpus)
+		return;
+	while (len) {
+		size_t n = HV_PAGE_SIZE - (gpa & (HV_PAGE_SIZE - 1));
+		if (n > len)
+			n = len;
+		vm->mmu->track_write(vm->vcpus[0], gpa, p, (unsigned)n);
+		gpa += n;
+		p += n;
+		len -= n;
+	}
+}
+
 static int guest_copy(struct hv_vm *vm, gpa_t gpa, void *buf, size_t len, bool write)
 {
 	uint8_t *p = buf;
@@ -194,6 +212,7 @@ static int guest_copy(struct hv_vm *vm, gpa_t gpa, void *buf, size_t len, bool w
 			vm->backend->hpa_written(vm, s->hpa + off, n);
 			for (gfn_t g = gpa_to_gfn(gpa); g <= gpa_to_gfn(gpa + n - 1); g++)
 				vm_mark_dirty(vm, s, g);
+			track_write(vm, gpa, p, n);
 		} else {
 			memcpy(p, h, n);
 		}

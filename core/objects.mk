@@ -14,3 +14,4 @@ obj-y += exit.o
 obj-y += run.o
 obj-y += stats.o
 obj-y += debug.o
+obj-y += invalid_state.o

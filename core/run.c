@@ -7,6 +7,9 @@
  *     timers  core/irq fires what is due at the virtual time
  *     halted? wake on an interrupt, else let time jump to the next
  *             timer; with none ahead, HV_EXIT_HLT
+ *     invalid? a state VM entry would refuse (backend state_runnable):
+ *             one event or instruction in the emulator instead of the
+ *             steps below (core/invalid_state.c)
  *     inject  the most urgent event (core/event.c)
  *     enter   backend->run() with a host timer (set_deadline) at the
  *             instruction count by which the next timer must have fired
@@ -26,6 +29,7 @@
 #include "core/emulate.h"
 #include "core/event.h"
 #include "core/exit.h"
+#include "core/invalid_state.h"
 #include "core/irq/irq.h"
 #include "core/vm.h"
 
@@ -79,11 +83,12 @@ static int complete_io(struct hv_vcpu *vcpu, struct hv_run *run)
 	}
 }
 
+/* What the vcpu retired: the processor's count and the emulator's. */
 static uint64_t insns(struct hv_vcpu *vcpu)
 {
 	struct hv_hw_counters c;
 	vcpu->vm->backend->read_counters(vcpu, &c);
-	return c.insns;
+	return c.insns + vcpu_emulated_insns(vcpu);
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
@@ -135,6 +140,9 @@ static void arm_deadline(struct hv_vcpu *vcpu, const struct hv_run *run, uint64_
 		const uint64_t n = dt * 1000 / cpi_milli(vcpu->vm) + 1;
 		at = min_u64(at, done + n);
 	}
+	/* The processor's timer counts only what the processor retires. */
+	if (at != UINT64_MAX)
+		at -= vcpu_emulated_insns(vcpu);
 	vcpu->vm->backend->set_deadline(vcpu, at);
 }
 
@@ -207,7 +215,9 @@ int hv_run(struct hv_vcpu *vcpu, struct hv_run *run)
 			r = halted(vcpu, run);
 			continue;
 		}
-		r = enter_and_handle(vcpu, run);
+		/* A state VM entry would refuse runs in the emulator. */
+		r = vcpu_state_runnable(vcpu) ? enter_and_handle(vcpu, run)
+					       : vcpu_run_invalid_state(vcpu);
 	}
 	const struct hv_backend_ops *be = vcpu->vm->backend;
 	run->if_flag = be->get_rflags(vcpu) & (1u << 9);

@@ -73,6 +73,11 @@ struct hv_mmu_ops {
 	 * code in *fault. */
 	int (*gva_to_gpa)(struct hv_vcpu *vcpu, gva_t gva, uint32_t access, gpa_t *gpa,
 			  struct mmu_walk_fault *fault);
+	/* PAE paging: the PDPTE registers as the strategy loaded them at
+	 * the last CR3 load or paging-mode change (SDM Vol. 3A 4.4.1: later
+	 * writes to the PDPT do not count until the next load). false, or
+	 * NULL: the walker reads guest memory. Optional. */
+	bool (*get_pdptes)(struct hv_vcpu *vcpu, uint64_t pdpte[4]);
 	/* An emulated write of @len bytes hit guest page @gpa (shadow
 	 * strategies watch their guest page tables). Optional. */
 	void (*track_write)(struct hv_vcpu *vcpu, gpa_t gpa, const void *data, unsigned len);

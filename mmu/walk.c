@@ -118,13 +118,20 @@ bool mmu_walk_cfg(struct hv_vcpu *vcpu, struct gwalk_cfg *cfg)
 	cfg->pcide = cfg->mode == GWALK_64 && (cr4 & CR4_PCIDE);
 	cfg->gbpages = cfg->mode == GWALK_64 && guest_has_1g_pages(vcpu);
 	if (cfg->mode == GWALK_PAE) {
-		struct mmu_walk_mem m;
-		mmu_walk_mem_init(&m, vcpu->vm);
-		const gpa_t pdpt = cfg->root & 0xffffffe0ull;	/* CR3[31:5], 4.4.1 */
-		for (unsigned i = 0; i < 4; i++)
-			cfg->pdpte[i] = mem_read(&m.mem, pdpt + 8 * i, 8);
+		const struct hv_mmu_ops *mmu = vcpu->vm->mmu;
+		if (!mmu->get_pdptes || !mmu->get_pdptes(vcpu, cfg->pdpte))
+			mmu_read_pdptes(vcpu, cfg->root, cfg->pdpte);
 	}
 	return true;
+}
+
+void mmu_read_pdptes(struct hv_vcpu *vcpu, uint64_t cr3, uint64_t pdpte[4])
+{
+	struct mmu_walk_mem m;
+	mmu_walk_mem_init(&m, vcpu->vm);
+	const gpa_t pdpt = cr3 & 0xffffffe0ull;		/* CR3[31:5], 4.4.1 */
+	for (unsigned i = 0; i < 4; i++)
+		pdpte[i] = mem_read(&m.mem, pdpt + 8 * i, 8);
 }
 
 int mmu_walk_gva(struct hv_vcpu *vcpu, gva_t gva, uint32_t access, struct gwalk *w)

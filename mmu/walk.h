@@ -54,12 +54,16 @@ void mmu_walk_mem_init(struct mmu_walk_mem *m, struct hv_vm *vm);
 /*
  * The walker configuration of @vcpu's paging mode: CR0/CR3/CR4/EFER and
  * the guest CPUID (MAXPHYADDR, 1 GiB pages). For PAE paging the PDPTEs
- * are read from guest memory at CR3[31:5] now, there being no backend op
- * for the registers the processor holds (a walker that keeps them, such
- * as a shadow MMU at new_cr3, overwrites cfg->pdpte). false when paging
- * is off (no walk: linear = guest-physical).
+ * are the registers the MMU loaded at the last CR3 load or paging-mode
+ * change (mmu->get_pdptes, SDM 4.4.1), or where it keeps none, read
+ * from guest memory at CR3[31:5] now. false when paging is off (no walk:
+ * linear = guest-physical).
  */
 bool mmu_walk_cfg(struct hv_vcpu *vcpu, struct gwalk_cfg *cfg);
+
+/* The four PDPTEs in guest memory at @cr3[31:5] now (4.4.1), as a MOV to
+ * CR3 loads them (all ones where there is no RAM). */
+void mmu_read_pdptes(struct hv_vcpu *vcpu, uint64_t cr3, uint64_t pdpte[4]);
 
 /*
  * Walk @gva for @access (HV_ACC_* | MMU_ACC_*) under @vcpu's current

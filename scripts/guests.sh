@@ -70,13 +70,6 @@ for n in $names; do
 	esac
 	c="$src/tests/$d/$n.c" img="$obj/$d/$n.elf"
 	for r in $RUNNERS; do
-		# VMX without EPT has no unrestricted guest (SDM Vol. 3C
-		# 26.3.1.1), so shadow paging on vmx cannot run real mode:
-		# hvlab reports an internal error there (docs/mmu.md).
-		case "$n:$r" in modes:hvlab:vmx:shadow-*)
-			echo "SKIP $n [$r]: real mode needs unrestricted guest (EPT)"
-			continue;;
-		esac
 		exp="$src/tests/$d/$n.expect"
 		want=$(sed -n 's/.*Expected exit status: \([0-9][0-9]*\).*/\1/p' "$c" 2>/dev/null | head -1)
 		if [ "$r" = qemu ]; then

@@ -30,8 +30,12 @@
  *                                the guest's paging is off (they apply
  *                                only with paging, SDM Vol. 3A 4.6)
  *   EFER      guest_efer         guest_efer with LME cleared unless the
- *                                guest is in long mode: otherwise the
- *                                forced PG would turn LMA on
+ *                                guest is in long mode (otherwise the
+ *                                forced PG would turn LMA on), and NXE
+ *                                set: every fetch #PF then reports I/D
+ *                                (SDM Vol. 3A 4.7), so the MMU tells a
+ *                                fetch from a read whatever the guest's
+ *                                NXE and SMEP (KVM's policy)
  *
  * CR0, CR3 and CR4 accesses are intercepted in that style (svm_vmcb.c),
  * so the guest_* copies are always current.
@@ -151,6 +155,8 @@ static void update_efer(struct svm_vcpu *svm, uint64_t efer)
 	svm->guest_efer = efer;
 	if (svm->shadow && !(efer & EFER_LMA))
 		efer &= ~EFER_LME;
+	if (svm->shadow)
+		efer |= EFER_NXE;
 	svm->vmcb->save.efer = efer | EFER_SVME;
 }
 

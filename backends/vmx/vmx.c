@@ -236,6 +236,7 @@ const struct hv_backend_ops vmx_backend_ops = {
 	.decode_exit = vmx_decode_exit,
 	.skip_instruction = vmx_skip_instruction,
 	.set_deadline = vmx_set_deadline,
+	.state_runnable = vmx_state_runnable,
 
 	.get_rip = vmx_get_rip,
 	.set_rip = vmx_set_rip,

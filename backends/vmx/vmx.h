@@ -60,6 +60,7 @@ struct vmx_vcpu {
 	uint64_t eptp;			/* (r) 0 until set_tdp_root */
 	uint64_t guest_cr3;		/* (r) HV_MMU_SHADOW: the guest's CR3 */
 	bool guest_lme;			/* (r) HV_MMU_SHADOW: the guest's EFER.LME */
+	bool guest_nxe;			/* (r) HV_MMU_SHADOW: the guest's EFER.NXE */
 	bool launched;			/* (r) VMLAUNCH done: next is VMRESUME */
 	bool pdptes_stale;		/* (r) reload GUEST_PDPTEn before entry */
 	bool unsupported;		/* (r) the last entry was MODEL_UNSUPPORTED */
@@ -148,5 +149,9 @@ void vmx_sync_pending_dbg(struct vmx_vcpu *vmx);
 /* vmx_exit.c */
 void vmx_decode_exit(struct hv_vcpu *vcpu, struct hv_exit *exit);
 const char *vmx_exit_name(uint64_t raw);
+
+/* vmx_invalid.c: may VM entry take the guest's state (without
+ * unrestricted guest: CR0.PE and the 27.3.1.2 segment rules)? */
+bool vmx_state_runnable(struct hv_vcpu *vcpu);
 
 #endif

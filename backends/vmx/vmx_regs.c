@@ -26,6 +26,13 @@
  * A guest write that would change a host-owned bit's shadow exits
  * (HVX_CR_ACCESS, 26.1.3); core checks it and calls set_cr.
  *
+ * EFER.NXE under HV_MMU_SHADOW: the real one is always 1 (KVM's
+ * policy), the guest's is kept in guest_nxe. Then every #PF on an
+ * instruction fetch reports I/D (SDM Vol. 3A 4.7), so the shadow MMU
+ * tells a fetch from a read even when the guest's own NXE and SMEP are
+ * 0 (its walk then applies SMAP to reads only, 4.6.1); the sptes use XD
+ * only where the guest's rules deny execution.
+ *
  * EFER.LMA (SDM Vol. 3A 10.8.5): the processor sets LMA when paging is
  * enabled with LME = 1 and clears it when paging goes off. set_cr(0) and
  * set_efer re-derive it from LME and the guest's CR0.PG, and the IA-32e
@@ -128,7 +135,7 @@ static void update_lma(struct vmx_vcpu *vmx)
 {
 	uint64_t efer = vmcs_get(vmx, VMCS_GUEST_IA32_EFER) & ~EFER_LMA_BIT;
 	if (vmx->style == HV_MMU_SHADOW)
-		efer = (efer & ~EFER_LME_BIT) | (vmx->guest_lme ? EFER_LME_BIT : 0);
+		efer = (efer & ~EFER_LME_BIT) | (vmx->guest_lme ? EFER_LME_BIT : 0) | EFER_NXE;
 	const bool lma = (efer & EFER_LME_BIT) && (vmx_get_cr(&vmx->vcpu, 0) & VMX_CR0_PG);
 	if (lma)
 		efer |= EFER_LMA_BIT;
@@ -217,7 +224,8 @@ uint64_t vmx_get_efer(struct hv_vcpu *vcpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	uint64_t efer = vmcs_get(vmx, VMCS_GUEST_IA32_EFER);
 	if (vmx->style == HV_MMU_SHADOW)
-		efer = (efer & ~EFER_LME_BIT) | (vmx->guest_lme ? EFER_LME_BIT : 0);
+		efer = (efer & ~(EFER_LME_BIT | EFER_NXE)) | (vmx->guest_lme ? EFER_LME_BIT : 0) |
+		       (vmx->guest_nxe ? EFER_NXE : 0);
 	return efer;
 }
 
@@ -225,6 +233,7 @@ void vmx_set_efer(struct hv_vcpu *vcpu, uint64_t efer)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	vmx->guest_lme = efer & EFER_LME_BIT;
+	vmx->guest_nxe = efer & EFER_NXE;
 	vmcs_put(vmx, VMCS_GUEST_IA32_EFER, efer);
 	update_lma(vmx);
 }

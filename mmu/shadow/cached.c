@@ -271,8 +271,11 @@ static int get_root(struct sc_vm *sc, gfn_t gfn, union shadow_role role,
 /* The four level-2 roots under PAE paging, 32-bit paging or none. */
 static int load_pae_roots(struct sc_vm *sc, struct sc_vcpu *v, uint64_t cr3, bool *flush)
 {
-	struct gwalk_cfg cfg;
-	const bool paging = mmu_walk_cfg(v->vcpu, &cfg);
+	const bool paging = v->mode.paging;
+	if (paging && v->mode.pae && !v->pdptes_valid) {
+		mmu_read_pdptes(v->vcpu, cr3, v->pdpte);	/* as MOV CR3 does */
+		v->pdptes_valid = true;
+	}
 	for (unsigned i = 0; i < 4; i++) {
 		union shadow_role role = v->mode.base;
 		gfn_t gfn;
@@ -284,9 +287,9 @@ static int load_pae_roots(struct sc_vm *sc, struct sc_vcpu *v, uint64_t cr3, boo
 			gfn = gpa_to_gfn(cr3 & CR3_32_MASK);
 			role.quadrant = i;
 		} else {
-			if (!(cfg.pdpte[i] & SPTE_P))
+			if (!(v->pdpte[i] & SPTE_P))
 				continue;	/* the walk faults: guest's #PF */
-			gfn = gpa_to_gfn(cfg.pdpte[i] & SPTE_ADDR_MASK);
+			gfn = gpa_to_gfn(v->pdpte[i] & SPTE_ADDR_MASK);
 		}
 		const int r = get_root(sc, gfn, role, &v->pae_sp[i], flush);
 		if (r)
@@ -298,7 +301,7 @@ static int load_pae_roots(struct sc_vm *sc, struct sc_vcpu *v, uint64_t cr3, boo
 	return 0;
 }
 
-int sc_load_roots(struct hv_vcpu *vcpu)
+int sc_load_roots(struct hv_vcpu *vcpu, bool reload)
 {
 	struct hv_vm *vm = vcpu->vm;
 	struct sc_vm *sc = sc_of(vm);
@@ -308,6 +311,8 @@ int sc_load_roots(struct hv_vcpu *vcpu)
 	int r;
 
 	put_roots(sc, v);
+	if (!reload)
+		v->pdptes_valid = false;	/* a CR3 load: read them again */
 	vm->backend->set_shadow_root(vcpu, v->pae_root);	/* empty: all faults */
 	compute_mode(vcpu, &v->mode);
 	flush |= shadow_pool_make_room(&sc->pool, 4, &ok);
@@ -338,6 +343,17 @@ int sc_load_roots(struct hv_vcpu *vcpu)
 	sc_flush_all(sc);
 	sc_sync_stats(sc);
 	return 0;
+}
+
+/* The PDPTE registers (mmu.h): those of the last load. A load that
+ * failed read them all the same, as the processor's MOV CR3 would. */
+static bool sc_get_pdptes(struct hv_vcpu *vcpu, uint64_t pdpte[4])
+{
+	const struct sc_vcpu *v = scv_of(vcpu);
+	if (!v || !v->pdptes_valid)
+		return false;
+	memcpy(pdpte, v->pdpte, sizeof(v->pdpte));
+	return true;
 }
 
 /* ---------------------------------------------------------------- vcpu */
@@ -382,7 +398,7 @@ static void sc_vcpu_destroy(struct hv_vcpu *vcpu)
 static void sc_reset_context(struct hv_vcpu *vcpu)
 {
 	if (scv_of(vcpu))
-		(void)sc_load_roots(vcpu);
+		(void)sc_load_roots(vcpu, false);
 }
 
 static void sc_new_cr3(struct hv_vcpu *vcpu, uint64_t cr3)
@@ -400,7 +416,7 @@ static void sc_flush_tlb(struct hv_vcpu *vcpu)
 	if (!v)
 		return;
 	if (sc_roots_stale(v))
-		(void)sc_load_roots(vcpu);
+		(void)sc_load_roots(vcpu, true);
 	else
 		(void)sc_sync_roots(sc, v);	/* flushed below anyway */
 	vcpu->vm->backend->flush_tlb(vcpu, HV_FLUSH_GUEST);
@@ -423,5 +439,6 @@ const struct hv_mmu_ops shadow_cached_mmu_ops = {
 	.invlpg = sc_invlpg,
 	.flush_tlb = sc_flush_tlb,
 	.gva_to_gpa = mmu_walk_guest,	/* the guest's tables, mmu/walk.c */
+	.get_pdptes = sc_get_pdptes,
 	.track_write = sc_track_write,
 };

@@ -66,6 +66,9 @@ struct sc_vcpu {
 	hpa_t pae_root;			/* PAE: the real CR3's PDPT page */
 	uint64_t *pae_spt;		/* ... its host pointer */
 	struct shadow_page *pae_sp[4];	/* ... the level-2 roots (NULL: none) */
+	uint64_t pdpte[4];		/* PAE paging: the guest's PDPTE registers
+					 * (4.4.1), read at the last load */
+	bool pdptes_valid;
 };
 
 struct sc_vm {
@@ -85,8 +88,9 @@ void sc_flush_all(struct sc_vm *sc);
 /* Copy the pool's counters to the VM's stats. */
 void sc_sync_stats(struct sc_vm *sc);
 /* Make the roots match the guest's CR3 and mode now: 0, or -errno with
- * vm_err() set. */
-int sc_load_roots(struct hv_vcpu *vcpu);
+ * vm_err() set. @reload: the same CR3 and mode, roots zapped meanwhile —
+ * keep the PDPTE registers (a CR3 load or mode change reads them). */
+int sc_load_roots(struct hv_vcpu *vcpu, bool reload);
 /* Does any present root need reloading (zapped, or never loaded)? */
 bool sc_roots_stale(const struct sc_vcpu *v);
 /*
@@ -115,6 +119,10 @@ bool sc_update_leaf(struct sc_vm *sc, struct shadow_page *sp, unsigned i);
 /* Synchronize unsync page @sp with its guest table and write-protect its
  * gfn again. True: flush. */
 bool sc_sync_page(struct sc_vm *sc, struct shadow_page *sp);
+/* Synchronize @sp if unsync and every unsync page below it: a page about
+ * to become reachable again, whose INVLPGs meanwhile went unseen. True:
+ * flush. */
+bool sc_sync_subtree(struct sc_vm *sc, struct shadow_page *sp);
 /* Synchronize every unsync page reachable from @v's roots. True: flush. */
 bool sc_sync_roots(struct sc_vm *sc, struct sc_vcpu *v);
 /* Does replacing present spte @old by @new need a TLB flush? */

@@ -72,10 +72,15 @@ static void child_key(const struct sc_vcpu *v, const struct shadow_page *sp, uns
 	}
 	if (w->level >= L) {
 		/* The guest maps a large page here: a direct page for the
-		 * part of it this spte covers (mmu.txt role.direct). */
+		 * part of it this spte covers (mmu.txt role.direct). Direct
+		 * pages are shared by every large mapping of the range, so a
+		 * clean one (D = 0) gets a page without W: its leaves stay
+		 * read-only and the first write through it faults, and the
+		 * walk sets its D (4.8) — a dirty twin's writable leaves must
+		 * not serve it (KVM's FNAME(fetch) does the same). */
 		const gfn_t span = (gfn_t)1 << (9 * (L - 1));
 		role->direct = 1;
-		role->access = w->rights;
+		role->access = w->dirty ? w->rights : w->rights & ~SPTE_ACC_W;
 		*gfn = gpa_to_gfn(w->gpa) & ~(span - 1);
 		return;
 	}
@@ -112,8 +117,8 @@ static int fetch(struct sc_vm *sc, struct sc_vcpu *v, gva_t gva, const struct gw
 				return r;
 			if (created && !role.direct)
 				*flush |= sc_account_shadowed(sc, gfn);
-			else if (child->unsync)
-				*flush |= sc_sync_page(sc, child);	/* was unreachable */
+			else
+				*flush |= sc_sync_subtree(sc, child);	/* was unreachable */
 			*flush |= is_shadow_present_pte(spte);
 			r = shadow_page_link(&sc->pool, sp, idx, child);
 			if (r)
@@ -175,7 +180,7 @@ enum ret_pf sc_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t error_cod
 		       (unsigned long long)gva);
 		return RET_PF_ERROR;
 	}
-	if (sc_roots_stale(v) && sc_load_roots(vcpu))
+	if (sc_roots_stale(v) && sc_load_roots(vcpu, true))
 		return RET_PF_ERROR;
 
 	const uint32_t acc = error_code & (HV_ACC_WRITE | HV_ACC_USER | HV_ACC_FETCH);
@@ -191,14 +196,6 @@ enum ret_pf sc_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t error_cod
 	if (!slot || (write && (slot->flags & HV_MEM_READONLY))) {
 		vm->stats.pf_emulate++;
 		return RET_PF_EMULATE;
-	}
-	/* PAE: the roots hold the PDPTEs of the last CR3 load; a guest that
-	 * rewrote its PDPT since walks another PD now (mmu/walk.c reads the
-	 * PDPTEs from memory): follow it. */
-	if (v->mode.paging && v->mode.pae && !v->mode.long_mode) {
-		const struct shadow_page *r = v->pae_sp[(gva >> 30) & 3];
-		if ((!r || r->gfn != gpa_to_gfn(w.pte_gpa[2])) && sc_load_roots(vcpu))
-			return RET_PF_ERROR;
 	}
 
 	unsigned rights = w.rights;

@@ -186,6 +186,16 @@ static bool sync_children(struct sc_vm *sc, struct shadow_page *sp)
 	return flush;
 }
 
+bool sc_sync_subtree(struct sc_vm *sc, struct shadow_page *sp)
+{
+	bool flush = false;
+	if (sp->unsync)
+		flush |= sc_sync_page(sc, sp);
+	if (sp->unsync_children)
+		flush |= sync_children(sc, sp);
+	return flush;
+}
+
 bool sc_sync_roots(struct sc_vm *sc, struct sc_vcpu *v)
 {
 	bool flush = false;
@@ -212,7 +222,7 @@ void sc_invlpg(struct hv_vcpu *vcpu, gva_t gva)
 	if (!v)
 		return;
 	if (sc_roots_stale(v)) {
-		(void)sc_load_roots(vcpu);	/* syncs and flushes everything */
+		(void)sc_load_roots(vcpu, true);	/* syncs and flushes everything */
 		return;
 	}
 	struct shadow_page *sp = v->root ? v->root : v->pae_sp[(gva >> 30) & 3];
@@ -291,3 +301,4 @@ void sc_track_write(struct hv_vcpu *vcpu, gpa_t gpa, const void *data, unsigned 
 		sc_flush_all(sc);
 	sc_sync_stats(sc);
 }
+

@@ -302,14 +302,15 @@ static void test_interrupt_busy(void **state)
  * unique; "exits" is the sum of the "exits_*" by reason. */
 static void test_stats_names(void **state)
 {
-	/* mov al,1; out 80h,al; cpuid; hlt (real mode) */
+	/* mov al,1; out 80h,al; cpuid; hlt (32-bit protected mode: real
+	 * mode without unrestricted guest is emulated and makes no exits) */
 	static const uint8_t code[] = { 0xb0, 0x01, 0xe6, 0x80, 0x0f, 0xa2, 0xf4 };
 	const char *name;
 	hvg_for_each_backend(i, name) {
 		struct hvg g;
 		hvg_create(&g, name);
 		hvg_load(&g, HVG_CODE, code, sizeof(code));
-		hvg_enter_real(&g, HVG_CODE);
+		hvg_enter_protected(&g, HVG_CODE);
 		hvg_expect_io(&g, 0x80, HV_EXIT_IO_OUT, 1, 1);
 		assert_int_equal(hvg_run(&g), HV_EXIT_HLT);
 
