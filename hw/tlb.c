@@ -88,12 +88,21 @@ void hw_tlb_free(struct hw_tlb *tlb)
 	}
 }
 
+/* An entry leaves the array (invalidated or replaced). */
+static void drop_entry(struct hw_tlb_array *a, struct hw_tlb_entry *e)
+{
+	if (e->vpn != ~0ull && e->page_shift > e->shift)
+		a->pieces--;
+	e->vpn = ~0ull;
+}
+
 /*
  * A translation of a page larger than the arrays offer is cached as the
- * largest piece that fits around @la (a 4 MiB page as its 2 MiB half).
+ * largest piece that fits around @la (a 4 MiB page as its 2 MiB half);
+ * so is a piece of a guest page that a smaller nested page backs.
  */
-void hw_tlb_fill(struct hw_tlb *tlb, uint64_t la, uint64_t tag, unsigned shift,
-		 hpa_t hpa, unsigned rights)
+void hw_tlb_fill_piece(struct hw_tlb *tlb, uint64_t la, uint64_t tag, unsigned shift,
+		       unsigned page_shift, hpa_t hpa, unsigned rights)
 {
 	unsigned s = shift >= 30 ? HW_TLB_1G : shift >= 21 ? HW_TLB_2M : HW_TLB_4K;
 	struct hw_tlb_array *a = &tlb->a[s];
@@ -116,9 +125,21 @@ void hw_tlb_fill(struct hw_tlb *tlb, uint64_t la, uint64_t tag, unsigned shift,
 			front_drop_4k(tlb, e[w].vpn);
 		else
 			hw_tlb_front_clear(tlb);
+		drop_entry(a, &e[w]);
 	}
+	if (page_shift < a->shift)
+		page_shift = a->shift;
 	e[w] = (struct hw_tlb_entry){ .vpn = vpn, .tag = tag, .hpa = piece,
-				      .rights = rights, .shift = a->shift };
+				      .rights = rights, .shift = (uint16_t)a->shift,
+				      .page_shift = (uint16_t)page_shift };
+	if (page_shift > a->shift)
+		a->pieces++;
+}
+
+void hw_tlb_fill(struct hw_tlb *tlb, uint64_t la, uint64_t tag, unsigned shift,
+		 hpa_t hpa, unsigned rights)
+{
+	hw_tlb_fill_piece(tlb, la, tag, shift, shift, hpa, rights);
 }
 
 static bool tag_match(const struct hw_tlb_entry *e, uint64_t tag, uint64_t mask)
@@ -126,6 +147,25 @@ static bool tag_match(const struct hw_tlb_entry *e, uint64_t tag, uint64_t mask)
 	return ((e->tag ^ tag) & mask) == 0;
 }
 
+/* Does INVLPG-style flushing under @tag/@mask drop @e? */
+static bool addr_drops(const struct hw_tlb_entry *e, uint64_t tag, uint64_t mask,
+		       bool keep_global)
+{
+	const bool global = e->rights & HW_R_GLOBAL;
+	if (global && keep_global)
+		return false;
+	/* A global entry belongs to every PCID (SDM 4.10.2.4). */
+	return tag_match(e, tag, global ? mask & ~HW_TLB_M_PCID : mask);
+}
+
+/*
+ * INVLPG invalidates every TLB entry of the page holding @la, whatever
+ * its size (SDM Vol. 2A INVLPG, note 1; Vol. 3A 4.10.2.3). Entries of
+ * whole pages sit at @la's index; pieces of a larger guest page (the
+ * other half of a 4 MiB page, the 4 KiB pieces of a guest page that 4 KiB
+ * nested pages back) may be anywhere in the array, which is scanned when
+ * it holds any.
+ */
 void hw_tlb_flush_addr(struct hw_tlb *tlb, uint64_t la, uint64_t tag, uint64_t mask,
 		       bool keep_global)
 {
@@ -135,17 +175,19 @@ void hw_tlb_flush_addr(struct hw_tlb *tlb, uint64_t la, uint64_t tag, uint64_t m
 		const uint64_t vpn = la >> a->shift;
 		struct hw_tlb_entry *e = &a->e[(vpn & (a->sets - 1)) * a->ways];
 		for (unsigned w = 0; w < a->ways; w++) {
-			if (e[w].vpn != vpn)
-				continue;
-			const bool global = e[w].rights & HW_R_GLOBAL;
-			if (global && keep_global)
-				continue;
-			/* A global entry belongs to every PCID (SDM 4.10.2.4). */
-			const uint64_t m = global ? mask & ~HW_TLB_M_PCID : mask;
-			if (tag_match(&e[w], tag, m)) {
-				e[w].vpn = ~0ull;
+			if (e[w].vpn == vpn && addr_drops(&e[w], tag, mask, keep_global)) {
+				drop_entry(a, &e[w]);
 				large |= s != HW_TLB_4K;
 			}
+		}
+		for (unsigned i = 0; a->pieces && i < a->sets * a->ways; i++) {
+			struct hw_tlb_entry *p = &a->e[i];
+			if (p->vpn == ~0ull || p->page_shift <= p->shift ||
+			    ((p->vpn << p->shift) >> p->page_shift) != la >> p->page_shift ||
+			    !addr_drops(p, tag, mask, keep_global))
+				continue;
+			drop_entry(a, p);
+			large = true;	/* its front copies may be anywhere */
 		}
 	}
 	hw_psc_flush_tag(&tlb->psc, tag, mask);
@@ -169,7 +211,7 @@ void hw_tlb_flush_tag(struct hw_tlb *tlb, uint64_t tag, uint64_t mask, bool keep
 				continue;
 			const uint64_t m = global ? mask & ~HW_TLB_M_PCID : mask;
 			if (tag_match(e, tag, m))
-				e->vpn = ~0ull;
+				drop_entry(a, e);
 		}
 	}
 	hw_psc_flush_tag(&tlb->psc, tag, mask);
@@ -182,7 +224,7 @@ void hw_tlb_flush_if(struct hw_tlb *tlb, bool (*drop)(const struct hw_tlb_entry 
 		struct hw_tlb_array *a = &tlb->a[s];
 		for (unsigned i = 0; i < a->sets * a->ways; i++)
 			if (a->e[i].vpn != ~0ull && drop(&a->e[i]))
-				a->e[i].vpn = ~0ull;
+				drop_entry(a, &a->e[i]);
 	}
 	hw_psc_flush_if(&tlb->psc, drop);
 	hw_tlb_front_clear(tlb);
@@ -194,6 +236,7 @@ void hw_tlb_flush_all(struct hw_tlb *tlb)
 		struct hw_tlb_array *a = &tlb->a[s];
 		for (unsigned i = 0; i < a->sets * a->ways; i++)
 			a->e[i].vpn = ~0ull;
+		a->pieces = 0;
 	}
 	hw_psc_flush_all(&tlb->psc);
 	hw_tlb_front_clear(tlb);

@@ -41,7 +41,10 @@ struct hw_tlb_entry {
 	uint64_t tag;		/* HW_TLB_TAG */
 	hpa_t hpa;		/* host-physical page base */
 	uint32_t rights;	/* HW_R_* */
-	uint32_t shift;		/* page size of this entry: 12, 21 or 30 */
+	uint16_t shift;		/* page size of this entry: 12, 21 or 30 */
+	uint16_t page_shift;	/* of the guest page it caches a piece of:
+				 * larger for a 4 MiB page (two 2 MiB pieces)
+				 * or a guest page a smaller nested page backs */
 };
 
 enum hw_tlb_size { HW_TLB_4K, HW_TLB_2M, HW_TLB_1G, HW_TLB_NR_SIZES };
@@ -50,6 +53,7 @@ struct hw_tlb_array {
 	struct hw_tlb_entry *e;	/* sets * ways entries, set-major */
 	unsigned sets, ways, shift;
 	uint8_t *next;		/* per set: the way to replace next */
+	unsigned pieces;	/* valid entries with page_shift > shift */
 };
 
 /*
@@ -94,6 +98,12 @@ static inline struct hw_tlb_entry *hw_tlb_lookup(struct hw_tlb *tlb, uint64_t la
 /* Insert a translation of @la (page of 1 << shift bytes at @hpa). */
 void hw_tlb_fill(struct hw_tlb *tlb, uint64_t la, uint64_t tag, unsigned shift,
 		 hpa_t hpa, unsigned rights);
+/* The same for a piece of 1 << @shift bytes of a guest page of
+ * 1 << @page_shift bytes (a 2-D translation cached at the smaller of the
+ * guest and nested page sizes): INVLPG of any address in the guest page
+ * drops it (SDM Vol. 2A INVLPG, note 1). */
+void hw_tlb_fill_piece(struct hw_tlb *tlb, uint64_t la, uint64_t tag, unsigned shift,
+		       unsigned page_shift, hpa_t hpa, unsigned rights);
 
 /*
  * Invalidation. Each drops exactly the entries the named manual operation

@@ -194,7 +194,8 @@ int hw_translate(struct hw_cpu *cpu, uint64_t la, unsigned acc, hpa_t *hpa)
 	const hpa_t page = w.hpa & ~((1ull << shift) - 1);
 	/* A 2-D translation is cached at the smaller of the two page sizes:
 	 * the piece of the guest page that one nested page backs. */
-	hw_tlb_fill(&cpu->tlb, la & ~((1ull << shift) - 1), cpu->xlat.tag, shift, page, rights);
+	hw_tlb_fill_piece(&cpu->tlb, la & ~((1ull << shift) - 1), cpu->xlat.tag, shift,
+			  w.page_shift, page, rights);
 	*hpa = w.hpa;
 	if (front_kind(acc))
 		front_fill(cpu, la, rights, w.hpa & ~4095ull);

@@ -67,6 +67,45 @@ static void four_mib_page_as_half(void **state)
 	assert_false(has(0x00400000, T(0, 1, 0)));
 }
 
+/*
+ * INVLPG drops every TLB entry of the page holding the address, whatever
+ * its size (SDM Vol. 2A INVLPG, note 1; Vol. 3A 4.10.2.3): both 2 MiB
+ * halves of a 4 MiB page go, whichever half the address is in. A real
+ * 2 MiB page next door is another page and stays.
+ */
+static void invlpg_drops_both_halves_of_4mib_page(void **state)
+{
+	(void)state;
+	hw_tlb_fill(&tlb, 0x00400000, T(0, 1, 0), 22, 0x1000000, 0);	/* lower half */
+	hw_tlb_fill(&tlb, 0x00600000, T(0, 1, 0), 22, 0x1000000, 0);	/* upper half */
+	hw_tlb_flush_addr(&tlb, 0x00400000, T(0, 1, 0), ~0ull, false);
+	assert_false(has(0x00400000, T(0, 1, 0)));
+	assert_false(has(0x00600000, T(0, 1, 0)));
+
+	hw_tlb_fill(&tlb, 0x00800000, T(0, 1, 0), 21, 0x2000000, 0);	/* 2 MiB pages */
+	hw_tlb_fill(&tlb, 0x00a00000, T(0, 1, 0), 21, 0x2200000, 0);
+	hw_tlb_flush_addr(&tlb, 0x00800000, T(0, 1, 0), ~0ull, false);
+	assert_false(has(0x00800000, T(0, 1, 0)));
+	assert_true(has(0x00a00000, T(0, 1, 0)));
+}
+
+/* A 2 MiB guest page that 4 KiB nested pages back is cached as 4 KiB
+ * pieces; INVLPG of any address in the guest page drops them all (SDM
+ * Vol. 2A INVLPG, note 1), and nothing of the next guest page. */
+static void invlpg_drops_pieces_of_guest_page(void **state)
+{
+	(void)state;
+	hw_tlb_fill_piece(&tlb, 0x00200000, T(0, 1, 0), 12, 21, 0x5000, 0);
+	hw_tlb_fill_piece(&tlb, 0x003ff000, T(0, 1, 0), 12, 21, 0x6000, 0);
+	hw_tlb_fill_piece(&tlb, 0x00400000, T(0, 1, 0), 12, 21, 0x7000, 0);
+	hw_tlb_fill(&tlb, 0x00201000, T(0, 1, 0), 12, 0x8000, 0);	/* a 4 KiB page */
+	hw_tlb_flush_addr(&tlb, 0x00234000, T(0, 1, 0), ~0ull, false);
+	assert_false(has(0x00200000, T(0, 1, 0)));
+	assert_false(has(0x003ff000, T(0, 1, 0)));
+	assert_true(has(0x00400000, T(0, 1, 0)));
+	assert_true(has(0x00201000, T(0, 1, 0)));
+}
+
 static void tags_separate_address_spaces(void **state)
 {
 	hw_tlb_fill(&tlb, 0x5000, T(0, 1, 7), 12, 0x1000, 0);
@@ -195,6 +234,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(lookup_by_size_and_offset, setup, teardown),
 		cmocka_unit_test_setup_teardown(four_mib_page_as_half, setup, teardown),
+		cmocka_unit_test_setup_teardown(invlpg_drops_both_halves_of_4mib_page, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(invlpg_drops_pieces_of_guest_page, setup, teardown),
 		cmocka_unit_test_setup_teardown(tags_separate_address_spaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(global_entry_ignores_pcid_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(flush_addr, setup, teardown),
