@@ -97,7 +97,7 @@ static uint64_t host_ns(void)
 
 static uint64_t host_clock_cost(void)
 {
-	static uint64_t cost = UINT64_MAX;	/* racing vcpu threads both measure: either will do */
+	static uint64_t cost = UINT64_MAX;	/* racing vcpus both measure: either will do */
 	uint64_t c = __atomic_load_n(&cost, __ATOMIC_RELAXED);
 	if (c == UINT64_MAX) {
 		uint64_t prev = host_ns();
