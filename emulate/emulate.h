@@ -444,6 +444,13 @@ struct emu_ctx {
 	 * rip still at the instruction, so the caller can take interrupts
 	 * between iterations (SDM Vol. 2B REP: "interruptible"). */
 	uint32_t rep_limit;
+	/* emu_run() returns after the first instruction outside the plain
+	 * arithmetic, data-movement, branch, stack and string set (exec.c's
+	 * simple[]): only such instructions (STI, POPF, IRET, SYSRET, MOV
+	 * CR8, ...) can open RFLAGS.IF, end NMI blocking or lower the TPR,
+	 * so a caller holding an event that those block runs whole batches
+	 * and still takes it at the first boundary where it may. */
+	bool stop_after_system;
 
 	/* Executor scratch, valid during emu_execute(). */
 	const struct emu_insn *insn;	/* the instruction executing (ops

@@ -173,14 +173,16 @@ static int finish(struct emu_ctx *ctx, int r)
 	return r;
 }
 
-/* One instruction fetched and decoded without the cache. */
-static int step_uncached(struct emu_ctx *ctx)
+/* One instruction fetched and decoded without the cache; *@sys when it
+ * was not simple (see emu_ctx.stop_after_system). */
+static int step_uncached(struct emu_ctx *ctx, bool *sys)
 {
 	struct emu_insn insn;
 	int r = fetch_decode(ctx, &insn);
 	if (r == EMU_CONTINUE)
 		r = execute(ctx, &insn);
-	if (r == EMU_CONTINUE && !simple[insn.op])
+	*sys = r == EMU_CONTINUE && !simple[insn.op];
+	if (*sys)
 		ctx->mode = emu_cpu_mode(&ctx->cpu);
 	return r;
 }
@@ -192,11 +194,14 @@ static int run_uncached(struct emu_ctx *ctx, uint64_t max)
 
 	ctx->mode = emu_cpu_mode(&ctx->cpu);
 	while (n < max) {
-		int r = step_uncached(ctx);
+		bool sys;
+		int r = step_uncached(ctx, &sys);
 		if (r != EMU_CONTINUE)
 			return finish(ctx, r);
 		n++;
 		ctx->icount++;
+		if (sys && ctx->stop_after_system)
+			break;
 	}
 	return finish(ctx, EMU_CONTINUE);
 }
@@ -473,10 +478,13 @@ static int run_cached(struct emu_ctx *ctx, uint64_t max)
 				ctx->key_page = key & ~4095ull;
 				ctx->key_page_epoch = ctx->key_epoch;
 			} else {
-				r = step_uncached(ctx);
+				bool sys;
+				r = step_uncached(ctx, &sys);
 				if (r != EMU_CONTINUE)
 					return finish(ctx, r);
 				ctx->icount++;
+				if (sys && ctx->stop_after_system)
+					break;
 				fast_env_init(ctx, &env);
 				continue;
 			}
@@ -514,6 +522,8 @@ static int run_cached(struct emu_ctx *ctx, uint64_t max)
 				 max - (ctx->icount - start) >= b->n);
 		}
 		if (r == EMU_FAST_MODE) {
+			if (ctx->stop_after_system)
+				break;
 			ctx->mode = emu_cpu_mode(&ctx->cpu);
 			fast_env_init(ctx, &env);
 		} else if (r != EMU_FAST_LEAVE) {

@@ -176,8 +176,14 @@ void hw_guest_run(struct hw_cpu *cpu)
 		const bool tf = cpu->emu.cpu.rflags & EMU_FLAG_TF;
 		const bool rf = cpu->emu.cpu.rflags & EMU_FLAG_RF;
 		uint64_t max = t > now ? t - now : 1;
-		if (blocked || tf || rf || bps)
+		/* A blocked event: within an interrupt shadow it may be taken
+		 * after the next instruction; otherwise only an instruction
+		 * outside emulate/'s simple set can unblock it (STI, POPF,
+		 * IRET...: emu_ctx.stop_after_system), so a batch runs up to
+		 * the first of those. */
+		if (tf || rf || bps || (blocked && hw_shadow(cpu)))
 			max = 1;
+		cpu->emu.stop_after_system = blocked;
 		cpu->batch_icount = cpu->emu.icount;
 		cpu->iret_retired = false;
 		r = emu_run(&cpu->emu, max);
