@@ -24,23 +24,15 @@
  * ptes freely until it flushes. A table also used at a higher level
  * stays write-protected and its writes are emulated.
  *
- * CR0.WP = 0 (SDM 4.6.1): a supervisor write to a read-only page
- * succeeds. The leaf then grants W to supervisor mode only (U dropped,
- * so a user access faults and gets its own leaf: KVM's trick, which is
- * why role.cr0_wp exists). With SMEP or SMAP on, a supervisor-only leaf
- * for a user page would let the supervisor fetch or read it where the
- * guest's rules forbid (role.smep_andnot_wp, smap_andnot_wp): such a
- * write is emulated instead.
- *
- * A #PF with RSVD set cannot come from hvlab's sptes (spte.h): an error.
+ * Steps 2, 3 and the leaf's rights and flags (CR0.WP = 0, dirty
+ * logging) are shared with shadow-flush: mmu/shadow/fault.c.
  */
 #include <errno.h>
 
-#include "core/event.h"
 #include "core/vm.h"
 #include "mmu/shadow/cached.h"
+#include "mmu/shadow/fault.h"
 #include "mmu/spte.h"
-#include "mmu/walk.h"
 
 #define PTE_PREFETCH_NUM 8
 
@@ -175,42 +167,16 @@ enum ret_pf sc_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t error_cod
 	bool flush = false, ok;
 	(void)present;
 
-	if (error_code & PFERR_RSVD) {
-		vm_err(-EIO, "reserved-bit #PF at %#llx in the shadow tables",
-		       (unsigned long long)gva);
-		return RET_PF_ERROR;
-	}
 	if (sc_roots_stale(v) && sc_load_roots(vcpu, true))
 		return RET_PF_ERROR;
-
-	const uint32_t acc = error_code & (HV_ACC_WRITE | HV_ACC_USER | HV_ACC_FETCH);
-	struct gwalk w;
-	if (mmu_walk_gva(vcpu, gva, acc, &w)) {
-		vm->stats.pf_guest++;
-		vcpu_queue_pf(vcpu, gva, w.error_code);
-		return RET_PF_GUEST;
-	}
-	const gfn_t gfn = gpa_to_gfn(w.gpa);
-	struct hv_memslot *slot = vm_slot_of(vm, gfn);
-	const bool write = acc & HV_ACC_WRITE;
-	if (!slot || (write && (slot->flags & HV_MEM_READONLY))) {
-		vm->stats.pf_emulate++;
-		return RET_PF_EMULATE;
-	}
-
-	unsigned rights = w.rights;
-	if (write && !(acc & HV_ACC_USER) && !(rights & SPTE_ACC_W) && !v->mode.base.cr0_wp) {
-		if ((rights & SPTE_ACC_U) &&
-		    (v->mode.base.smep_andnot_wp || v->mode.base.smap_andnot_wp)) {
-			vm->stats.pf_emulate++;
-			return RET_PF_EMULATE;
-		}
-		rights = (rights | SPTE_ACC_W) & ~SPTE_ACC_U;
-	}
+	struct shadow_fault f;
+	ret = shadow_fault_begin(vcpu, gva, error_code, &f);
+	if (ret != RET_PF_RETRY)
+		return ret;
 
 	flush |= shadow_pool_make_room(&sc->pool, 4, &ok);
 	struct shadow_page *sp = NULL;
-	int r = ok ? fetch(sc, v, gva, &w, &sp, &flush) : -ENOSPC;
+	int r = ok ? fetch(sc, v, gva, &f.w, &sp, &flush) : -ENOSPC;
 	if (r) {
 		if (flush)
 			sc_flush_all(sc);
@@ -220,30 +186,18 @@ enum ret_pf sc_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t error_cod
 		return RET_PF_ERROR;
 	}
 
-	unsigned flags = 0;
-	if (w.dirty)
-		flags |= SPTE_F_DIRTY;
-	if (!(slot->flags & HV_MEM_READONLY))
-		flags |= SPTE_F_HOST_WRITABLE;
-	if (slot->dirty) {
-		if (write)
-			vm_mark_dirty(vm, slot, gfn);
-		else
-			flags |= SPTE_F_LOG_DIRTY;
-	}
-	if (v->mode.nxe)
-		flags |= SPTE_F_NXE;
-	if ((rights & SPTE_ACC_W) && w.dirty && !may_write(sc, gfn)) {
+	unsigned flags = f.flags;
+	if ((f.rights & SPTE_ACC_W) && f.w.dirty && !may_write(sc, f.gfn)) {
 		flags |= SPTE_F_WRITE_PROTECT;
-		if (write)
+		if (f.write)
 			ret = RET_PF_EMULATE;	/* a write to a guest table */
 	}
 
 	const unsigned idx = (gva >> 12) & 511;
 	const uint64_t old = spte_get(&sp->spt[idx]);
-	const uint64_t new = spte_make(slot_gfn_to_hpa(slot, gfn), rights, flags);
+	const uint64_t new = spte_make(slot_gfn_to_hpa(f.slot, f.gfn), f.rights, flags);
 	if (old != new) {
-		r = shadow_page_set_leaf(&sc->pool, sp, idx, new, gfn);
+		r = shadow_page_set_leaf(&sc->pool, sp, idx, new, f.gfn);
 		if (r) {
 			vm_err(r, "shadow-cached: out of memory for the reverse map");
 			ret = RET_PF_ERROR;

@@ -54,9 +54,9 @@
 #include <string.h>
 
 #include "core/cr.h"
-#include "core/event.h"
 #include "core/vm.h"
 #include "mmu/mmu.h"
+#include "mmu/shadow/fault.h"
 #include "mmu/shadow/flush.h"
 #include "mmu/spte.h"
 #include "mmu/walk.h"
@@ -376,50 +376,11 @@ static enum ret_pf sf_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t er
 		zap_and_flush(vcpu);
 		v->fmt = fmt;
 	}
-	if (error_code & PFERR_RSVD) {
-		/* hvlab never writes a reserved bit: a bug, not the guest's. */
-		vm_err(-EIO, "reserved-bit #PF at %#llx in the shadow tables",
-		       (unsigned long long)gva);
-		return RET_PF_ERROR;
-	}
-	const uint32_t acc = error_code & (HV_ACC_WRITE | HV_ACC_USER | HV_ACC_FETCH);
-	struct gwalk w;
-	if (mmu_walk_gva(vcpu, gva, acc, &w)) {
-		vm->stats.pf_guest++;
-		vcpu_queue_pf(vcpu, gva, w.error_code);
-		return RET_PF_GUEST;
-	}
-	const gfn_t gfn = gpa_to_gfn(w.gpa);
-	struct hv_memslot *slot = vm_slot_of(vm, gfn);
-	const bool write = acc & HV_ACC_WRITE;
-	if (!slot || (write && (slot->flags & HV_MEM_READONLY))) {
-		vm->stats.pf_emulate++;
-		return RET_PF_EMULATE;
-	}
-
-	unsigned rights = w.rights;
-	/* CR0.WP = 0 (4.6.1): supervisor writes ignore R/W. Grant the write
-	 * to supervisor mode only, so user accesses still fault and get
-	 * their own, stricter spte. w.dirty is set: the walk wrote D. */
-	if (write && !(acc & HV_ACC_USER) && !(rights & SPTE_ACC_W)) {
-		struct gwalk_cfg cfg;
-		if (mmu_walk_cfg(vcpu, &cfg) && !cfg.wp)
-			rights = (rights | SPTE_ACC_W) & ~SPTE_ACC_U;
-	}
-	unsigned flags = 0;
-	if (w.dirty)
-		flags |= SPTE_F_DIRTY;
-	if (!(slot->flags & HV_MEM_READONLY))
-		flags |= SPTE_F_HOST_WRITABLE;
-	if (slot->dirty) {
-		if (write)
-			vm_mark_dirty(vm, slot, gfn);
-		else
-			flags |= SPTE_F_LOG_DIRTY;
-	}
-	if (vm->backend->get_efer(vcpu) & EFER_NXE)
-		flags |= SPTE_F_NXE;
-	const uint64_t leaf = spte_make(slot_gfn_to_hpa(slot, gfn), rights, flags);
+	struct shadow_fault f;
+	const enum ret_pf ret = shadow_fault_begin(vcpu, gva, error_code, &f);
+	if (ret != RET_PF_RETRY)
+		return ret;
+	const uint64_t leaf = spte_make(slot_gfn_to_hpa(f.slot, f.gfn), f.rights, f.flags);
 
 	bool spurious = false;
 	int r = install(s, v, gva, leaf, &spurious);
@@ -433,7 +394,7 @@ static enum ret_pf sf_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t er
 		       (unsigned long long)gva, (unsigned long long)s->pages);
 		return RET_PF_ERROR;
 	}
-	if (w.page_shift >= 30)
+	if (f.w.page_shift >= 30)
 		v->gbpage = true;
 	if (spurious)
 		vm->stats.pf_spurious++;
