@@ -18,9 +18,8 @@
  * CONFIG_MMU_SHADOW_PAGES pages, reclaiming least recently used non-root
  * pages (mmu_recycled).
  *
- * Layout: space A as in test_mmu_shadow_cached.c (PML4 0x20000, PDPT
- * 0x21000, PD 0x22000 with PD[0] = 2 MiB at 0, PT 0x23000 for
- * [2 MiB, 4 MiB)); slot 1 (64 KiB) at 0x400000, PT[5..7] -> its pages.
+ * Layout: ptguest.h's space A (PD[0] = 2 MiB at 0, PT for [2 MiB, 4 MiB));
+ * slot 1 (64 KiB) at 0x400000, PT[5..7] -> its pages.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,20 +32,12 @@
 #include "tests/unit/support/hvguest.h"
 #include "tests/unit/support/ptguest.h"
 
-#define PML4_A 0x20000ull
-#define PDPT_A 0x21000ull
-#define PD_A 0x22000ull
-#define PT_A 0x23000ull
-
 #define SLOT1 0x400000ull
 #define SLOT1_MOVED 0x500000ull
 #define SLOT1_SIZE 0x10000ull
 #define GVA_S0 0x205000u	/* PT[5] -> SLOT1 */
 #define GVA_S1 0x206000u	/* PT[6] -> SLOT1 + 4 KiB, or SLOT1_MOVED */
 #define GVA_S2 0x207000u	/* PT[7] -> SLOT1 + 8 KiB */
-
-#define MARK_A 0x1111aaaa1111aaaaull
-#define MARK_B 0x2222bbbb2222bbbbull
 
 #define MMU "shadow-cached"
 
@@ -62,10 +53,8 @@ static void set_slot(struct hvg *g, uint32_t slot, uint32_t flags, uint64_t gpa,
 
 static void setup(struct hvg *g, const char *backend, const struct ptg_code *c, uint64_t ram)
 {
-	hvg_create_with(g, backend, MMU, ram);
-	ptg_space64(g, PML4_A, PDPT_A, PD_A, PT_A);
-	hvg_load(g, HVG_CODE, c->b, c->n);
-	ptg_enter_long(g, HVG_CODE, PML4_A);
+	ptg_create64(g, backend, MMU, ram);
+	ptg_start64(g, c);
 }
 
 /* ---------------------------------------------------------------- memslots */
@@ -75,57 +64,49 @@ static void setup(struct hvg *g, const char *backend, const struct ptg_code *c, 
  * same gpa: the guest reads the new memory. Move it: PT[5]'s gpa is MMIO
  * now, PT[6] (pointing at the new place) reads the old contents.
  */
-static void test_cached_memslot_change(void **state)
+static void test_cached_memslot_change(struct hvg *g, const char *name)
 {
-	(void)state;
-	PTG_SKIP_UNLESS_MMU(MMU);
-	const char *name;
-	hvg_for_each_backend(i, name) {
-		struct ptg_code c;
-		ptg_code_init(&c, true);
-		ptg_load_bx(&c, GVA_S0);
-		ptg_hlt(&c);
-		ptg_load_bx(&c, GVA_S0);
-		ptg_hlt(&c);
-		ptg_load_ax(&c, GVA_S1);
-		ptg_load_bx(&c, GVA_S0);
-		ptg_hlt(&c);
-		struct hvg g;
-		setup(&g, name, &c, HVG_RAM);
-		hvg_put64(&g, PT_A + 5 * 8, SLOT1 | PTE_P | PTE_RW);
-		hvg_put64(&g, PT_A + 6 * 8, SLOT1_MOVED | PTE_P | PTE_RW);
-		set_slot(&g, 1, 0, SLOT1, SLOT1_SIZE);
-		hvg_put64(&g, SLOT1, MARK_A);
-		ptg_run_to_hlt(&g);
-		ptg_expect_read(&g, "slot 1", hvg_regs(&g).rbx, MARK_A);
+	struct ptg_code c;
+	ptg_code_init(&c, true);
+	ptg_load_bx(&c, GVA_S0);
+	ptg_hlt(&c);
+	ptg_load_bx(&c, GVA_S0);
+	ptg_hlt(&c);
+	ptg_load_ax(&c, GVA_S1);
+	ptg_load_bx(&c, GVA_S0);
+	ptg_hlt(&c);
+	setup(g, name, &c, HVG_RAM);
+	hvg_put64(g, PTG_PT_A + 5 * 8, SLOT1 | PTE_P | PTE_RW);
+	hvg_put64(g, PTG_PT_A + 6 * 8, SLOT1_MOVED | PTE_P | PTE_RW);
+	set_slot(g, 1, 0, SLOT1, SLOT1_SIZE);
+	hvg_put64(g, SLOT1, PTG_MARK_A);
+	ptg_run_to_hlt(g);
+	ptg_expect_read(g, "slot 1", hvg_regs(g).rbx, PTG_MARK_A);
 
-		struct ptg_snap s;
-		ptg_snap(&g, &s);
-		set_slot(&g, 1, 0, SLOT1, 0);
-		/* Root, PDPT, PD, the direct page, PT: all five zapped; the
-		 * loaded root stays until the next fault reloads. */
-		PTG_EXPECT(&g, &s, "slot deleted", { "mmu_shadow_zapped", 5 }, { "mmu_pages", -4 });
-		set_slot(&g, 1, 0, SLOT1, SLOT1_SIZE);
-		hvg_put64(&g, SLOT1 + 8, MARK_B);
-		hvg_put64(&g, SLOT1, MARK_B);
+	struct ptg_snap s;
+	ptg_snap(g, &s);
+	set_slot(g, 1, 0, SLOT1, 0);
+	/* Root, PDPT, PD, the direct page, PT: all five zapped; the
+	 * loaded root stays until the next fault reloads. */
+	PTG_EXPECT(g, &s, "slot deleted", { "mmu_shadow_zapped", 5 }, { "mmu_pages", -4 });
+	set_slot(g, 1, 0, SLOT1, SLOT1_SIZE);
+	hvg_put64(g, SLOT1 + 8, PTG_MARK_B);
+	hvg_put64(g, SLOT1, PTG_MARK_B);
 
-		ptg_snap(&g, &s);
-		ptg_run_to_hlt(&g);
-		ptg_expect_read(&g, "the new slot 1", hvg_regs(&g).rbx, MARK_B);
-		/* Everything made again: the root at the first fault's
-		 * reload, PDPT, PD, direct page (code), PT (the read). */
-		PTG_EXPECT(&g, &s, "after the change", { "mmu_cache_miss", 5 }, { "pf_fixed", 2 },
-			   { "mmu_shadow_zapped", 0 });
+	ptg_snap_run(g, &s);
+	ptg_expect_read(g, "the new slot 1", hvg_regs(g).rbx, PTG_MARK_B);
+	/* Everything made again: the root at the first fault's
+	 * reload, PDPT, PD, direct page (code), PT (the read). */
+	PTG_EXPECT(g, &s, "after the change", { "mmu_cache_miss", 5 }, { "pf_fixed", 2 },
+		   { "mmu_shadow_zapped", 0 });
 
-		ptg_snap(&g, &s);
-		set_slot(&g, 1, 0, SLOT1_MOVED, SLOT1_SIZE);
-		PTG_EXPECT(&g, &s, "slot moved", { "mmu_shadow_zapped", 5 });
-		hvg_expect_mmio_read(&g, SLOT1, 8, 0x77);
-		ptg_expect_read(&g, "the moved slot", hvg_regs(&g).rax, MARK_B);
-		ptg_run_to_hlt(&g);
-		ptg_expect_read(&g, "where the slot was", hvg_regs(&g).rbx, 0x77);
-		hvg_destroy(&g);
-	}
+	ptg_snap(g, &s);
+	set_slot(g, 1, 0, SLOT1_MOVED, SLOT1_SIZE);
+	PTG_EXPECT(g, &s, "slot moved", { "mmu_shadow_zapped", 5 });
+	hvg_expect_mmio_read(g, SLOT1, 8, 0x77);
+	ptg_expect_read(g, "the moved slot", hvg_regs(g).rax, PTG_MARK_B);
+	ptg_run_to_hlt(g);
+	ptg_expect_read(g, "where the slot was", hvg_regs(g).rbx, 0x77);
 }
 
 /* ---------------------------------------------------------------- dirty log */
@@ -146,57 +127,46 @@ static uint8_t dirty_log(struct hvg *g)
  * 0: each log shows exactly the pages written since the one before — page
  * 1 twice, which needs the rearm's write protection.
  */
-static void test_cached_dirty_log(void **state)
+static void test_cached_dirty_log(struct hvg *g, const char *name)
 {
-	(void)state;
-	PTG_SKIP_UNLESS_MMU(MMU);
-	const char *name;
-	hvg_for_each_backend(i, name) {
-		struct ptg_code c;
-		ptg_code_init(&c, true);
-		ptg_mov_ax(&c, 0x11);
-		ptg_store_ax(&c, GVA_S0);
-		ptg_store_ax(&c, GVA_S1);
-		ptg_hlt(&c);
-		ptg_mov_ax(&c, 0x22);
-		ptg_store_ax(&c, GVA_S1);
-		ptg_store_ax(&c, GVA_S2);
-		ptg_hlt(&c);
-		ptg_load_bx(&c, GVA_S0);
-		ptg_hlt(&c);
-		ptg_store_ax(&c, GVA_S0);
-		ptg_hlt(&c);
-		struct hvg g;
-		setup(&g, name, &c, HVG_RAM);
-		for (unsigned k = 0; k < 3; k++)
-			hvg_put64(&g, PT_A + (5 + k) * 8, (SLOT1 + 0x1000 * k) | PTE_P | PTE_RW);
-		set_slot(&g, 1, HV_MEM_LOG_DIRTY_PAGES, SLOT1, SLOT1_SIZE);
-		assert_int_equal(dirty_log(&g), 0);
+	struct ptg_code c;
+	ptg_code_init(&c, true);
+	ptg_store(&c, GVA_S0, 0x11);
+	ptg_store_ax(&c, GVA_S1);
+	ptg_hlt(&c);
+	ptg_store(&c, GVA_S1, 0x22);
+	ptg_store_ax(&c, GVA_S2);
+	ptg_hlt(&c);
+	ptg_load_bx(&c, GVA_S0);
+	ptg_hlt(&c);
+	ptg_store_ax(&c, GVA_S0);
+	ptg_hlt(&c);
+	setup(g, name, &c, HVG_RAM);
+	for (unsigned k = 0; k < 3; k++)
+		hvg_put64(g, PTG_PT_A + (5 + k) * 8, (SLOT1 + 0x1000 * k) | PTE_P | PTE_RW);
+	set_slot(g, 1, HV_MEM_LOG_DIRTY_PAGES, SLOT1, SLOT1_SIZE);
+	assert_int_equal(dirty_log(g), 0);
 
-		struct ptg_snap s;
-		ptg_snap(&g, &s);
-		ptg_run_to_hlt(&g);
-		assert_int_equal(dirty_log(&g), 0x03);
-		PTG_EXPECT(&g, &s, "first writes", { "dirty_pages", 2 });
+	struct ptg_snap s;
+	ptg_snap_run(g, &s);
+	assert_int_equal(dirty_log(g), 0x03);
+	PTG_EXPECT(g, &s, "first writes", { "dirty_pages", 2 });
 
-		ptg_snap(&g, &s);
-		ptg_run_to_hlt(&g);
-		assert_int_equal(dirty_log(&g), 0x06);
-		/* Page 1's leaf lost R/W at the rearm: one fault; page 2's
-		 * first write: one fault. */
-		PTG_EXPECT(&g, &s, "writes after a rearm", { "dirty_pages", 2 }, { "pf_fixed", 2 });
+	ptg_snap_run(g, &s);
+	assert_int_equal(dirty_log(g), 0x06);
+	/* Page 1's leaf lost R/W at the rearm: one fault; page 2's
+	 * first write: one fault. */
+	PTG_EXPECT(g, &s, "writes after a rearm", { "dirty_pages", 2 }, { "pf_fixed", 2 });
 
-		ptg_run_to_hlt(&g);
-		ptg_expect_read(&g, "page 0", hvg_regs(&g).rbx, 0x11);
-		assert_int_equal(dirty_log(&g), 0x00);
+	ptg_run_to_hlt(g);
+	ptg_expect_read(g, "page 0", hvg_regs(g).rbx, 0x11);
+	assert_int_equal(dirty_log(g), 0x00);
 
-		ptg_run_to_hlt(&g);
-		assert_int_equal(dirty_log(&g), 0x01);
-		assert_int_equal(hvg_get64(&g, SLOT1), 0x22);
-		assert_int_equal(hvg_get64(&g, SLOT1 + 0x1000), 0x22);
-		assert_int_equal(hvg_get64(&g, SLOT1 + 0x2000), 0x22);
-		hvg_destroy(&g);
-	}
+	ptg_run_to_hlt(g);
+	assert_int_equal(dirty_log(g), 0x01);
+	assert_int_equal(hvg_get64(g, SLOT1), 0x22);
+	assert_int_equal(hvg_get64(g, SLOT1 + 0x1000), 0x22);
+	assert_int_equal(hvg_get64(g, SLOT1 + 0x2000), 0x22);
 }
 
 /* ---------------------------------------------------------------- reclaim */
@@ -221,7 +191,7 @@ static uint64_t build_reclaim_tables(struct hvg *g, uint64_t n)
 {
 	const uint64_t rw = PTE_P | PTE_RW | PTE_US;
 	uint64_t sum = 0;
-	hvg_put64(g, PML4_A + 8, R_PDPT | rw);
+	hvg_put64(g, PTG_PML4_A + 8, R_PDPT | rw);
 	for (uint64_t k = 0; k < 16; k++)
 		hvg_put64(g, R_FRAMES + 0x1000 * k, k + 1);
 	for (uint64_t p = 0; p * 512 < n; p++) {
@@ -261,55 +231,47 @@ static void check_pool(struct hvg *g, uint64_t budget)
 	assert_int_equal(made - zapped, pages - 1);
 }
 
-static void test_cached_reclaim(void **state)
+static void test_cached_reclaim(struct hvg *g, const char *name)
 {
-	(void)state;
-	PTG_SKIP_UNLESS_MMU(MMU);
 	const uint64_t budget = CONFIG_MMU_SHADOW_PAGES;
 	const uint64_t n = budget + 64;
 	const uint64_t ram = (R_PT + n * 0x1000 + HVG_MiB - 1) & ~(HVG_MiB - 1);
 	if (ram > HVG_MAX_MEM || (n + 511) / 512 > 256)
 		skip();		/* a budget this large needs more guest RAM */
-	const char *name;
-	hvg_for_each_backend(i, name) {
-		struct ptg_code c;
-		ptg_code_init(&c, true);
-		ptg_mov_bx(&c, R_GVA);
-		ptg_mov_cx(&c, n);
-		ptg_emit(&c, "\x48\x31\xd2", 3);		/* xor rdx, rdx */
-		ptg_emit(&c, "\x48\x03\x13", 3);		/* 1: add rdx, [rbx] */
-		ptg_emit(&c, "\x48\x81\xc3\x00\x00\x20\x00", 7);	/* add rbx, 2 MiB */
-		ptg_emit(&c, "\x48\xff\xc9", 3);		/* dec rcx */
-		ptg_emit(&c, "\x75\xf1", 2);		/* jnz 1b (-15) */
-		ptg_hlt(&c);
-		ptg_mov_bx(&c, R_GVA);
-		ptg_emit(&c, "\x48\x8b\x03", 3);		/* mov rax, [rbx] */
-		ptg_hlt(&c);
-		struct hvg g;
-		setup(&g, name, &c, ram);
-		const uint64_t want = build_reclaim_tables(&g, n);
+	struct ptg_code c;
+	ptg_code_init(&c, true);
+	ptg_mov_bx(&c, R_GVA);
+	ptg_mov_cx(&c, n);
+	ptg_emit(&c, "\x48\x31\xd2", 3);		/* xor rdx, rdx */
+	ptg_emit(&c, "\x48\x03\x13", 3);		/* 1: add rdx, [rbx] */
+	ptg_emit(&c, "\x48\x81\xc3\x00\x00\x20\x00", 7);	/* add rbx, 2 MiB */
+	ptg_emit(&c, "\x48\xff\xc9", 3);		/* dec rcx */
+	ptg_emit(&c, "\x75\xf1", 2);		/* jnz 1b (-15) */
+	ptg_hlt(&c);
+	ptg_mov_bx(&c, R_GVA);
+	ptg_emit(&c, "\x48\x8b\x03", 3);		/* mov rax, [rbx] */
+	ptg_hlt(&c);
+	setup(g, name, &c, ram);
+	const uint64_t want = build_reclaim_tables(g, n);
 
-		ptg_run_to_hlt(&g);
-		ptg_expect_read(&g, "sum over every PT", hvg_regs(&g).rdx, want);
-		check_pool(&g, budget);
+	ptg_run_to_hlt(g);
+	ptg_expect_read(g, "sum over every PT", hvg_regs(g).rdx, want);
+	check_pool(g, budget);
 
-		struct ptg_snap s;
-		ptg_snap(&g, &s);
-		ptg_run_to_hlt(&g);
-		ptg_expect_read(&g, "PT 0 again", hvg_regs(&g).rax, 1);
-		/* PT 0's page was reclaimed: made again, maybe with the PD and
-		 * PDPT above it (reclaimed too if unused long enough). */
-		const uint64_t again = hvg_stat(&g, "mmu_cache_miss") -
-				       ptg_snap_get(&s, "mmu_cache_miss");
-		if (again < 1 || again > 3)
-			fail_msg("%s: reading through PT 0 again made %llu shadow pages; want 1..3",
-				 name, (unsigned long long)again);
-		PTG_EXPECT(&g, &s, "PT 0 again", { "pf_fixed", 1 }, { "pf_guest", 0 });
-		hvg_destroy(&g);
-	}
+	struct ptg_snap s;
+	ptg_snap_run(g, &s);
+	ptg_expect_read(g, "PT 0 again", hvg_regs(g).rax, 1);
+	/* PT 0's page was reclaimed: made again, maybe with the PD and
+	 * PDPT above it (reclaimed too if unused long enough). */
+	const uint64_t again = hvg_stat(g, "mmu_cache_miss") -
+			       ptg_snap_get(&s, "mmu_cache_miss");
+	if (again < 1 || again > 3)
+		fail_msg("%s: reading through PT 0 again made %llu shadow pages; want 1..3",
+			 name, (unsigned long long)again);
+	PTG_EXPECT(g, &s, "PT 0 again", { "pf_fixed", 1 }, { "pf_guest", 0 });
 }
 
-#define T(fn) cmocka_unit_test_teardown(fn, hvg_teardown)
+#define T(fn) PTG_TEST(MMU, fn)
 
 int main(void)
 {

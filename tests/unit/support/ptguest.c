@@ -105,14 +105,22 @@ void ptg_mov_cx(struct ptg_code *c, uint64_t imm)
 	mov_imm(c, 1, imm);
 }
 
-void ptg_mov_cr3_ax(struct ptg_code *c)
+void ptg_store(struct ptg_code *c, uint32_t addr, uint64_t value)
 {
+	ptg_mov_ax(c, value);
+	ptg_store_ax(c, addr);
+}
+
+void ptg_load_cr3(struct ptg_code *c, uint64_t cr3)
+{
+	ptg_mov_ax(c, cr3);
 	ptg_emit(c, "\x0f\x22\xd8", 3);
 }
 
-void ptg_mov_ax_cr3(struct ptg_code *c)
+void ptg_reload_cr3(struct ptg_code *c)
 {
 	ptg_emit(c, "\x0f\x20\xd8", 3);
+	ptg_emit(c, "\x0f\x22\xd8", 3);
 }
 
 void ptg_invlpg(struct ptg_code *c, uint32_t addr)
@@ -121,9 +129,29 @@ void ptg_invlpg(struct ptg_code *c, uint32_t addr)
 	ptg_emit32(c, addr);
 }
 
+void ptg_invlpg_load_ax(struct ptg_code *c, uint32_t addr)
+{
+	ptg_invlpg(c, addr);
+	ptg_load_ax(c, addr);
+}
+
+void ptg_invlpg_load_bx(struct ptg_code *c, uint32_t addr)
+{
+	ptg_invlpg(c, addr);
+	ptg_load_bx(c, addr);
+}
+
 void ptg_hlt(struct ptg_code *c)
 {
 	ptg_emit(c, "\xf4", 1);
+}
+
+void ptg_access(struct ptg_code *c, uint32_t addr, bool write)
+{
+	if (write)
+		ptg_store(c, addr, 0x77);
+	else
+		ptg_load_ax(c, addr);
 }
 
 void ptg_touch_delivery(struct ptg_code *c)
@@ -141,6 +169,26 @@ void ptg_pf_handler(struct ptg_code *h)
 	ptg_emit(h, "\x0f\x20\xd0", 3);		/* mov rax, cr2 */
 	ptg_store_ax(h, (uint32_t)(HVG_DATA + 8));
 	ptg_hlt(h);
+}
+
+void ptg_install_pf_handler(struct hvg *g)
+{
+	struct ptg_code h;
+	ptg_code_init(&h, g->long_mode);
+	ptg_pf_handler(&h);
+	hvg_load(g, HVG_HANDLER, h.b, h.n);
+	hvg_set_gate(g, 14, HVG_HANDLER);
+	hvg_put64(g, HVG_DATA, 0xdead);
+	hvg_put64(g, HVG_DATA + 8, 0xdead);
+}
+
+void ptg_expect_pf(struct hvg *g, const char *what, uint64_t ec, uint64_t cr2)
+{
+	const uint64_t got_ec = hvg_get64(g, HVG_DATA), got_cr2 = hvg_get64(g, HVG_DATA + 8);
+	if (got_ec != ec || got_cr2 != cr2)
+		fail_msg("%s: %s: #PF error code %#llx CR2 %#llx; want %#llx, %#llx", g->backend,
+			 what, (unsigned long long)got_ec, (unsigned long long)got_cr2,
+			 (unsigned long long)ec, (unsigned long long)cr2);
 }
 
 /* ---------------------------------------------------------------- tables */
@@ -166,6 +214,13 @@ void ptg_space32(struct hvg *g, uint64_t pd, uint64_t pt)
 	hvg_put32(g, pd + 4, (uint32_t)(pt | PTE_P | PTE_RW | PTE_US));
 }
 
+void ptg_put_marks(struct hvg *g)
+{
+	hvg_put64(g, PTG_FRAME_A, PTG_MARK_A);
+	hvg_put64(g, PTG_FRAME_B, PTG_MARK_B);
+	hvg_put64(g, PTG_FRAME_C, PTG_MARK_C);
+}
+
 /* ---------------------------------------------------------------- modes */
 
 void ptg_enter_long(struct hvg *g, uint64_t rip, uint64_t cr3)
@@ -188,6 +243,21 @@ void ptg_enter_paged32(struct hvg *g, uint64_t rip, uint64_t cr3, uint64_t cr4)
 			 (unsigned long long)cr4, r, hv_strerror());
 }
 
+/* ---------------------------------------------------------------- VMs and tests */
+
+void ptg_create64(struct hvg *g, const char *backend, const char *mmu, uint64_t ram)
+{
+	hvg_create_with(g, backend, mmu, ram);
+	ptg_space64(g, PTG_PML4_A, PTG_PDPT_A, PTG_PD_A, PTG_PT_A);
+	ptg_put_marks(g);
+}
+
+void ptg_start64(struct hvg *g, const struct ptg_code *c)
+{
+	hvg_load(g, HVG_CODE, c->b, c->n);
+	ptg_enter_long(g, HVG_CODE, PTG_PML4_A);
+}
+
 bool ptg_have_mmu(const char *name)
 {
 	const size_t n = strlen(name);
@@ -195,6 +265,20 @@ bool ptg_have_mmu(const char *name)
 		if ((p == hv_mmus() || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
 			return true;
 	return false;
+}
+
+void ptg_run_test(void **state)
+{
+	const struct ptg_test *t = *state;
+	const char *name;
+
+	PTG_SKIP_UNLESS_MMU(t->mmu);
+	hvg_for_each_backend(i, name) {
+		struct hvg g;
+		memset(&g, 0, sizeof(g));
+		t->body(&g, name);
+		hvg_destroy(&g);
+	}
 }
 
 void ptg_run_to_hlt(struct hvg *g)
@@ -221,6 +305,12 @@ void ptg_snap(struct hvg *g, struct ptg_snap *s)
 		s->s[i].name = st[i].name;
 		s->s[i].value = st[i].value;
 	}
+}
+
+void ptg_snap_run(struct hvg *g, struct ptg_snap *s)
+{
+	ptg_snap(g, s);
+	ptg_run_to_hlt(g);
 }
 
 static bool lookup(const struct ptg_snap *s, const char *name, uint64_t *v)

@@ -21,6 +21,13 @@
  * shadow MMU's handling of its first write (4.8) does not show in the
  * counts of tests about something else. The entry bits come from
  * tests/support/pt_builder.h, written from the manuals.
+ *
+ * The shadow-MMU tests share one layout (PTG_PML4_A ... below) and one
+ * shape: PTG_TEST runs a test's body once per backend; a body assembles
+ * its guest, builds space A (ptg_create64), adds the entries it is about,
+ * starts (ptg_start64) and then takes steps: snapshot the counters and run
+ * to the next HLT (ptg_snap_run), check what the guest read
+ * (ptg_expect_read) and the counters' exact deltas (PTG_EXPECT).
  */
 #ifndef TESTS_UNIT_SUPPORT_PTGUEST_H
 #define TESTS_UNIT_SUPPORT_PTGUEST_H
@@ -31,6 +38,27 @@
 
 #include "tests/support/pt_builder.h"
 #include "tests/unit/support/hvguest.h"
+
+/* ---- layout (guest-physical; hvguest's area is below 0x10000) */
+
+/* Space A and space B: PML4, PDPT, PD, PT each (ptg_space64). */
+#define PTG_PML4_A 0x20000ull
+#define PTG_PDPT_A 0x21000ull
+#define PTG_PD_A 0x22000ull
+#define PTG_PT_A 0x23000ull
+#define PTG_PML4_B 0x24000ull
+#define PTG_PDPT_B 0x25000ull
+#define PTG_PD_B 0x26000ull
+#define PTG_PT_B 0x27000ull
+/* Data frames, and the marks ptg_put_marks writes at their start. */
+#define PTG_FRAME_A 0x150000ull
+#define PTG_FRAME_B 0x160000ull
+#define PTG_FRAME_C 0x170000ull
+#define PTG_MARK_A 0x1111aaaa1111aaaaull
+#define PTG_MARK_B 0x2222bbbb2222bbbbull
+#define PTG_MARK_C 0x3333cccc3333ccccull
+/* The first page through PT (PD index 1, PT index 0). */
+#define PTG_GVA 0x200000u
 
 /* ---- code */
 
@@ -52,12 +80,21 @@ void ptg_store_ax(struct ptg_code *c, uint32_t addr);
 void ptg_mov_ax(struct ptg_code *c, uint64_t imm);
 void ptg_mov_bx(struct ptg_code *c, uint64_t imm);
 void ptg_mov_cx(struct ptg_code *c, uint64_t imm);
-/* mov cr3, rax (0F 22 /3); mov rax, cr3 (0F 20 /3) */
-void ptg_mov_cr3_ax(struct ptg_code *c);
-void ptg_mov_ax_cr3(struct ptg_code *c);
+/* mov rax/eax, @value; mov [addr], rax/eax (rax/eax keeps @value). */
+void ptg_store(struct ptg_code *c, uint32_t addr, uint64_t value);
+/* mov rax/eax, @cr3; mov cr3, rax/eax (0F 22 /3): a CR3 load ... */
+void ptg_load_cr3(struct ptg_code *c, uint64_t cr3);
+/* ... or mov rax/eax, cr3 (0F 20 /3) first: a reload of the same CR3. */
+void ptg_reload_cr3(struct ptg_code *c);
 /* invlpg [addr] (0F 01 /7) */
 void ptg_invlpg(struct ptg_code *c, uint32_t addr);
+/* invlpg [addr], then ptg_load_ax/bx [addr]: after a paging-structure
+ * change the read that must see it (SDM Vol. 3A 4.10.4.1). */
+void ptg_invlpg_load_ax(struct ptg_code *c, uint32_t addr);
+void ptg_invlpg_load_bx(struct ptg_code *c, uint32_t addr);
 void ptg_hlt(struct ptg_code *c);
+/* A read of [addr] into rax/eax, or a write of 0x77 to it. */
+void ptg_access(struct ptg_code *c, uint32_t addr, bool write);
 /* Read what delivering #PF uses (the IDT gate, the code descriptor,
  * the handler, the stack), so a fault later is delivered without a
  * fault of its own (see test_mmu_shadow_flush.c). */
@@ -66,6 +103,14 @@ void ptg_touch_delivery(struct ptg_code *c);
  * error code at HVG_DATA and CR2 at HVG_DATA + 8 (4 bytes each in 32-bit
  * mode) and halts. */
 void ptg_pf_handler(struct ptg_code *h);
+/* Assemble ptg_pf_handler for the current mode at HVG_HANDLER, point
+ * vector 14 at it and put 0xdead in its two result slots. Call after
+ * entering the mode (the gate's format follows it). */
+void ptg_install_pf_handler(struct hvg *g);
+/* Fail unless the handler saw error code @ec and CR2 = @cr2 (@what names
+ * the access). The reads are 8 bytes in either mode: a 32-bit handler's
+ * 4-byte stores leave 0xdead's upper halves zero. */
+void ptg_expect_pf(struct hvg *g, const char *what, uint64_t ec, uint64_t cr2);
 
 /* ---- tables */
 
@@ -76,6 +121,8 @@ void ptg_space64(struct hvg *g, uint64_t pml4, uint64_t pdpt, uint64_t pd, uint6
 void ptg_space_pae(struct hvg *g, uint64_t pdpt, uint64_t pd, uint64_t pt);
 /* 32-bit: PD[0] = 4 MiB at 0 (needs CR4.PSE), PD[1] -> pt (4-byte entries). */
 void ptg_space32(struct hvg *g, uint64_t pd, uint64_t pt);
+/* PTG_MARK_A, _B, _C at PTG_FRAME_A, _B, _C. */
+void ptg_put_marks(struct hvg *g);
 
 /* ---- modes */
 
@@ -89,6 +136,14 @@ void ptg_enter_long(struct hvg *g, uint64_t rip, uint64_t cr3);
  * paging), CR3 = @cr3, EFER = 0. */
 void ptg_enter_paged32(struct hvg *g, uint64_t rip, uint64_t cr3, uint64_t cr4);
 
+/* ---- VMs and tests */
+
+/* A VM on @backend with MMU @mmu and slot 0 = [0, @ram), space A's tables
+ * (ptg_space64; its PT empty) and the marks (ptg_put_marks). */
+void ptg_create64(struct hvg *g, const char *backend, const char *mmu, uint64_t ram);
+/* Load @c at HVG_CODE and enter IA-32e mode there with CR3 = PTG_PML4_A. */
+void ptg_start64(struct hvg *g, const struct ptg_code *c);
+
 /* Is MMU strategy @name built in (hv_mmus())? */
 bool ptg_have_mmu(const char *name);
 /* Skip the running cmocka test unless strategy @name is built in. */
@@ -97,6 +152,22 @@ bool ptg_have_mmu(const char *name);
 		if (!ptg_have_mmu(name)) \
 			skip(); \
 	} while (0)
+
+/*
+ * A cmocka test run on every backend: in a test table, PTG_TEST(mmu, fn)
+ * is test "fn", skipped unless MMU strategy @mmu is built in, which calls
+ * fn(g, backend) for each backend (hvg_for_each_backend) and then destroys
+ * the VM fn left in *g (hvg_destroy; hvg_teardown after a failure).
+ */
+typedef void ptg_body_fn(struct hvg *g, const char *backend);
+struct ptg_test {
+	const char *mmu;
+	ptg_body_fn *body;
+};
+void ptg_run_test(void **state);
+#define PTG_TEST(mmu_name, fn) \
+	{ .name = #fn, .test_func = ptg_run_test, .teardown_func = hvg_teardown, \
+	  .initial_state = &(struct ptg_test){ .mmu = (mmu_name), .body = (fn) } }
 
 /* hvg_run, which must exit for HLT. */
 void ptg_run_to_hlt(struct hvg *g);
@@ -121,6 +192,8 @@ struct ptg_delta {
 };
 
 void ptg_snap(struct hvg *g, struct ptg_snap *s);
+/* ptg_snap, then ptg_run_to_hlt: one step whose deltas PTG_EXPECT checks. */
+void ptg_snap_run(struct hvg *g, struct ptg_snap *s);
 /* Statistic @name in @s (fails the test when there is none). */
 uint64_t ptg_snap_get(const struct ptg_snap *s, const char *name);
 /*
