@@ -32,84 +32,15 @@
 #include "guests/touch.h"
 #include "access_model.h"
 
-#define VA		0x40000000u
-#define FRAME		0x02000000u	/* 32 MiB: 4 MiB aligned */
-#define MiB		0x100000u
-#define CR4_PGE		0x00000080u
-#define CR4_SMEP	0x00100000u
-#define CR4_SMAP	0x00200000u
-
-static struct pt32 as;
-static uint32_t *pt;		/* the page table under the PDE of VA */
-static bool has_nx;
-
-static uint32_t with(uint32_t v, uint32_t bit, bool on)
-{
-	return on ? v | bit : v & ~bit;
-}
-
-static void set_controls(const struct am_case *c)
-{
-	write_cr0(with(read_cr0(), CR0_WP, c->wp));
-	write_cr4(with(with(read_cr4(), CR4_SMEP, c->smep), CR4_SMAP, c->smap));
-	if (has_nx) {
-		uint64_t efer = msr_read(MSR_EFER);
-		msr_write(MSR_EFER, c->nxe ? efer | EFER_NXE : efer & ~(uint64_t)EFER_NXE);
-	}
-}
-
-/* Only entries that differ are written: under a shadow MMU that write-
- * protects guest tables every write is an exit. */
-static void write_entries(const struct am_case *c)
-{
-	volatile uint32_t *e[] = { pt32_pde(&as, VA), &pt[0] };
-
-	for (unsigned i = 0; i < 2; i++)
-		if (*e[i] != (uint32_t)c->e[i])
-			*e[i] = (uint32_t)c->e[i];
-	invlpg(VA);
-}
-
-static void read_entries(uint64_t *e)
-{
-	e[0] = *(volatile uint32_t *)pt32_pde(&as, VA);
-	e[1] = *(volatile uint32_t *)&pt[0];
-}
-
-int guest_main(void)
-{
-	const uint32_t ustart = (uint32_t)__user32_start, uend = (uint32_t)__user32_end;
-	unsigned bad;
-
-	has_nx = am_cpu_has(0x80000001u, 3, 20);
-	pt32_init(&as);
-	for (uint32_t pa = 0; pa < 4 * MiB; pa += PAGE32_SIZE)
-		pt32_map(&as, pa, pa, PTE32_P | PTE32_RW |
-			 (pa >= ustart && pa < uend ? PTE32_US : 0));
-	pt32_map_4m(&as, FRAME, FRAME, PTE32_P | PTE32_RW);
-	pt = (uint32_t *)frame_alloc();
-	*(volatile uint8_t *)FRAME = 0xC3;	/* RET */
-	touch_init();
-	pt32_enable(&as);
-	write_cr4(read_cr4() | CR4_PGE);
-
-	const struct am_ops ops = {
-		.mode = AM_MODE_32,
-		.name = "32-bit",
-		.n = 2,
-		.va = VA,
-		.pde_table = (uint32_t)pt,
-		.frame = FRAME,
-		.set_controls = set_controls,
-		.write_entries = write_entries,
-		.read_entries = read_entries,
-		.word = (volatile uint32_t *)(FRAME + AM_DATA_OFF),
-	};
-	bad = am_run(&ops);
-
-	const struct am_case off = { .wp = false };
-	set_controls(&off);
-	paging32_disable();
-	guest_printf("access32: %s\n", bad ? "MISMATCH" : "all match the SDM");
-	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
-}
+#define AT_ENTRY		uint32_t
+#define AT_SPACE		pt32
+#define AT_PDE(as, va)		pt32_pde(as, va)
+#define AT_INIT(as)		pt32_init(as)
+#define AT_MAP			pt32_map
+#define AT_MAP_LARGE		pt32_map_4m
+#define AT_ENABLE(as, nx)	((void)(nx), pt32_enable(as))
+#define AT_HAS_NX()		am_cpu_has(0x80000001u, 3, 20)
+#define AT_MODE			AM_MODE_32
+#define AT_NAME			"32-bit"
+#define AT_TEST			"access32"
+#include "access32_tmpl.h"
