@@ -78,7 +78,8 @@ static int handle_extint(struct hv_vcpu *vcpu)
 
 /*
  * Host time of the MMU's fault handling, for pf_host_ns (the figure
- * bench/mmu divides by the faults handled). It only feeds a statistic:
+ * bench/mmu divides by the faults handled; CONFIG_HV_FAULT_TIMING, on by
+ * default, turns the clock reads off). It only feeds a statistic:
  * what the guest sees stays the model's virtual time (core/clock.c).
  *
  * An interval between two clock reads also holds about one read's own
@@ -115,6 +116,9 @@ static uint64_t host_clock_cost(void)
 static enum ret_pf timed_page_fault(struct hv_vcpu *vcpu, uint64_t addr, uint32_t access,
 				    bool present)
 {
+#ifndef CONFIG_HV_FAULT_TIMING
+	return vcpu->vm->mmu->page_fault(vcpu, addr, access, present);
+#endif
 	const uint64_t cost = host_clock_cost(), t0 = host_ns();
 	const enum ret_pf r = vcpu->vm->mmu->page_fault(vcpu, addr, access, present);
 	const uint64_t dt = host_ns() - t0;
