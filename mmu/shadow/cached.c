@@ -220,9 +220,8 @@ static void compute_mode(struct hv_vcpu *vcpu, struct sc_mode *m)
 	const bool wp = cr0 & CR0_WP;
 	m->long_mode = efer & EFER_LMA;
 	m->pae = m->long_mode || (cr4 & CR4_PAE);
-	m->nxe = m->pae && (efer & EFER_NXE);
 	m->base.cr4_pae = m->pae;
-	m->base.efer_nx = m->nxe;
+	m->base.efer_nx = m->pae && (efer & EFER_NXE);	/* XD exists (4.4, 4.5) */
 	m->base.cr0_wp = wp;
 	m->base.smep_andnot_wp = (cr4 & CR4_SMEP) && !wp;
 	m->base.smap_andnot_wp = (cr4 & CR4_SMAP) && !wp;

@@ -53,7 +53,6 @@ struct sc_mode {
 	bool paging;			/* guest CR0.PG */
 	bool long_mode;			/* EFER.LMA: 4-level roots, else PAE roots */
 	bool pae;			/* 64-bit gptes (CR4.PAE or long mode) */
-	bool nxe;			/* EFER.NXE: XD usable in sptes */
 	union shadow_role base;		/* what every page of this mode shares
 					 * (level, direct, quadrant, access 0) */
 };
