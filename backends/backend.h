@@ -230,6 +230,12 @@ struct hv_backend_ops {
 	 * state (SDM Vol. 3A Table 9-1). 0 or -errno. */
 	int (*vcpu_create)(struct hv_vcpu *vcpu);
 	void (*vcpu_free)(struct hv_vcpu *vcpu);
+	/* Put the guest's registers back in the RESET state vcpu_create
+	 * gave it (Table 9-1: segments, RIP, RFLAGS, CR0-4, EFER, DR0-7,
+	 * the GPRs with EDX the signature, no interrupt shadow, active);
+	 * the PAT and the other MSRs are the caller's. core/mp.c builds
+	 * INIT from it. */
+	void (*reset_regs)(struct hv_vcpu *vcpu);
 
 	/* ---- running */
 	/* Enter the guest (VMLAUNCH/VMRESUME, VMRUN) and return at its next

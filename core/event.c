@@ -121,6 +121,8 @@ static int next_irq(struct hv_vcpu *vcpu, bool *from_irqchip)
 bool vcpu_has_interrupt(struct hv_vcpu *vcpu)
 {
 	bool from;
+	if (irq_take_nmi(vcpu))		/* an NMI IPI wakes a halted vcpu */
+		vcpu->nmi_pending = true;
 	if (vcpu->nmi_pending)
 		return true;
 	return next_irq(vcpu, &from) >= 0 && vcpu->vm->backend->interrupt_allowed(vcpu);

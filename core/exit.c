@@ -237,15 +237,17 @@ static int handle_cpuid(struct hv_vcpu *vcpu)
 
 /*
  * HLT: the vcpu waits for an interrupt (core/run.c lets virtual time
- * jump to the next timer). With RFLAGS.IF = 0 only an NMI could wake
- * it, and nothing here sends one: the VMM hears about it, as a guest
- * that ends with CLI; HLT expects.
+ * jump to the next timer). With RFLAGS.IF = 0 only an NMI, INIT or
+ * STARTUP could wake it: run alone by hv_run, nothing can send one, and
+ * the VMM hears about it, as a guest that ends with CLI; HLT expects;
+ * under the scheduler another vcpu may (core/sched.c ends the VM when
+ * every vcpu waits like this).
  */
 static int handle_hlt(struct hv_vcpu *vcpu)
 {
 	vcpu->vm->stats.halt_exits++;
 	skip(vcpu);
-	if (!(be(vcpu)->get_rflags(vcpu) & (1u << 9)) && !vcpu->nmi_pending) {
+	if (!vcpu->sched && !(be(vcpu)->get_rflags(vcpu) & (1u << 9)) && !vcpu->nmi_pending) {
 		vcpu->run->exit_reason = HV_EXIT_HLT;
 		return EXIT_TO_VMM;
 	}

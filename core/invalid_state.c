@@ -116,7 +116,7 @@ static void charge(struct hv_vcpu *vcpu, uint64_t before)
 	const uint64_t after = vcpu_emulated_insns(vcpu);
 	const uint64_t d = after * cpi / 1000 - before * cpi / 1000;
 	if (d) {
-		vm->halted_cycles += d;
+		vcpu->idle_cycles += d;
 		vcpu_adjust_tsc(vcpu, d);
 	}
 }
@@ -135,7 +135,7 @@ int vcpu_run_invalid_state(struct hv_vcpu *vcpu)
 	const uint64_t before = vcpu_emulated_insns(vcpu);
 	const int r = vcpu_emulate(vcpu);
 	charge(vcpu, before);
-	if (r == EXIT_RESUME && vcpu->halted &&
+	if (r == EXIT_RESUME && vcpu->halted && !vcpu->sched &&
 	    !(be->get_rflags(vcpu) & RFLAGS_IF) && !vcpu->nmi_pending) {
 		vcpu->halted = false;
 		vcpu->run->exit_reason = HV_EXIT_HLT;

@@ -15,3 +15,6 @@ obj-y += run.o
 obj-y += stats.o
 obj-y += debug.o
 obj-y += invalid_state.o
+obj-y += request.o
+obj-y += mp.o
+obj-y += sched.o

@@ -3,10 +3,14 @@
  *
  *   complete what the VMM answered (IN data, an MMIO read)
  *   loop:
- *     stop?   hv_run_interrupt, max_insns, deadline_ns   -> VMM
+ *     stop?   hv_run_interrupt                           -> VMM
+ *     requests from other vcpus (core/request.h), INIT/STARTUP (core/mp.h)
+ *     stop?   triple fault, max_insns, deadline_ns        -> VMM
  *     timers  core/irq fires what is due at the virtual time
- *     halted? wake on an interrupt, else let time jump to the next
- *             timer; with none ahead, HV_EXIT_HLT
+ *     halted or waiting for SIPI? wake on an interrupt; else, under the
+ *             scheduler, return idle to it (core/sched.c); run alone,
+ *             let time jump to the next timer, with none ahead
+ *             HV_EXIT_HLT
  *     invalid? a state VM entry would refuse (backend state_runnable):
  *             one event or instruction in the emulator instead of the
  *             steps below (core/invalid_state.c)
@@ -31,6 +35,9 @@
 #include "core/exit.h"
 #include "core/invalid_state.h"
 #include "core/irq/irq.h"
+#include "core/mp.h"
+#include "core/request.h"
+#include "core/sched.h"
 #include "core/vm.h"
 
 /* The same exit at the same RIP this many times with no instruction
@@ -84,7 +91,7 @@ static int complete_io(struct hv_vcpu *vcpu, struct hv_run *run)
 }
 
 /* What the vcpu retired: the processor's count and the emulator's. */
-static uint64_t insns(struct hv_vcpu *vcpu)
+uint64_t vcpu_insns(struct hv_vcpu *vcpu)
 {
 	struct hv_hw_counters c;
 	vcpu->vm->backend->read_counters(vcpu, &c);
@@ -104,28 +111,31 @@ static uint64_t next_event_ns(struct hv_vcpu *vcpu, const struct hv_run *run)
 	return run->deadline_ns ? min_u64(t, run->deadline_ns) : t;
 }
 
-/* A halted vcpu: wake it, or move time on to the next event. Returns
- * EXIT_RESUME to go round the loop again, EXIT_TO_VMM with run filled. */
-static int halted(struct hv_vcpu *vcpu, struct hv_run *run)
+/*
+ * A vcpu that executes nothing — halted in HLT, or waiting for a STARTUP
+ * (core/mp.h): wake it if an interrupt it can take is there. Otherwise,
+ * under the scheduler, tell it the vcpu is idle (it moves time on for
+ * all vcpus together, core/sched.c); run alone by hv_run, let its time
+ * jump to the next event. Returns EXIT_RESUME to go round the loop
+ * again, EXIT_TO_VMM with run filled.
+ */
+static int not_running(struct hv_vcpu *vcpu, struct hv_run *run)
 {
-	struct hv_vm *vm = vcpu->vm;
-	if (vcpu_has_interrupt(vcpu)) {
+	if (vcpu_mp_runnable(vcpu) && vcpu_has_interrupt(vcpu)) {
 		vcpu->halted = false;
-		vm->stats.halt_wakeup++;
+		vcpu->vm->stats.halt_wakeup++;
 		return EXIT_RESUME;
 	}
-	const uint64_t now = vcpu_clock_ns(vcpu);
+	if (vcpu->sched) {
+		run->exit_reason = HV_EXIT_IDLE;
+		return EXIT_TO_VMM;
+	}
 	const uint64_t next = next_event_ns(vcpu, run);
-	if (next == UINT64_MAX) {
+	if (!vcpu_mp_runnable(vcpu) || next == UINT64_MAX) {
 		run->exit_reason = HV_EXIT_HLT;
 		return EXIT_TO_VMM;
 	}
-	if (next > now) {
-		const uint64_t d = ns_to_tsc(next - now) + 1;
-		vm->halted_cycles += d;
-		vm->stats.halt_ns += tsc_to_ns(d);
-		vcpu_adjust_tsc(vcpu, d);
-	}
+	vcpu_idle_until(vcpu, next);
 	return EXIT_RESUME;
 }
 
@@ -149,7 +159,7 @@ static void arm_deadline(struct hv_vcpu *vcpu, const struct hv_run *run, uint64_
 static int enter_and_handle(struct hv_vcpu *vcpu, struct hv_run *run)
 {
 	struct hv_vm *vm = vcpu->vm;
-	const uint64_t before = insns(vcpu);
+	const uint64_t before = vcpu_insns(vcpu);
 
 	vcpu_inject_events(vcpu);
 	vcpu_debug_before_entry(vcpu);
@@ -168,7 +178,7 @@ static int enter_and_handle(struct hv_vcpu *vcpu, struct hv_run *run)
 
 	/* Loop detection: the same exit at the same RIP with no progress. */
 	const uint64_t rip = vm->backend->get_rip(vcpu);
-	if (insns(vcpu) == before && rip == vcpu->last_rip &&
+	if (vcpu_insns(vcpu) == before && rip == vcpu->last_rip &&
 	    vcpu->exit.reason != HVX_EXTINT && vcpu->exit.reason != HVX_IRQ_WINDOW) {
 		if (++vcpu->same_rip_exits >= LOOP_LIMIT)
 			return vcpu_internal_error(vcpu, HV_INTERNAL_LOOP, "exit %s at rip %#llx "
@@ -182,10 +192,8 @@ static int enter_and_handle(struct hv_vcpu *vcpu, struct hv_run *run)
 	return vcpu_handle_exit(vcpu);
 }
 
-int hv_run(struct hv_vcpu *vcpu, struct hv_run *run)
+int vcpu_run(struct hv_vcpu *vcpu, struct hv_run *run)
 {
-	if (!vcpu || !run)
-		return vm_err(-EINVAL, "hv_run: NULL argument");
 	vcpu->run = run;
 	int r = complete_io(vcpu, run);
 	run->exit_reason = HV_EXIT_UNKNOWN;
@@ -197,13 +205,15 @@ int hv_run(struct hv_vcpu *vcpu, struct hv_run *run)
 			r = EXIT_TO_VMM;
 			break;
 		}
+		vcpu_process_requests(vcpu);
+		vcpu_check_init_sipi(vcpu);
 		if (vcpu_triple_fault(vcpu)) {
 			vcpu->exc_pending = false;
 			run->exit_reason = HV_EXIT_SHUTDOWN;
 			r = EXIT_TO_VMM;
 			break;
 		}
-		const uint64_t done = insns(vcpu);
+		const uint64_t done = vcpu_insns(vcpu);
 		if ((run->max_insns && done >= run->max_insns) ||
 		    (run->deadline_ns && vcpu_clock_ns(vcpu) >= run->deadline_ns)) {
 			run->exit_reason = HV_EXIT_DEADLINE;
@@ -211,24 +221,35 @@ int hv_run(struct hv_vcpu *vcpu, struct hv_run *run)
 			break;
 		}
 		irq_update(vcpu);
-		if (vcpu->halted) {
-			r = halted(vcpu, run);
+		if (vcpu->halted || !vcpu_mp_runnable(vcpu)) {
+			r = not_running(vcpu, run);
 			continue;
 		}
 		/* A state VM entry would refuse runs in the emulator. */
 		r = vcpu_state_runnable(vcpu) ? enter_and_handle(vcpu, run)
 					       : vcpu_run_invalid_state(vcpu);
+		vcpu_publish_clock(vcpu);
 	}
 	const struct hv_backend_ops *be = vcpu->vm->backend;
 	run->if_flag = be->get_rflags(vcpu) & (1u << 9);
 	run->ready_for_interrupt_injection = be->interrupt_allowed(vcpu);
-	run->insns = insns(vcpu);
+	run->insns = vcpu_insns(vcpu);
+	vcpu_publish_clock(vcpu);
 	vcpu->run = NULL;
 	if (r < 0) {
 		run->exit_reason = HV_EXIT_INTERNAL_ERROR;
 		return r == -EIO ? r : -EIO;
 	}
 	return 0;
+}
+
+int hv_run(struct hv_vcpu *vcpu, struct hv_run *run)
+{
+	if (!vcpu || !run)
+		return vm_err(-EINVAL, "hv_run: NULL argument");
+	if (vcpu->vm->sched)
+		return vm_err(-EBUSY, "hv_run: the VM's vcpus are running under hv_vm_run");
+	return vcpu_run(vcpu, run);
 }
 
 void hv_run_interrupt(struct hv_vcpu *vcpu)

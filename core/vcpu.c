@@ -43,6 +43,8 @@ int hv_vcpu_create(struct hv_vm *vm, unsigned id, struct hv_vcpu **out)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->user_irq = -1;
+	/* APs wait for their STARTUP IPI (hv.h, core/mp.c). */
+	vcpu->mp_state = id == 0 ? VCPU_MP_RUNNABLE : VCPU_MP_WAIT_SIPI;
 	r = vm->backend->vcpu_create(vcpu);
 	if (r)
 		goto err_free;

@@ -16,6 +16,7 @@
 #ifndef HVLAB_CORE_VM_H
 #define HVLAB_CORE_VM_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,9 +38,13 @@ struct sf_vm;
 struct irq_vm;
 struct lapic;
 struct vcpu_emu;
+struct sched;
+struct sched_vcpu;
 
+/* Every counter is bumped by whichever vcpu thread counts it (the
+ * parallel scheduler runs several): atomic, so no count is lost. */
 struct hv_vm_stats {
-#define STAT(name, help) uint64_t name;
+#define STAT(name, help) _Atomic uint64_t name;
 #include "core/stats.def"
 #undef STAT
 };
@@ -69,8 +74,22 @@ struct hv_vm {
 	struct sc_vm *scached;			/* mmu/shadow/cached*.c's state */
 	struct irq_vm *irq;			/* core/irq's controllers */
 	struct hv_vm_stats stats;
-	uint64_t exits_by_reason[HVX_NR_REASONS];
-	uint64_t halted_cycles;			/* virtual time skipped in HLT, in TSC ticks */
+	_Atomic uint64_t exits_by_reason[HVX_NR_REASONS];
+	_Atomic uint64_t clock_ns;		/* hv_clock_ns: the latest vcpu clock
+						 * published (vcpu_publish_clock) */
+	struct sched *sched;			/* core/sched.c, during hv_vm_run */
+};
+
+/*
+ * The multiprocessor state of a vcpu (SDM Vol. 3A 8.4, 11.6.1; KVM's
+ * mp_state): RUNNABLE executes (or is halted in HLT, vcpu->halted);
+ * WAIT_SIPI is the wait-for-SIPI state an AP is in after RESET (as the
+ * BIOS leaves it, and QEMU's APs start) or any vcpu after INIT: it
+ * executes nothing until a STARTUP IPI.
+ */
+enum vcpu_mp_state {
+	VCPU_MP_RUNNABLE,
+	VCPU_MP_WAIT_SIPI,
 };
 
 /* Why hv_run is stopping (vcpu->exit_to_vmm) besides a device exit. */
@@ -115,7 +134,13 @@ struct hv_vcpu {
 	bool mmio_write_out;			/* (r) an emulated MMIO write waits
 						 * in run->mmio for the VMM */
 	uint64_t tsc_offset;			/* (r) sum of adjust_tsc() deltas */
+	uint64_t idle_cycles;			/* (r) virtual time the processor did
+						 * not count: halted, waiting for
+						 * SIPI, emulated by core (TSC ticks) */
 	uint64_t last_rip, same_rip_exits;	/* loop detection */
+	enum vcpu_mp_state mp_state;		/* (r) */
+	_Atomic uint32_t requests;		/* core/request.h: bit per request */
+	struct sched_vcpu *sched;		/* core/sched.c, during hv_vm_run */
 };
 
 void vcpu_destroy(struct hv_vcpu *vcpu);
@@ -150,8 +175,14 @@ void vm_free_page(struct hv_vm *vm, hpa_t hpa);
 hpa_t vm_alloc_pages(struct hv_vm *vm, unsigned npages);
 void vm_free_pages(struct hv_vm *vm, hpa_t hpa, unsigned npages);
 
-/* Virtual time (hv_clock_ns) and the guest's TSC for vcpu @vcpu. */
+/* Virtual time of vcpu @vcpu (its processor's cycles plus idle_cycles)
+ * and its guest TSC. */
 uint64_t vcpu_clock_ns(struct hv_vcpu *vcpu);
+/* Make the vcpu's clock the VM's (hv_clock_ns) if it is ahead of it. */
+void vcpu_publish_clock(struct hv_vcpu *vcpu);
+/* Let an idle vcpu's clock move on to @ns (nothing if it is there
+ * already): halted time, counted in halt_ns and the guest's TSC. */
+void vcpu_idle_until(struct hv_vcpu *vcpu, uint64_t ns);
 uint64_t vcpu_guest_tsc(struct hv_vcpu *vcpu);
 /* Move the guest's TSC by @delta (modulo 2^64). */
 void vcpu_adjust_tsc(struct hv_vcpu *vcpu, uint64_t delta);

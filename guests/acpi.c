@@ -17,6 +17,15 @@
  *   I/O APIC (address at offset 4, GSI base at 8), type 2 an Interrupt
  *   Source Override (bus 0 = ISA, source IRQ at 3, GSI at 4, flags at 8;
  *   Tables 5.25, 5.26). An ISA IRQ without an override is GSI = IRQ.
+ *   The processors (5.2.12.2, Table 5.21): type 0, Processor Local APIC,
+ *   length 8: ACPI processor UID at 2, APIC ID at 3, flags at 4 (32-bit);
+ *   (5.2.12.12, Table 5.37) type 9, Processor Local x2APIC, length 16:
+ *   x2APIC ID at 4, flags at 8, UID at 12. Flags (Table 5.22) bit 0
+ *   "Enabled": the processor can be used; a clear bit 0 means it cannot
+ *   (bit 1, Online Capable, only says it could be hot-added), so only
+ *   enabled entries are processors to start. 5.2.12.12: an x2APIC ID
+ *   below 255 is listed with a type-0 entry, so the two types do not
+ *   name the same processor twice.
  * Everything lies below 4 GiB, inside the runtime's identity map.
  */
 #include "guests/guest.h"
@@ -157,4 +166,32 @@ uint32_t acpi_isa_irq_gsi(unsigned irq, uint16_t *flags)
 	if (flags)
 		*flags = e ? (uint16_t)(e[8] | e[9] << 8) : 0;
 	return e ? get32(e + 4) : irq;
+}
+
+unsigned acpi_cpus(struct acpi_cpu *cpus, unsigned max)
+{
+	const struct acpi_header *m = acpi_find("APIC");
+	unsigned n = 0;
+
+	if (!m)
+		return 0;
+	const uint8_t *e = (const uint8_t *)m + sizeof(*m) + 8;
+	const uint8_t *end = (const uint8_t *)m + m->length;
+	for (; e + 2 <= end && e[1] >= 2 && e + e[1] <= end; e += e[1]) {
+		struct acpi_cpu c;
+
+		if (e[0] == 0 && e[1] >= 8)
+			c = (struct acpi_cpu){ .apic_id = e[3], .uid = e[2], .flags = get32(e + 4) };
+		else if (e[0] == 9 && e[1] >= 16)
+			c = (struct acpi_cpu){ .apic_id = get32(e + 4), .uid = get32(e + 12),
+					       .flags = get32(e + 8), .x2apic = true };
+		else
+			continue;
+		if (!(c.flags & ACPI_CPU_ENABLED))
+			continue;
+		if (n < max)
+			cpus[n] = c;
+		n++;
+	}
+	return n;
 }

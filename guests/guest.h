@@ -182,6 +182,36 @@ uint64_t lapic_timer_ticks(void);
 #define LAPIC_REG_TIMER_INIT	0x380
 #define LAPIC_REG_TIMER_CUR	0x390
 #define LAPIC_REG_TIMER_DIV	0x3e0
+#define LAPIC_REG_LDR		0x0d0	/* logical destination, 31:24 in xAPIC mode */
+#define LAPIC_REG_DFR		0x0e0	/* destination format: 0xffffffff = flat */
+#define LAPIC_REG_IRR0		0x200
+/* Interrupt command register (SDM 3A 11.6.1, Figure 11-12): the low dword
+ * lapic_ipi() takes. */
+#define ICR_FIXED		(0u << 8)
+#define ICR_LOWEST		(1u << 8)
+#define ICR_NMI			(4u << 8)
+#define ICR_INIT		(5u << 8)
+#define ICR_STARTUP		(6u << 8)
+#define ICR_LOGICAL		(1u << 11)
+#define ICR_ASSERT		(1u << 14)
+#define ICR_LEVEL		(1u << 15)
+#define ICR_SELF		(1u << 18)
+#define ICR_ALL			(2u << 18)	/* all including self */
+#define ICR_OTHERS		(3u << 18)	/* all excluding self */
+/* Sends an IPI: @icr (vector, mode, shorthand) to @dest (APIC ID, or
+ * logical destination with ICR_LOGICAL; ignored with a shorthand). xAPIC:
+ * ICR high then low, then waits for delivery status idle; x2APIC: one
+ * WRMSR of MSR 830H. */
+void lapic_ipi(uint32_t dest, uint32_t icr);
+uint32_t lapic_id(void);		/* this CPU's xAPIC ID (31:24) or x2APIC ID */
+/* Switches this CPU to x2APIC mode (CPUID.01H:ECX[21], IA32_APIC_BASE
+ * EXTD); lapic_read/write() then use MSRs 800H + reg/16. -GUEST_ENOENT
+ * without x2APIC. */
+int lapic_x2apic_enable(void);
+bool lapic_is_x2apic(void);
+/* On an AP after lapic_init() ran on the BSP: global enable (and EXTD in
+ * x2APIC mode), TPR 0, SVR enable with the spurious vector. */
+int lapic_init_cpu(void);
 
 /* ---- gdt.c: the runtime GDT and the TSS ---- */
 #define GDT_KERNEL_CS	0x08
@@ -323,6 +353,18 @@ const struct acpi_header *acpi_find(const char *sig);
  * without an Interrupt Source Override. */
 uint32_t acpi_ioapic_address(void);
 uint32_t acpi_isa_irq_gsi(unsigned irq, uint16_t *flags);
+/* MADT processors: type 0 (Processor Local APIC) and type 9 (Processor
+ * Local x2APIC) entries with flags bit 0 (Enabled) set, in table order. */
+#define ACPI_CPU_ENABLED	0x1u
+struct acpi_cpu {
+	uint32_t apic_id;	/* the xAPIC ID (type 0) or x2APIC ID (type 9) */
+	uint32_t uid;		/* ACPI processor UID */
+	uint32_t flags;		/* Table 5.22 */
+	bool x2apic;		/* from a type-9 entry */
+};
+/* Fills up to @max entries; returns how many enabled processors the MADT
+ * lists (may exceed @max), 0 without a MADT. */
+unsigned acpi_cpus(struct acpi_cpu *cpus, unsigned max);
 
 /* ---- ioapic.c: the I/O APIC (82093AA datasheet) ---- */
 #define IOAPIC_DEFAULT_BASE	0xfec00000u
@@ -356,6 +398,101 @@ void sched_tick(struct guest_frame *f);
 void sched_run(void);
 uint64_t sched_preemptions(int id);	/* ticks that interrupted the task in ring 3 */
 uint64_t sched_switches(void);		/* times a tick changed the running task */
+
+/* ---- smp.c: application processors, per-CPU data, IPIs, shootdowns ----
+ * (SDM Vol. 3A 9.4 MP initialization, 11.6 IPIs; MP spec 1.4 B.4;
+ * docs/guests.md "SMP") */
+#define SMP_MAX_CPUS		64
+#define SMP_TRAMPOLINE_PA	0x70000u	/* the APs' real-mode start: STARTUP vector 0x70 */
+#define SMP_FLUSH_VECTOR	0x3d		/* tlb_shootdown() */
+#define SMP_WAKE_VECTOR		0x3e		/* work for an idle CPU */
+#define GUEST_ETIMEDOUT		110
+/* One per CPU; GS base points at it (MSR C000_0101H), so smp_cpu_id()
+ * is one load. Fields below "test" are free for tests. */
+struct smp_cpu {
+	uint32_t id;			/* 0 (the BSP) .. smp_ncpus() - 1 */
+	uint32_t apic_id;		/* from the MADT */
+	struct smp_cpu *self;
+	uint32_t seen_apic_id;		/* what the CPU read from its own APIC */
+	volatile uint32_t boots;	/* times it entered the runtime (1) */
+	volatile uint32_t strays;	/* BSP only: APs with an APIC ID not in the table */
+	void (*volatile fn)(void *);	/* smp_run_on(): work, and its argument */
+	void *volatile arg;
+	volatile uint64_t req, done;	/* work requested / finished (counts) */
+	volatile uint32_t waiter;	/* 1 + the CPU halted in smp_wait() for it */
+	volatile uint64_t flushes;	/* shootdown IPIs this CPU answered */
+	volatile uint64_t shootdowns;	/* tlb_shootdown() calls that sent IPIs */
+	volatile uint64_t test[8];	/* for tests: counters, state */
+};
+/* Finds the MADT's processors, masks the 8259s (pic_init()), starts
+ * every AP (INIT, STARTUP, STARTUP) and waits for each; the APs use the BSP's local APIC mode (call
+ * lapic_x2apic_enable() first for x2APIC), page tables (guest_pml4) and
+ * IDT. lapic_init() if not done yet. Returns the number of CPUs up, or
+ * -GUEST_ENOENT (no APIC or MADT), -GUEST_ETIMEDOUT (an AP did not come
+ * up within a second: it is left out). */
+int smp_init(void);
+unsigned smp_ncpus(void);
+unsigned smp_madt_cpus(void);		/* enabled processors in the MADT */
+unsigned smp_cpu_id(void);		/* 0 before smp_init() */
+struct smp_cpu *smp_cpu(unsigned id);	/* NULL past smp_ncpus() */
+struct smp_cpu *smp_this_cpu(void);
+uint64_t smp_online_mask(void);		/* bit i: CPU i is up */
+/* Runs @fn(@arg) on CPU @cpu (IF=0 there; it may STI) after its previous
+ * work ended, and returns at once; on the calling CPU, runs it now. One
+ * CPU hands out work to a given CPU at a time. */
+void smp_run_on(unsigned cpu, void (*fn)(void *), void *arg);
+void smp_wait(unsigned cpu);		/* until @cpu's work has returned */
+void smp_run_all(void (*fn)(void *), void *arg);	/* every CPU, the caller too; waits */
+/* smp_wait() halts and tlb_shootdown() spins with IF=1 (the caller's IF
+ * restored after), so a waiting CPU still answers shootdowns. */
+void smp_delay_us(uint32_t us);		/* counts the ACPI PM timer */
+void ipi_send(uint32_t apic_id, uint8_t vector);	/* fixed, physical */
+void ipi_send_cpu(unsigned cpu, uint8_t vector);
+void ipi_broadcast_others(uint8_t vector);	/* shorthand: all excluding self */
+void ipi_nmi_cpu(unsigned cpu);
+/* Every CPU into x2APIC mode (the APs, then this one, the BSP); 0, or
+ * -GUEST_ENOENT without x2APIC (CPUID.01H:ECX[21]). */
+int smp_x2apic_enable(void);
+/* Invalidates @npages pages from @va on every CPU (0, or more than 32:
+ * everything, MOV to CR3): here first, then an IPI to the others, which
+ * flush and acknowledge; returns when all have. Call after the PTE
+ * change is in memory; the other CPUs must be able to take interrupts. */
+void tlb_shootdown(uint64_t va, unsigned npages);
+/* The same for INVLPG of each of @n addresses (up to any number). */
+void tlb_shootdown_list(const uint64_t *va, unsigned n);
+/* Every CPU, this one first, loads @cr3 (non-zero) into CR3: the page
+ * tables change everywhere, every TLB is flushed; returns when all have. */
+void tlb_switch_cr3_all(uint64_t cr3);
+
+/* Spinlocks, atomics and barriers (SDM 3A 9.1.2.2 locked operations,
+ * 9.2 memory ordering; Vol. 2 PAUSE). */
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause" : : : "memory");
+}
+static inline void smp_mb(void)
+{
+	__asm__ volatile("mfence" : : : "memory");
+}
+typedef struct {
+	volatile uint32_t v;
+} spinlock_t;
+static inline void spin_lock(spinlock_t *l)
+{
+	/* XCHG with memory is locked (Vol. 2 XCHG); spin on plain reads */
+	while (__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->v, __ATOMIC_RELAXED))
+			cpu_relax();
+}
+static inline void spin_unlock(spinlock_t *l)
+{
+	__atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
+}
+/* LOCK XADD: returns the old value */
+static inline uint64_t atomic_fetch_add64(volatile uint64_t *p, uint64_t v)
+{
+	return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
+}
 
 /* ---- check.c: one line per checked property ---- */
 /* Prints "@what: yes" or "@what: NO" and counts the NOs. */

@@ -22,6 +22,22 @@
  * - 11.8.3.1: TPR 0, so no class of vectors is held back.
  * The registers are 32 bits wide, 16-byte aligned, accessed as whole
  * dwords (11.4.1).
+ *
+ * Inter-processor interrupts (11.6, Figure 11-12): the ICR's low dword
+ * (300H) holds vector 7:0, delivery mode 10:8, destination mode 11,
+ * delivery status 12 (read-only), level 14, trigger mode 15, shorthand
+ * 19:18; the high dword (310H) the destination in 31:24. Writing the low
+ * dword sends, so the high one goes first; 11.6.1 asks software to wait
+ * until delivery status reads 0 (idle) before the next write, which
+ * lapic_ipi() does after each send.
+ *
+ * x2APIC mode (11.12): lapic_x2apic_enable() sets IA32_APIC_BASE.EXTD
+ * (bit 10) with EN (11.12.1, CPUID.01H:ECX[21] first); from then on
+ * lapic_read/write() reach register R as MSR 800H + R/16 (11.12.1.2,
+ * Table 11-6) and the ICR is the single 64-bit MSR 830H with the 32-bit
+ * destination in 63:32 and no delivery-status bit (11.12.9). The mode is
+ * per processor; the flag here is the runtime's: smp.c puts every AP
+ * into the BSP's mode.
  */
 #include "guests/guest.h"
 
@@ -33,11 +49,21 @@
 #define LVT_TIMER_PERIODIC	(1u << 17)
 #define PDE_PWT			(1ull << 3)
 #define PDE_PCD			(1ull << 4)
+#define APIC_BASE_EXTD		(1ull << 10)
+#define X2APIC_MSR_BASE		0x800
+#define X2APIC_MSR_ICR		0x830
+#define ICR_LOW			0x300
+#define ICR_HIGH		0x310
+#define ICR_BUSY		(1u << 12)
 
 static volatile uint32_t *regs;
 static uint64_t base;
 static volatile uint64_t ticks;
 static uint64_t tick_limit;
+/* The mode is per processor (11.12.1): each CPU's own flag, by
+ * smp_cpu_id() (0 before smp_init()). */
+static bool x2apic_cpu[SMP_MAX_CPUS];
+#define x2apic (x2apic_cpu[smp_cpu_id()])
 
 uint64_t lapic_base(void)
 {
@@ -46,12 +72,81 @@ uint64_t lapic_base(void)
 
 uint32_t lapic_read(uint32_t reg)
 {
+	if (x2apic)
+		return (uint32_t)msr_read(X2APIC_MSR_BASE + reg / 16);
 	return regs[reg / 4];
 }
 
 void lapic_write(uint32_t reg, uint32_t v)
 {
-	regs[reg / 4] = v;
+	if (x2apic)
+		msr_write(X2APIC_MSR_BASE + reg / 16, v);
+	else
+		regs[reg / 4] = v;
+}
+
+bool lapic_is_x2apic(void)
+{
+	return x2apic;
+}
+
+uint32_t lapic_id(void)
+{
+	/* 11.4.6: the xAPIC ID is in bits 31:24; 11.12.5.1: all 32 bits */
+	return x2apic ? lapic_read(LAPIC_REG_ID) : lapic_read(LAPIC_REG_ID) >> 24;
+}
+
+void lapic_ipi(uint32_t dest, uint32_t icr)
+{
+	if (x2apic) {
+		/* one WRMSR sends; a fence first so earlier stores are visible
+		 * to the receiver (11.12.3: WRMSR to x2APIC registers is not
+		 * serializing) */
+		__asm__ volatile("mfence" : : : "memory");
+		msr_write(X2APIC_MSR_ICR, (uint64_t)dest << 32 | icr);
+		return;
+	}
+	/* An interrupt handler's IPI between the two writes would send to
+	 * its destination, not ours: interrupts off across the pair. */
+	uint64_t rflags;
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(rflags) : : "memory");
+	lapic_write(ICR_HIGH, dest << 24);
+	lapic_write(ICR_LOW, icr);
+	while (lapic_read(ICR_LOW) & ICR_BUSY)
+		__asm__ volatile("pause");
+	if (rflags & (1u << 9))
+		irq_enable();
+}
+
+int lapic_x2apic_enable(void)
+{
+	uint32_t r[4];
+
+	cpuid(1, 0, r);
+	if (!(r[2] & (1u << 21)))
+		return -GUEST_ENOENT;
+	uint64_t msr = msr_read(MSR_IA32_APIC_BASE);
+	if (!(msr & APIC_BASE_EXTD))
+		msr_write(MSR_IA32_APIC_BASE, msr | APIC_BASE_ENABLE | APIC_BASE_EXTD);
+	x2apic = true;
+	return 0;
+}
+
+int lapic_init_cpu(void)
+{
+	uint64_t msr = msr_read(MSR_IA32_APIC_BASE);
+
+	if (!regs || (msr & APIC_BASE_ADDR) != base)
+		return -GUEST_EINVAL;
+	if (!(msr & APIC_BASE_ENABLE))
+		msr_write(MSR_IA32_APIC_BASE, msr |= APIC_BASE_ENABLE);
+	/* A CPU started after the BSP went x2APIC follows it. */
+	if (x2apic_cpu[0] && !(msr & APIC_BASE_EXTD))
+		msr_write(MSR_IA32_APIC_BASE, msr | APIC_BASE_EXTD);
+	x2apic = x2apic_cpu[0];
+	lapic_write(LAPIC_REG_TPR, 0);
+	lapic_write(LAPIC_REG_SVR, SVR_APIC_ENABLE | LAPIC_SPURIOUS_VECTOR);
+	return 0;
 }
 
 void lapic_eoi(void)

@@ -66,9 +66,12 @@
  *   pts_slots[l], pts_nslots[l]   for l >= 2: the indexes an op may change
  *                    in a table of that level (a PT: all of them)
  *   pts_invlpg(va), pts_load_cr3(pa)
- * It provides pts_init(), pts_put(), pts_prepare(), pts_run() (in
- * guests/ptstress_ops.h, included at the end) and pts_on_pf() for the
- * test's #PF handler.
+ *   optionally pts_invlpg_list(vas, n): the INVLPGs of one flush at once
+ *                    (an SMP test passes them on to the other CPUs with
+ *                    one shootdown; pts_load_cr3 then loads every CPU's)
+ * It provides pts_init(), pts_put(), pts_prepare(), pts_run() — or
+ * pts_step() per operation and pts_finish() — (in guests/ptstress_ops.h,
+ * included at the end) and pts_on_pf() for the test's #PF handler.
  */
 #ifndef GUESTS_PTSTRESS_TMPL_H
 #define GUESTS_PTSTRESS_TMPL_H
@@ -557,8 +560,12 @@ static void pts_flush(void)
 	} else if (!pts_ninv) {
 		pts_st.no_flush++;
 	} else {
+#ifdef pts_invlpg_list
+		pts_invlpg_list(pts_inv, pts_ninv);
+#else
 		for (unsigned k = 0; k < pts_ninv; k++)
 			pts_invlpg(pts_inv[k]);
+#endif
 		pts_st.invlpg += pts_ninv;
 	}
 	pts_ninv = 0;

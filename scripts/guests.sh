@@ -14,11 +14,16 @@
 # An "Append: TEXT" line passes TEXT as the kernel's command line (QEMU
 # -append TEXT, hvlab --append TEXT) and an "Initrd: FILE" line FILE,
 # relative to the test's directory, as its multiboot module (QEMU -initrd,
-# hvlab --initrd): the same machine on both sides. One line per run, then
+# hvlab --initrd): the same machine on both sides. An "SMP: 1 2 4 8" line
+# runs the test once per CPU count (QEMU -smp N, hvlab --smp N), each run
+# checked against NAME.smpN.expect if there is one, else NAME.expect (and
+# NAME.smpN.qemu.expect / NAME.qemu.expect first on QEMU); a test without
+# it runs once, without either option. One line per run, then
 # "guests: N passed, N failed"; exit status non-zero when any failed.
 #
 # Environment: RUNNERS (default "qemu hvlab:vmx:tdp hvlab:svm:tdp", less
-# what is not built or installed), QEMU (default qemu-system-x86_64),
+# what is not built or installed; a runner hvlab:BACKEND:MMU:SCHED adds
+# --sched SCHED), QEMU (default qemu-system-x86_64),
 # GUEST_TIMEOUT (seconds per run, default 20), MAKE. By hand: docs/guests.md.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,16 +74,29 @@ for n in $names; do
 	*) d=guests; [ ! -f "$src/tests/guests/$n.c" ] && [ -f "$src/tests/guests32/$n.c" ] && d=guests32;;
 	esac
 	c="$src/tests/$d/$n.c" img="$obj/$d/$n.elf"
+	# "SMP: 1 2 4" -> one run per count; none: one run, no option ("-").
+	smps=$(sed -n 's/.*SMP: \([0-9 ]*\).*/\1/p' "$c" 2>/dev/null | head -1)
 	for r in $RUNNERS; do
-		exp="$src/tests/$d/$n.expect"
+	for smp in ${smps:--}; do
+		t="$src/tests/$d/$n"
+		if [ "$smp" = - ]; then
+			tag=$r exp="$t.expect"
+		else
+			tag="$r smp $smp" exp="$t.expect"
+			[ -f "$t.smp$smp.expect" ] && exp="$t.smp$smp.expect"
+		fi
 		want=$(sed -n 's/.*Expected exit status: \([0-9][0-9]*\).*/\1/p' "$c" 2>/dev/null | head -1)
 		if [ "$r" = qemu ]; then
 			qwant=$(sed -n 's/.*Expected exit status on QEMU: \([0-9][0-9]*\).*/\1/p' "$c" 2>/dev/null | head -1)
-			[ -f "$src/tests/$d/$n.qemu.expect" ] && exp="$src/tests/$d/$n.qemu.expect"
+			if [ "$smp" != - ] && [ -f "$t.smp$smp.qemu.expect" ]; then
+				exp="$t.smp$smp.qemu.expect"
+			elif [ -f "$t.qemu.expect" ]; then
+				exp="$t.qemu.expect"
+			fi
 			[ -n "$qwant" ] && want=$qwant
 		fi
 		if [ ! -f "$img" ] || [ ! -f "$exp" ] || [ -z "$want" ]; then
-			echo "FAIL $n [$r]: needs $n.c with an 'Expected exit status: N' line and $n.expect"
+			echo "FAIL $n [$tag]: needs $n.c with an 'Expected exit status: N' line and $(basename "$exp")"
 			failed=$((failed + 1)); continue
 		fi
 		# Append:/Initrd: become "-append TEXT" / "-initrd FILE" for QEMU and
@@ -91,11 +109,12 @@ for n in $names; do
 		initrd=$(sed -n 's/.*Initrd: \(.*\)$/\1/p' "$c" 2>/dev/null | head -1)
 		if [ -n "$initrd" ]; then
 			if [ ! -f "$src/tests/$d/$initrd" ]; then
-				echo "FAIL $n [$r]: Initrd: $initrd: no such file in tests/$d/"
+				echo "FAIL $n [$tag]: Initrd: $initrd: no such file in tests/$d/"
 				failed=$((failed + 1)); continue
 			fi
 			set -- "$@" initrd "$src/tests/$d/$initrd"
 		fi
+		[ "$smp" != - ] && set -- "$@" smp "$smp"
 		t0=$(date +%s.%N)
 		case $r in
 		qemu)
@@ -110,7 +129,9 @@ for n in $names; do
 				-display none -no-reboot -m $MEM -nodefaults $qopts "$@" </dev/null >"$out" 2>"$err"
 			rc=$?;;
 		hvlab:*)
+			# hvlab:BACKEND:MMU[:SCHED]
 			b=${r#hvlab:}; m=${b#*:}; b=${b%%:*}
+			case $m in *:*) set -- "$@" sched "${m#*:}"; m=${m%%:*};; esac
 			args=$#; i=0
 			while [ $i -lt $args ]; do
 				set -- "$@" "--$1" "$2"; shift 2; i=$((i + 2))
@@ -119,27 +140,28 @@ for n in $names; do
 				--stats none "$@" "$img" </dev/null >"$out" 2>"$err"
 			rc=$?;;
 		*)
-			echo "FAIL $n [$r]: no such runner (qemu, hvlab:BACKEND:MMU)"
+			echo "FAIL $n [$tag]: no such runner (qemu, hvlab:BACKEND:MMU[:SCHED])"
 			failed=$((failed + 1)); continue;;
 		esac
 		secs=$(echo "$t0 $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
 		if [ "$rc" -eq 124 ]; then
-			echo "FAIL $n [$r]: no exit within ${GUEST_TIMEOUT} s; serial output:"
+			echo "FAIL $n [$tag]: no exit within ${GUEST_TIMEOUT} s; serial output:"
 			sed 's/^/  | /' "$out"
 			failed=$((failed + 1))
 		elif ! cmp -s "$out" "$exp"; then
-			echo "FAIL $n [$r]: serial output differs from $(basename "$exp") (status $rc):"
+			echo "FAIL $n [$tag]: serial output differs from $(basename "$exp") (status $rc):"
 			diff "$exp" "$out" | sed 's/^/  /'
 			sed 's/^/  stderr: /' "$err"
 			failed=$((failed + 1))
 		elif [ "$rc" -ne "$want" ]; then
-			echo "FAIL $n [$r]: exit status $rc, expected $want"
+			echo "FAIL $n [$tag]: exit status $rc, expected $want"
 			sed 's/^/  stderr: /' "$err"
 			failed=$((failed + 1))
 		else
-			echo "PASS $n [$r] (status $rc, $secs s)"
+			echo "PASS $n [$tag] (status $rc, $secs s)"
 			passed=$((passed + 1))
 		fi
+	done
 	done
 done
 echo "guests: $passed passed, $failed failed"

@@ -14,6 +14,7 @@
  *   12  interrupted (SIGINT/SIGTERM)
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -42,13 +43,17 @@ struct run_opts {
 	const char *backend, *mmu, *append, *initrd, *guest, *stats_file;
 	uint64_t mem;
 	uint64_t max_insns;
+	unsigned smp;
+	enum hv_sched_mode sched;
+	uint64_t quantum;
 	enum stats_fmt stats;
 };
 
 static const char usage[] =
-	"usage: hvlab run [--backend vmx|svm] [--mmu NAME] [--mem SIZE] [--append CMDLINE]\n"
-	"                 [--initrd FILE] [--stats table|json|csv|none] [--stats-file FILE]\n"
-	"                 [--max-insns N] GUEST\n";
+	"usage: hvlab run [--backend vmx|svm] [--mmu NAME] [--mem SIZE] [--smp N]\n"
+	"                 [--sched deterministic|parallel] [--quantum N]\n"
+	"                 [--append CMDLINE] [--initrd FILE] [--stats table|json|csv|none]\n"
+	"                 [--stats-file FILE] [--max-insns N] GUEST\n";
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)
@@ -88,7 +93,7 @@ static int parse_size(const char *s, uint64_t *out)
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
-	*o = (struct run_opts){ .mem = DEFAULT_MEM, .stats = STATS_TABLE };
+	*o = (struct run_opts){ .mem = DEFAULT_MEM, .smp = 1, .stats = STATS_TABLE };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -103,7 +108,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		}
 		static const char *const with_value[] = {
 			"--backend", "--mmu", "--append", "--initrd", "--stats-file", "--mem",
-			"--max-insns", "--stats",
+			"--max-insns", "--stats", "--smp", "--sched", "--quantum",
 		};
 		bool known = false;
 		for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
@@ -132,6 +137,20 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		} else if (!strcmp(a, "--max-insns")) {
 			if (parse_size(v, &o->max_insns) || !o->max_insns)
 				return fail("--max-insns '%s': give a positive count", v);
+		} else if (!strcmp(a, "--smp")) {
+			uint64_t n;
+			if (parse_size(v, &n) || n < 1 || n > HV_MAX_VCPUS)
+				return fail("--smp '%s': give a number of vcpus from 1 to %d", v,
+					    HV_MAX_VCPUS);
+			o->smp = (unsigned)n;
+		} else if (!strcmp(a, "--sched")) {
+			if (!strcmp(v, "deterministic")) o->sched = HV_SCHED_DETERMINISTIC;
+			else if (!strcmp(v, "parallel")) o->sched = HV_SCHED_PARALLEL;
+			else return fail("--sched '%s': give deterministic or parallel", v);
+		} else if (!strcmp(a, "--quantum")) {
+			if (parse_size(v, &o->quantum) || o->quantum < 100 || o->quantum > 100000000)
+				return fail("--quantum '%s': give guest instructions per turn, "
+					    "100 to 100000000", v);
 		} else {
 			if (!strcmp(v, "table")) o->stats = STATS_TABLE;
 			else if (!strcmp(v, "json")) o->stats = STATS_JSON;
@@ -191,13 +210,12 @@ static int mem_zero(void *opaque, gpa_t gpa, size_t len)
 	return 0;
 }
 
-static volatile sig_atomic_t interrupted;
-static struct hv_vcpu *running_vcpu;
+static struct hv_vm *running_vm;
 
 static void on_signal(int sig)
 {
-	interrupted = 1;
-	hv_run_interrupt(running_vcpu);
+	(void)sig;
+	hv_vm_run_interrupt(running_vm);
 }
 
 static int add_devices(struct vmm *v)
@@ -218,78 +236,114 @@ static int add_devices(struct vmm *v)
 	return r ? r : acpi_build(v);
 }
 
+/* What a run loop needs besides struct vmm: why it ended. */
+struct run_ctx {
+	struct vmm *v;
+	pthread_mutex_t lock;		/* the devices, in parallel mode */
+	const char *end;
+};
+
+/* A vcpu's exit for the devices (hv_vm_run_ops.exit): 0 goes on, else
+ * the exit status the run ends with. */
+static int vcpu_exit_cb(void *opaque, struct hv_vcpu *vcpu, struct hv_run *run)
+{
+	struct run_ctx *c = opaque;
+	struct vmm *v = c->v;
+	int st = 0;
+
+	(void)vcpu;
+	pthread_mutex_lock(&c->lock);
+	switch (run->exit_reason) {
+	case HV_EXIT_IO:
+		if (run->io.direction == HV_EXIT_IO_IN) {
+			uint32_t val = vmm_pio_in(v, run->io.port, run->io.size);
+			memcpy(run->io.data, &val, run->io.size);
+		} else {
+			uint32_t val = 0;
+			memcpy(&val, run->io.data, run->io.size);
+			vmm_pio_out(v, run->io.port, run->io.size, val);
+		}
+		break;
+	case HV_EXIT_MMIO:
+		if (run->mmio.is_write) {
+			uint64_t val = 0;
+			memcpy(&val, run->mmio.data, run->mmio.len);
+			vmm_mmio_write(v, run->mmio.phys_addr, run->mmio.len, val);
+		} else {
+			uint64_t val = vmm_mmio_read(v, run->mmio.phys_addr, run->mmio.len);
+			memcpy(run->mmio.data, &val, run->mmio.len);
+		}
+		break;
+	default:
+		fprintf(stderr, "hvlab run: unexpected exit %u\n", run->exit_reason);
+		c->end = "error";
+		st = ST_ERROR;
+		break;
+	}
+	if (!st && v->exit_requested) {
+		c->end = "debug-exit";
+		st = v->exit_status;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return st;
+}
+
+static uint64_t tick_cb(void *opaque)
+{
+	struct run_ctx *c = opaque;
+	pthread_mutex_lock(&c->lock);
+	const uint64_t next = vmm_tick(c->v);
+	pthread_mutex_unlock(&c->lock);
+	return next;
+}
+
 /* Run until the guest or hvlab ends it; returns the exit status. */
 static int run_loop(struct vmm *v, const struct run_opts *o, const char **end)
 {
-	struct hv_run run = { .max_insns = o->max_insns };
-	for (;;) {
-		uint64_t next = vmm_tick(v);
-		run.deadline_ns = next == UINT64_MAX ? 0 : next;
-		if (hv_run(v->vcpu, &run)) {
-			fprintf(stderr, "hvlab run: %s\n", hv_strerror());
-			*end = "error";
-			return ST_ERROR;
-		}
-		switch (run.exit_reason) {
-		case HV_EXIT_IO:
-			if (run.io.direction == HV_EXIT_IO_IN) {
-				uint32_t val = vmm_pio_in(v, run.io.port, run.io.size);
-				memcpy(run.io.data, &val, run.io.size);
-			} else {
-				uint32_t val = 0;
-				memcpy(&val, run.io.data, run.io.size);
-				vmm_pio_out(v, run.io.port, run.io.size, val);
-			}
-			break;
-		case HV_EXIT_MMIO:
-			if (run.mmio.is_write) {
-				uint64_t val = 0;
-				memcpy(&val, run.mmio.data, run.mmio.len);
-				vmm_mmio_write(v, run.mmio.phys_addr, run.mmio.len, val);
-			} else {
-				uint64_t val = vmm_mmio_read(v, run.mmio.phys_addr, run.mmio.len);
-				memcpy(run.mmio.data, &val, run.mmio.len);
-			}
-			break;
-		case HV_EXIT_DEADLINE:
-			if (o->max_insns && run.insns >= o->max_insns) {
-				*end = "timeout";
-				return ST_TIMEOUT;
-			}
-			break;
-		case HV_EXIT_HLT:
-			*end = "halted";
-			return ST_HALTED;
-		case HV_EXIT_SHUTDOWN:
-			*end = "shutdown";
-			return ST_SHUTDOWN;
-		case HV_EXIT_INTR:
-			*end = "interrupted";
-			return ST_INTERRUPTED;
-		case HV_EXIT_FAIL_ENTRY:
-			fprintf(stderr, "hvlab run: the processor refused the guest state (hardware "
-				"exit reason %#llx)\n",
-				(unsigned long long)run.fail_entry.hardware_exit_reason);
-			*end = "error";
-			return ST_ERROR;
-		case HV_EXIT_INTERNAL_ERROR:
-			fprintf(stderr, "hvlab run: %s\n", run.internal.why);
-			*end = "error";
-			return ST_ERROR;
-		default:
-			fprintf(stderr, "hvlab run: unexpected exit %u\n", run.exit_reason);
-			*end = "error";
-			return ST_ERROR;
-		}
-		if (v->exit_requested) {
-			*end = "debug-exit";
-			return v->exit_status;
-		}
-		if (interrupted) {
-			*end = "interrupted";
-			return ST_INTERRUPTED;
-		}
+	struct run_ctx c = { .v = v, .end = "error" };
+	const struct hv_vm_run_ops ops = { .exit = vcpu_exit_cb, .tick = tick_cb, .opaque = &c };
+	struct hv_vm_run run = { .mode = o->sched, .quantum = o->quantum,
+				 .max_insns = o->max_insns };
+
+	pthread_mutex_init(&c.lock, NULL);
+	if (hv_vm_run(v->vm, &run, &ops)) {
+		fprintf(stderr, "hvlab run: %s\n", hv_strerror());
+		*end = "error";
+		pthread_mutex_destroy(&c.lock);
+		return ST_ERROR;
 	}
+	pthread_mutex_destroy(&c.lock);
+	switch (run.exit_reason) {
+	case HV_EXIT_VMM:
+		*end = c.end;
+		return run.vmm_status;
+	case HV_EXIT_DEADLINE:
+		*end = "timeout";
+		return ST_TIMEOUT;
+	case HV_EXIT_HLT:
+		*end = "halted";
+		return ST_HALTED;
+	case HV_EXIT_SHUTDOWN:
+		*end = "shutdown";
+		return ST_SHUTDOWN;
+	case HV_EXIT_INTR:
+		*end = "interrupted";
+		return ST_INTERRUPTED;
+	case HV_EXIT_FAIL_ENTRY:
+		fprintf(stderr, "hvlab run: the processor refused vcpu %u's guest state (hardware "
+			"exit reason %#llx)\n", run.vcpu_id,
+			(unsigned long long)run.run.fail_entry.hardware_exit_reason);
+		break;
+	case HV_EXIT_INTERNAL_ERROR:
+		fprintf(stderr, "hvlab run: vcpu %u: %s\n", run.vcpu_id, run.run.internal.why);
+		break;
+	default:
+		fprintf(stderr, "hvlab run: vcpu %u: unexpected exit %u\n", run.vcpu_id,
+			run.exit_reason);
+		break;
+	}
+	*end = "error";
+	return ST_ERROR;
 }
 
 static double now_seconds(void)
@@ -304,7 +358,7 @@ static int load_and_run(struct run_opts *o, void *img, size_t size, void *rd, si
 	char err[LOADER_ERR_MAX];
 	struct load_plan plan;
 	struct hv_vm_config cfg = { .backend = o->backend, .mmu = o->mmu, .max_mem = o->mem };
-	struct vmm v = { .ram_size = o->mem, .ncpus = 1, .serial_out = stdout };
+	struct vmm v = { .ram_size = o->mem, .ncpus = o->smp, .serial_out = stdout };
 	struct mb_args mba = { .append = o->append, .initrd = rd, .initrd_size = rdsize,
 			       .initrd_str = o->initrd };
 	const bool elf = size >= 4 && !memcmp(img, "\x7f" "ELF", 4);
@@ -335,6 +389,14 @@ static int load_and_run(struct run_opts *o, void *img, size_t size, void *rd, si
 		status = fail("%s", hv_strerror());
 		goto out;
 	}
+	/* The APs wait for their STARTUP IPI (hv_vcpu_create). */
+	for (unsigned i = 1; i < o->smp; i++) {
+		struct hv_vcpu *ap;
+		if (hv_vcpu_create(v.vm, i, &ap)) {
+			status = fail("%s", hv_strerror());
+			goto out;
+		}
+	}
 	r = mb ? mb_place(&plan, img, size, o->guest, &mba, &ops, v.vm, err, sizeof(err))
 	       : loader_place(&plan, img, size, o->guest, &ops, v.vm, err, sizeof(err));
 	if (r) {
@@ -347,7 +409,7 @@ static int load_and_run(struct run_opts *o, void *img, size_t size, void *rd, si
 	}
 
 	const char *end = "error";
-	running_vcpu = v.vcpu;
+	running_vm = v.vm;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	const double t0 = now_seconds();

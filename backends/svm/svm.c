@@ -135,11 +135,23 @@ static int insn_failed(const char *what, int st)
 	return vm_err(-EIO, "svm: %s raised %s on the host", what, how);
 }
 
+static void svm_reset_regs(struct hv_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	uint32_t id[4];
+
+	svm_vmcb_reset_state(svm);
+	svm_set_interrupt_shadow(vcpu, false);
+	/* RESET: EDX = family/model/stepping (SDM Table 9-1), the rest 0. */
+	memset(vcpu->gpr, 0, sizeof(vcpu->gpr));
+	hw_cpuid(svm->cpu, 1, 0, id);
+	vcpu->gpr[EMU_RDX] = id[0];
+}
+
 static int svm_vcpu_create(struct hv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct hv_vm *vm = vcpu->vm;
-	uint32_t id[4];
 	int r, st;
 
 	svm->vmcb_pa = svm->host_vmcb_pa = svm->hsave_pa = INVALID_HPA;
@@ -163,12 +175,7 @@ static int svm_vcpu_create(struct hv_vcpu *vcpu)
 	svm->vmcb = vm_hpa_ptr(vm, svm->vmcb_pa);
 	svm->shadow = vm->mmu->style == HV_MMU_SHADOW;
 	svm_vmcb_init(svm);
-	svm_vmcb_reset_state(svm);
-
-	/* RESET: EDX = family/model/stepping (SDM Table 9-1), the rest 0. */
-	memset(vcpu->gpr, 0, sizeof(vcpu->gpr));
-	hw_cpuid(svm->cpu, 1, 0, id);
-	vcpu->gpr[EMU_RDX] = id[0];
+	svm_reset_regs(vcpu);
 	return 0;
 err:
 	free_pages(svm);
@@ -272,6 +279,7 @@ const struct hv_backend_ops svm_backend_ops = {
 
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_free = svm_vcpu_free,
+	.reset_regs = svm_reset_regs,
 
 	.run = svm_run,
 	.decode_exit = svm_decode_exit,

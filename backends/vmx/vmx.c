@@ -214,6 +214,11 @@ static void vmx_adjust_tsc(struct hv_vcpu *vcpu, uint64_t delta)
 	vmcs_put(vmx, VMCS_TSC_OFFSET, vmcs_get(vmx, VMCS_TSC_OFFSET) + delta);
 }
 
+static void vmx_reset_regs(struct hv_vcpu *vcpu)
+{
+	vmx_vmcs_reset_state(to_vmx(vcpu));
+}
+
 static void vmx_read_counters(struct hv_vcpu *vcpu, struct hv_hw_counters *c)
 {
 	backend_read_counters(to_vmx(vcpu)->cpu, c);
@@ -231,6 +236,7 @@ const struct hv_backend_ops vmx_backend_ops = {
 
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_free = vmx_vcpu_free,
+	.reset_regs = vmx_reset_regs,
 
 	.run = vmx_run,
 	.decode_exit = vmx_decode_exit,

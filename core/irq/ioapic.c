@@ -57,27 +57,16 @@ void ioapic_reset(struct ioapic *io)
 		io->redir[i] = IOAPIC_RTE_MASKED;
 }
 
-/* Send pin @pin's message; true when a local APIC took it. */
+/* Send pin @pin's message (82093AA 3.2.4: physical or logical
+ * destination, 8 bits); true when a local APIC took it. */
 static bool ioapic_send(struct irq_vm *irq, unsigned pin)
 {
-	struct hv_vm *vm = irq->vm;
-	uint64_t rte = irq->ioapic.redir[pin];
-	unsigned mode = (rte >> 8) & 7, vector = rte & 0xff;
-	bool logical = rte & (1u << 11), level = rte & IOAPIC_RTE_LEVEL;
-	bool taken = false;
-
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		struct hv_vcpu *t = vm->vcpus[i];
-		if (!t || !t->apic || !lapic_hw_enabled(t->apic))
-			continue;
-		if (!lapic_match_dest(t->apic, (uint32_t)(rte >> 56), logical, false))
-			continue;
-		if (lapic_accept(t->apic, mode, vector, level) == 0)
-			taken = true;
-		if (mode == APIC_DM_LOWEST)
-			break;	/* one vcpu: nothing to arbitrate */
-	}
-	return taken;
+	const uint64_t rte = irq->ioapic.redir[pin];
+	const struct lapic_msg m = {
+		.dest = (uint32_t)(rte >> 56), .vector = rte & 0xff, .mode = (rte >> 8) & 7,
+		.logical = rte & (1u << 11), .level = rte & IOAPIC_RTE_LEVEL,
+	};
+	return lapic_deliver(irq->vm, &m) > 0;
 }
 
 /* A level-triggered fixed or lowest-priority entry waits for the EOI. */

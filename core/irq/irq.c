@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/irq/irqchip.h"
+#include "core/request.h"
 #include "core/vm.h"
 
 #define PIC_PORT(p) ((p) == 0x20 || (p) == 0x21 || (p) == 0xa0 || (p) == 0xa1 || \
@@ -78,8 +79,11 @@ void irq_pic_changed(struct irq_vm *irq)
 		return;
 	irq->pic_out = out;
 	ioapic_set_pin(irq, 0, out);
-	if (bsp)
+	if (bsp) {
 		lapic_set_lint(bsp, 0, out);
+		if (out)	/* ExtINT is polled: wake the BSP to look */
+			vcpu_make_request(bsp->vcpu, VCPU_REQ_EVENT);
+	}
 }
 
 int irq_set_line(struct hv_vm *vm, unsigned irq, bool level)
@@ -259,6 +263,12 @@ bool irq_take_nmi(struct hv_vcpu *vcpu)
 uint64_t irq_next_deadline_ns(struct hv_vcpu *vcpu)
 {
 	return vcpu->apic ? lapic_timer_next_ns(vcpu->apic) : UINT64_MAX;
+}
+
+bool irq_take_init_sipi(struct hv_vcpu *vcpu, bool *init, uint8_t *vector)
+{
+	*init = false;
+	return vcpu->apic && lapic_take_init_sipi(vcpu->apic, init, vector);
 }
 
 /* SDM Vol. 3A 11.8.6: CR8[3:0] is TPR[7:4]; a write clears TPR[3:0]. */

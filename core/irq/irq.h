@@ -77,6 +77,9 @@ void irq_ack(struct hv_vcpu *vcpu, int vector);
 bool irq_take_nmi(struct hv_vcpu *vcpu);
 /* The virtual time of the next timer expiry, or UINT64_MAX. */
 uint64_t irq_next_deadline_ns(struct hv_vcpu *vcpu);
+/* The vcpu's thread: an INIT its APIC latched (*init; the APIC is reset
+ * as INIT resets it) and a STARTUP for it (returns true, *vector). */
+bool irq_take_init_sipi(struct hv_vcpu *vcpu, bool *init, uint8_t *vector);
 /* CR8 is the TPR's upper nibble (SDM Vol. 3A 11.8.6). */
 uint64_t irq_get_cr8(struct hv_vcpu *vcpu);
 void irq_set_cr8(struct hv_vcpu *vcpu, uint64_t val);

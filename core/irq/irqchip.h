@@ -136,6 +136,19 @@ struct lapic {
 	bool extint_pending;		/* ExtINT message: INTA to the PIC */
 	bool inta_pic;			/* irq_pending's answer came from the PIC */
 	bool lint[2];			/* the LINT0/LINT1 input levels */
+	bool init_pending;		/* an INIT message, not yet acted on */
+	bool sipi_pending;		/* a STARTUP for a processor waiting */
+	uint8_t sipi_vector;
+};
+
+/* An interrupt message on the APIC bus (or the x2APIC's system bus): an
+ * IPI, an I/O APIC redirection. */
+enum { APIC_SH_NONE, APIC_SH_SELF, APIC_SH_ALL, APIC_SH_OTHERS };
+struct lapic_msg {
+	const struct lapic *src;	/* the sender, for shorthands; NULL */
+	uint32_t dest;			/* 8 bits, or 32 when wide */
+	unsigned vector, mode, shorthand;
+	bool logical, wide, level;	/* level: a level-triggered fixed one */
 };
 
 /* lapic.c: state, priority, acceptance, EOI. */
@@ -169,6 +182,13 @@ void lapic_set_lint(struct lapic *apic, unsigned pin, bool level);
 bool lapic_accepts_pic(const struct lapic *apic);
 void lapic_error(struct lapic *apic, uint32_t esr_bits);
 void lapic_eoi(struct lapic *apic);
+/* Deliver @m to every local APIC it addresses (lowest priority: to one
+ * of them); returns how many took it. */
+unsigned lapic_deliver(struct hv_vm *vm, const struct lapic_msg *m);
+/* The vcpu's thread: take a latched INIT (the APIC is then reset as
+ * 11.4.7.3 says, *init = true) and a STARTUP (returns true with its
+ * vector). */
+bool lapic_take_init_sipi(struct lapic *apic, bool *init, uint8_t *sipi_vector);
 /* Destination match (11.6.2): @wide = a 32-bit x2APIC destination. */
 bool lapic_match_dest(const struct lapic *apic, uint32_t dest, bool logical, bool wide);
 /* The ICR was written: send the IPI it holds. */

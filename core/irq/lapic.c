@@ -23,13 +23,28 @@
  * SDM says nothing more; KVM drops it too), but what IRR already held is
  * kept and still delivered.
  *
- * Not modelled (the SMP issue): INIT, STARTUP and SMI delivery, focus
- * processor checking, the arbitration ID. IPIs reach other vcpus' IRR
- * but nobody kicks them; with HV_MAX_VCPUS 1 that cannot happen yet.
+ * INIT and STARTUP (SDM Vol. 3A 8.4.4, 11.6.1; MP spec 1.4 B.4): an INIT
+ * message is latched (init_pending) and a STARTUP's vector kept
+ * (sipi_pending) when the processor waits for one — it is in the
+ * wait-for-SIPI state or an INIT is latched that will put it there — and
+ * dropped otherwise, as a STARTUP to a running processor is. The vcpu's
+ * own thread acts on them before it next runs (lapic_take_init_sipi,
+ * core/run.c). The INIT level de-assert message (INIT with level 0 and
+ * trigger level) only synchronises arbitration IDs: it does nothing here,
+ * as on every processor since the Pentium 4.
+ *
+ * Every message that reaches a local APIC sends its vcpu a
+ * VCPU_REQ_EVENT (core/request.h): in parallel mode that wakes or kicks
+ * it; in deterministic mode it sees the message at its next turn.
+ *
+ * Not modelled: SMI delivery, focus-processor checking, arbitration IDs
+ * (lowest priority picks the lowest-priority processor, ties by vcpu
+ * order, so runs repeat).
  */
 #include <errno.h>
 
 #include "core/irq/irqchip.h"
+#include "core/request.h"
 #include "core/vm.h"
 
 /* The model's CPUID.80000008H:EAX[7:0] (hw/ reports 46; core/ may not
@@ -144,7 +159,7 @@ void lapic_error(struct lapic *apic, uint32_t esr_bits)
  * IRR (TMR records the trigger mode); vectors 0-15 are illegal
  * (11.5.2): ESR "receive illegal vector", nothing in IRR.
  */
-int lapic_accept(struct lapic *apic, unsigned mode, unsigned vector, bool level)
+static int accept(struct lapic *apic, unsigned mode, unsigned vector, bool level)
 {
 	if (!lapic_hw_enabled(apic))
 		return 0;
@@ -166,9 +181,47 @@ int lapic_accept(struct lapic *apic, unsigned mode, unsigned vector, bool level)
 	case APIC_DM_EXTINT:
 		apic->extint_pending = true;
 		return 0;
-	default:	/* SMI, INIT, STARTUP: the SMP issue's */
+	case APIC_DM_INIT:
+		apic->init_pending = true;
+		apic->sipi_pending = false;
+		return 0;
+	case APIC_DM_STARTUP:
+		if (apic->init_pending || apic->vcpu->mp_state == VCPU_MP_WAIT_SIPI) {
+			apic->sipi_pending = true;
+			apic->sipi_vector = (uint8_t)vector;
+		}
+		return 0;
+	default:	/* SMI: not modelled */
 		return 0;
 	}
+}
+
+int lapic_accept(struct lapic *apic, unsigned mode, unsigned vector, bool level)
+{
+	const int r = accept(apic, mode, vector, level);
+	vcpu_make_request(apic->vcpu, VCPU_REQ_EVENT);
+	return r;
+}
+
+bool lapic_take_init_sipi(struct lapic *apic, bool *init, uint8_t *sipi_vector)
+{
+	*init = apic->init_pending;
+	apic->init_pending = false;
+	if (*init) {
+		/* 11.4.7.3: INIT resets the APIC as power-up does, except
+		 * for the APIC ID (and arbitration ID); IA32_APIC_BASE and
+		 * the x2APIC mode stay. */
+		const uint32_t xapic_id = apic->xapic_id, ldr = apic->ldr;
+		lapic_reset_regs(apic);
+		apic->xapic_id = xapic_id;
+		if (lapic_x2apic(apic))
+			apic->ldr = ldr;	/* derived from the ID, read-only */
+	}
+	if (!apic->sipi_pending)
+		return false;
+	apic->sipi_pending = false;
+	*sipi_vector = apic->sipi_vector;
+	return true;
 }
 
 /* 11.5.1: a local source raises its LVT entry's interrupt. The timer and
@@ -264,43 +317,78 @@ bool lapic_match_dest(const struct lapic *apic, uint32_t dest, bool logical, boo
 }
 
 /*
+ * Lowest-priority arbitration (11.6.2.4): the processor with the lowest
+ * priority (PPR's class here: TPR and the interrupts in service) among
+ * the destinations takes the message; ties go to the first in vcpu
+ * order (no arbitration IDs), so the choice repeats exactly.
+ */
+static struct lapic *lowest_priority(struct lapic *const *cand, unsigned n)
+{
+	struct lapic *best = NULL;
+	for (unsigned i = 0; i < n; i++)
+		if (!best || (lapic_ppr(cand[i]) & 0xf0) < (lapic_ppr(best) & 0xf0))
+			best = cand[i];
+	return best;
+}
+
+unsigned lapic_deliver(struct hv_vm *vm, const struct lapic_msg *m)
+{
+	struct lapic *hit[HV_MAX_VCPUS];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct lapic *t = vm->vcpus[i]->apic;
+		bool self = t == m->src, match;
+		if (!t || !lapic_hw_enabled(t))
+			continue;
+		switch (m->shorthand) {
+		case APIC_SH_SELF: match = self; break;
+		case APIC_SH_ALL: match = true; break;
+		case APIC_SH_OTHERS: match = !self; break;
+		default: match = lapic_match_dest(t, m->dest, m->logical, m->wide); break;
+		}
+		if (match)
+			hit[n++] = t;
+	}
+	if (m->mode == APIC_DM_LOWEST && n > 1) {
+		hit[0] = lowest_priority(hit, n);
+		n = 1;
+	}
+	unsigned taken = 0;
+	for (unsigned i = 0; i < n; i++)
+		taken += lapic_accept(hit[i], m->mode, m->vector, m->level) == 0;
+	return taken;
+}
+
+/*
  * The ICR was written (11.6.1; x2APIC 11.12.9): send. Shorthands 01 self,
  * 10 all including self, 11 all excluding self; 00 uses the destination
  * field. A fixed or lowest-priority IPI with a vector below 16 is an
  * error of the sender (ESR "send illegal vector") and goes nowhere.
- * Lowest priority goes to the first vcpu that matches: with one vcpu
- * there is no arbitration to do.
+ * The delivery-status bit never reads as "send pending": a message
+ * arrives in the destination's APIC before the write retires.
  */
 void lapic_send_ipi(struct lapic *apic)
 {
 	struct hv_vm *vm = apic->vcpu->vm;
-	uint32_t lo = apic->icr_lo;
-	unsigned vector = lo & 0xff, mode = (lo >> 8) & 7, shorthand = (lo >> 18) & 3;
-	bool logical = lo & (1u << 11), level = lo & (1u << 15);
-	bool wide = lapic_x2apic(apic);
-	uint32_t dest = wide ? apic->icr_hi : apic->icr_hi >> 24;
+	const uint32_t lo = apic->icr_lo;
+	const bool wide = lapic_x2apic(apic);
+	struct lapic_msg m = {
+		.src = apic, .vector = lo & 0xff, .mode = (lo >> 8) & 7,
+		.logical = lo & (1u << 11), .shorthand = (lo >> 18) & 3, .wide = wide,
+		.dest = wide ? apic->icr_hi : apic->icr_hi >> 24,
+	};
+	const bool assert_ = lo & (1u << 14), level_trig = lo & (1u << 15);
 
-	if ((mode == APIC_DM_FIXED || mode == APIC_DM_LOWEST) && vector < 16) {
+	if ((m.mode == APIC_DM_FIXED || m.mode == APIC_DM_LOWEST) && m.vector < 16) {
 		lapic_error(apic, APIC_ESR_SEND_ILLEGAL);
 		return;
 	}
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		struct hv_vcpu *t = vm->vcpus[i];
-		if (!t || !t->apic)
-			continue;
-		bool self = t->apic == apic, hit;
-		switch (shorthand) {
-		case 1: hit = self; break;
-		case 2: hit = true; break;
-		case 3: hit = !self; break;
-		default: hit = lapic_match_dest(t->apic, dest, logical, wide); break;
-		}
-		if (!hit)
-			continue;
-		lapic_accept(t->apic, mode, vector, level && mode == APIC_DM_FIXED);
-		if (mode == APIC_DM_LOWEST)
-			break;
-	}
+	if (m.mode == APIC_DM_INIT && !assert_ && level_trig)
+		return;		/* INIT level de-assert: see the top of the file */
+	m.level = level_trig && m.mode == APIC_DM_FIXED;
+	vm->stats.ipi_sent++;
+	lapic_deliver(vm, &m);
 }
 
 /*

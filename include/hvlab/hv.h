@@ -114,9 +114,14 @@ int hv_get_dirty_log(struct hv_vm *vm, uint32_t slot, void *bitmap, size_t len);
 
 /* ------------------------------------------------------------ vcpus */
 
-/* Create vcpu @id (0 .. HV_MAX_VCPUS-1, its initial APIC ID) in the state
- * after RESET (SDM Vol. 3A 9.1.1: real mode, CS:IP F000:FFF0). */
-#define HV_MAX_VCPUS 1
+/*
+ * Create vcpu @id (0 .. HV_MAX_VCPUS-1, its initial APIC ID) in the state
+ * after RESET (SDM Vol. 3A 9.1.1: real mode, CS:IP F000:FFF0). Vcpu 0 is
+ * the bootstrap processor; the others are application processors and
+ * wait for a STARTUP IPI (the wait-for-SIPI state their BIOS would leave
+ * them in, SDM Vol. 3A 8.4.3; QEMU's APs start so too).
+ */
+#define HV_MAX_VCPUS 64
 int hv_vcpu_create(struct hv_vm *vm, unsigned id, struct hv_vcpu **out);
 
 /* General-purpose registers (KVM_GET/SET_REGS). */
@@ -212,6 +217,7 @@ enum hv_exit_reason {
 	HV_EXIT_INTERNAL_ERROR,	/* hvlab cannot go on: run.internal */
 	HV_EXIT_DEADLINE,	/* run.deadline_ns or run.max_insns reached */
 	HV_EXIT_INTR,		/* hv_run_interrupt() asked the vcpu to stop */
+	HV_EXIT_VMM,		/* hv_vm_run: the VMM's exit handler stopped it */
 };
 
 #define HV_EXIT_IO_IN 0
@@ -275,13 +281,74 @@ enum hv_internal_error {
 	HV_INTERNAL_LOOP,		/* the same exit without progress */
 };
 
-/* KVM_RUN. Returns 0 with run->exit_reason set, or -errno (the vcpu is
- * then unusable: -EIO). */
+/* KVM_RUN, for one vcpu on its own. Returns 0 with run->exit_reason set,
+ * or -errno (the vcpu is then unusable: -EIO). A halted vcpu lets virtual
+ * time jump to its next timer; one waiting for a STARTUP, or halted with
+ * nothing that could wake it, returns HV_EXIT_HLT. Vcpus that talk to
+ * each other (IPIs, STARTUP) run under hv_vm_run(). -EBUSY during it. */
 int hv_run(struct hv_vcpu *vcpu, struct hv_run *run);
 
 /* Make a running hv_run() return HV_EXIT_INTR at its next exit (from a
  * signal handler or another thread). */
 void hv_run_interrupt(struct hv_vcpu *vcpu);
+
+/* ------------------------------------------------------------ scheduler */
+
+/*
+ * hv_vm_run: run every vcpu of the VM until the guest or the VMM ends it
+ * (ARCHITECTURE §5, core/sched.c, docs/scheduler.md).
+ *
+ *   HV_SCHED_DETERMINISTIC  all vcpus on the calling thread, round robin,
+ *                           each turn @quantum guest instructions; the
+ *                           same inputs give the same output and stats
+ *   HV_SCHED_PARALLEL       one host thread per vcpu; counts stay exact,
+ *                           the interleaving is the host's
+ *
+ * Virtual time (hv_clock_ns) passes for all vcpus together: a halted vcpu
+ * keeps up with the others, and when every vcpu is idle the clock jumps
+ * to the next timer (a local APIC's, or the VMM's deadline).
+ */
+enum hv_sched_mode { HV_SCHED_DETERMINISTIC, HV_SCHED_PARALLEL };
+
+struct hv_vm_run_ops {
+	/* A vcpu's exit for the VMM: HV_EXIT_IO, HV_EXIT_MMIO or
+	 * HV_EXIT_DEBUG, to handle as after hv_run (fill an IN's or an MMIO
+	 * read's data). 0 goes on; any other value stops the VM with
+	 * HV_EXIT_VMM and that value in vmm_status. In parallel mode it is
+	 * called from the vcpus' threads, concurrently: the VMM serialises
+	 * its own devices. */
+	int (*exit)(void *opaque, struct hv_vcpu *vcpu, struct hv_run *run);
+	/* Device timers: called before any vcpu runs and whenever the VM's
+	 * clock has reached the deadline it returned last; returns the next
+	 * one (hv_clock_ns), UINT64_MAX for none. NULL: no timers. */
+	uint64_t (*tick)(void *opaque);
+	void *opaque;
+};
+
+struct hv_vm_run {
+	/* in */
+	enum hv_sched_mode mode;
+	uint64_t quantum;	/* deterministic: guest instructions per turn;
+				 * 0: CONFIG_HV_SCHED_QUANTUM */
+	uint64_t max_insns;	/* stop once a vcpu has retired this many in
+				 * total; 0: no limit */
+	/* out */
+	uint32_t exit_reason;	/* HV_EXIT_HLT (every vcpu waits and nothing
+				 * can wake one), _SHUTDOWN, _FAIL_ENTRY,
+				 * _INTERNAL_ERROR, _DEADLINE (max_insns),
+				 * _INTR (hv_vm_run_interrupt), _VMM */
+	int vmm_status;		/* HV_EXIT_VMM: what ops->exit returned */
+	unsigned vcpu_id;	/* the vcpu whose exit stopped the VM */
+	struct hv_run run;	/* that vcpu's run (fail_entry, internal) */
+};
+
+/* 0 with run->exit_reason set; -EINVAL (bad arguments, no vcpus),
+ * -EAGAIN (no host thread for parallel mode), -EIO (a vcpu failed). */
+int hv_vm_run(struct hv_vm *vm, struct hv_vm_run *run, const struct hv_vm_run_ops *ops);
+
+/* Make a running hv_vm_run() stop with HV_EXIT_INTR (from a signal
+ * handler or another thread). */
+void hv_vm_run_interrupt(struct hv_vm *vm);
 
 /* ------------------------------------------------------------ devices */
 

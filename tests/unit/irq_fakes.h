@@ -1,7 +1,8 @@
 /*
  * irq_fakes.h — what the test_irq_*.c programs share: fakes of the few
- * core/ calls core/irq makes (the virtual clock of core/clock.c and
- * vm_err of core/vm.c, neither linked into these tests), one VM with one
+ * core/ calls core/irq makes (the virtual clock of core/clock.c, vm_err
+ * of core/vm.c and vcpu_make_request of core/request.c, none linked into
+ * these tests: the fake only records the request), one VM with one
  * vcpu on the irqchip, and the processor's and the guest's side of the
  * local APIC.
  *
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "core/irq/irq.h"
+#include "core/request.h"
 #include "core/vm.h"
 
 /* The xAPIC register page at its RESET base (SDM Vol. 3A 11.4.1). */
@@ -36,6 +38,10 @@ uint64_t vcpu_guest_tsc(struct hv_vcpu *v) { return now_tsc; }
 uint64_t tsc_to_ns(uint64_t tsc) { return tsc / 2; }
 uint64_t ns_to_tsc(uint64_t ns) { return ns * 2; }
 int vm_err(int ret, const char *fmt, ...) { return ret; }
+void vcpu_make_request(struct hv_vcpu *v, enum vcpu_request req)
+{
+	atomic_fetch_or(&v->requests, 1u << req);
+}
 
 /* A fresh VM whose only vcpu, 0, has initial APIC ID @apic_id, with the
  * clock at @ns (TSC 2 * @ns); 0, or -1 when the irqchip refuses. */

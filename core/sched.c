@@ -1,0 +1,245 @@
+/*
+ * sched.c — hv_vm_run: the vcpu scheduler (ARCHITECTURE §5; hv.h has the
+ * contract, docs/scheduler.md the design).
+ *
+ * Deterministic mode: every vcpu on the calling thread, in vcpu order,
+ * round robin. A turn runs the vcpu's own loop (vcpu_run, core/run.c)
+ * until it has retired `quantum` more instructions (the processor's
+ * host timer ends it exactly there, hw_cpu_set_deadline) or has nothing
+ * to execute (HV_EXIT_IDLE: halted, waiting for SIPI); exits the VMM
+ * must see go to ops->exit and the turn goes on. Nothing depends on the
+ * host, so the same inputs give the same interleaving, output and stats.
+ *
+ *   round:  for each vcpu: catch its clock up if it was idle; one turn
+ *           if the VM's clock passed the VMM's deadline: ops->tick
+ *   a round in which no vcpu executed anything: every vcpu is idle;
+ *           move every clock on to the earliest event that could wake
+ *           one (a local APIC timer of a vcpu halted with IF=1, the VMM's
+ *           deadline); with none, the VM is halted for good (HV_EXIT_HLT)
+ *
+ * Time. Each vcpu has its own clock (core/clock.c); the VM's clock is
+ * the latest one published. An idle vcpu's clock follows the VM's
+ * (vcpu_idle_until at its turn), so its timers fire when the VM's time
+ * passes them, at most a round late. Running vcpus drift apart by what
+ * their turns cost, as the TSCs of real processors are never exactly in
+ * step.
+ *
+ * Interrupts between vcpus are requests (core/request.h); in this mode
+ * the target is never running when one is made, and sees it at its next
+ * turn, so an IPI takes at most a round to arrive.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/irq/irq.h"
+#include "core/mp.h"
+#include "core/sched.h"
+#include "core/vm.h"
+
+struct sched_vcpu {
+	struct hv_vcpu *vcpu;
+	struct hv_run run;
+	bool idle;		/* its last turn ended with nothing to execute */
+};
+
+struct sched {
+	struct hv_vm *vm;
+	struct hv_vm_run *out;
+	const struct hv_vm_run_ops *ops;
+	uint64_t quantum;
+	uint64_t vmm_deadline;		/* ops->tick's, UINT64_MAX: none */
+	atomic_bool stop;		/* hv_vm_run_interrupt */
+	int err;			/* a vcpu's run failed: its -errno */
+	struct sched_vcpu v[HV_MAX_VCPUS];
+};
+
+/* What a turn ended with. */
+enum turn { TURN_RAN, TURN_IDLE, TURN_STOP };
+
+void sched_kick(struct hv_vcpu *vcpu)
+{
+	/* Deterministic mode: the target is not running (see the top). */
+	(void)vcpu;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void tick_if_due(struct sched *s)
+{
+	if (s->ops->tick && hv_clock_ns(s->vm) >= s->vmm_deadline)
+		s->vmm_deadline = s->ops->tick(s->ops->opaque);
+}
+
+/* End the whole run with @reason because of @sv. */
+static enum turn stop(struct sched *s, struct sched_vcpu *sv, uint32_t reason)
+{
+	s->out->exit_reason = reason;
+	s->out->vcpu_id = sv->vcpu->id;
+	s->out->run = sv->run;
+	return TURN_STOP;
+}
+
+/* One turn of @sv: up to s->quantum instructions. */
+static enum turn turn(struct sched *s, struct sched_vcpu *sv)
+{
+	struct hv_vcpu *vcpu = sv->vcpu;
+	const uint64_t start = vcpu_insns(vcpu);
+	uint64_t end = start + s->quantum;
+	bool ran = false;
+
+	if (s->out->max_insns)
+		end = min_u64(end, s->out->max_insns);
+	if (sv->idle)
+		vcpu_idle_until(vcpu, hv_clock_ns(s->vm));
+	for (;;) {
+		sv->run.max_insns = end;
+		sv->run.deadline_ns = s->vmm_deadline == UINT64_MAX ? 0 : s->vmm_deadline;
+		const int r = vcpu_run(vcpu, &sv->run);
+		if (r < 0) {
+			s->err = r;
+			return stop(s, sv, HV_EXIT_INTERNAL_ERROR);
+		}
+		const uint32_t why = sv->run.exit_reason;
+		if (why == HV_EXIT_IDLE) {
+			sv->idle = true;
+			return ran || vcpu_insns(vcpu) != start ? TURN_RAN : TURN_IDLE;
+		}
+		sv->idle = false;
+		ran = true;
+		switch (why) {
+		case HV_EXIT_IO:
+		case HV_EXIT_MMIO:
+		case HV_EXIT_DEBUG: {
+			const int st = s->ops->exit(s->ops->opaque, vcpu, &sv->run);
+			if (st) {
+				s->out->vmm_status = st;
+				return stop(s, sv, HV_EXIT_VMM);
+			}
+			break;
+		}
+		case HV_EXIT_DEADLINE:
+			tick_if_due(s);
+			if (s->out->max_insns && sv->run.insns >= s->out->max_insns)
+				return stop(s, sv, HV_EXIT_DEADLINE);
+			if (sv->run.insns >= end)
+				return TURN_RAN;
+			break;
+		case HV_EXIT_INTR:
+			if (atomic_load(&s->stop))
+				return stop(s, sv, HV_EXIT_INTR);
+			break;
+		default:	/* SHUTDOWN, FAIL_ENTRY, INTERNAL_ERROR, ... */
+			return stop(s, sv, why);
+		}
+		if (atomic_load(&s->stop))
+			return stop(s, sv, HV_EXIT_INTR);
+	}
+}
+
+/* Could a timer interrupt wake this idle vcpu? Halted with IF=1: yes;
+ * halted with IF=0 or waiting for SIPI, only an NMI, INIT or STARTUP. */
+static bool timer_can_wake(struct hv_vcpu *vcpu)
+{
+	return vcpu_mp_runnable(vcpu) && (vcpu->vm->backend->get_rflags(vcpu) & (1u << 9));
+}
+
+/*
+ * Every vcpu is idle: move time on to the next event that could wake
+ * one. false when there is none (the VM is halted for good).
+ */
+static bool idle_jump(struct sched *s)
+{
+	struct hv_vm *vm = s->vm;
+	uint64_t next = UINT64_MAX;
+	bool wakeable = false;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct hv_vcpu *vcpu = vm->vcpus[i];
+		if (!timer_can_wake(vcpu))
+			continue;
+		wakeable = true;
+		next = min_u64(next, irq_next_deadline_ns(vcpu));
+	}
+	if (!wakeable)
+		return false;
+	next = min_u64(next, s->vmm_deadline);
+	if (next == UINT64_MAX)
+		return false;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_idle_until(vm->vcpus[i], next);
+	vm->stats.sched_idle_jumps++;
+	tick_if_due(s);
+	return true;
+}
+
+static void run_deterministic(struct sched *s)
+{
+	struct hv_vm *vm = s->vm;
+
+	for (;;) {
+		bool ran = false;
+		for (unsigned i = 0; i < vm->nvcpus; i++) {
+			const enum turn t = turn(s, &s->v[i]);
+			if (t == TURN_STOP)
+				return;
+			ran |= t == TURN_RAN;
+			vm->stats.sched_turns++;
+			tick_if_due(s);
+		}
+		if (!ran && !idle_jump(s)) {
+			s->out->exit_reason = HV_EXIT_HLT;
+			s->out->vcpu_id = 0;
+			s->out->run = s->v[0].run;
+			return;
+		}
+	}
+}
+
+int hv_vm_run(struct hv_vm *vm, struct hv_vm_run *run, const struct hv_vm_run_ops *ops)
+{
+	if (!vm || !run || !ops || !ops->exit)
+		return vm_err(-EINVAL, "hv_vm_run: NULL argument");
+	if (!vm->nvcpus)
+		return vm_err(-EINVAL, "hv_vm_run: the VM has no vcpus");
+	if (run->mode != HV_SCHED_DETERMINISTIC)
+		return vm_err(-EINVAL, "hv_vm_run: scheduler mode %d: this hvlab has "
+			      "deterministic (%d)", run->mode, HV_SCHED_DETERMINISTIC);
+	if (vm->sched)
+		return vm_err(-EBUSY, "hv_vm_run: the VM is running already");
+	struct sched *s = calloc(1, sizeof(*s));
+	if (!s)
+		return vm_err(-ENOMEM, "out of memory");
+	*s = (struct sched){ .vm = vm, .out = run, .ops = ops,
+			     .quantum = run->quantum ? run->quantum : CONFIG_HV_SCHED_QUANTUM,
+			     .vmm_deadline = UINT64_MAX };
+	run->exit_reason = HV_EXIT_UNKNOWN;
+	run->vmm_status = 0;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		s->v[i].vcpu = vm->vcpus[i];
+		vm->vcpus[i]->sched = &s->v[i];
+	}
+	vm->sched = s;
+	if (ops->tick)
+		s->vmm_deadline = ops->tick(ops->opaque);
+	run_deterministic(s);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vm->vcpus[i]->sched = NULL;
+	vm->sched = NULL;
+	const int err = s->err;
+	free(s);
+	return err;
+}
+
+void hv_vm_run_interrupt(struct hv_vm *vm)
+{
+	struct sched *s = vm ? vm->sched : NULL;
+	if (!s)
+		return;
+	atomic_store(&s->stop, true);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		hv_run_interrupt(vm->vcpus[i]);
+}

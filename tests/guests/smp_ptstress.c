@@ -1,0 +1,149 @@
+/*
+ * smp_ptstress.c — the page-table stress engine (guests/ptstress_tmpl.h)
+ * on several CPUs sharing the same page tables: the operations go to the
+ * CPUs in turn, every change is followed by a shootdown to all of them,
+ * and after each operation the next CPU reads through the tables too,
+ * checked against the one model.
+ *
+ * SMP: 1 2 4 8
+ *
+ * SDM Vol. 3A:
+ *  - 4.5, 4.6.1, 4.7, 4.8, 4.10.2.3, 4.10.3.3, 4.10.4.1-4.10.4.3: as
+ *    tests/guests/ptstress.c (the layout and the model are the same:
+ *    four roots, shared PDPTs/PDs/PTs, the recursive entry, large pages).
+ *  - 4.10.5: a change another CPU may have cached is made safe for it by
+ *    a shootdown: each flush the engine does (the INVLPGs the model asks
+ *    for, or a MOV to CR3) is done on every CPU before the engine relies
+ *    on the change (tlb_shootdown_list(), tlb_switch_cr3_all()); a CR3
+ *    switch to another root switches every CPU, so all CPUs always run on
+ *    the root the model calls current (a root's changes made while
+ *    another was current need no flush: 4.10.4.1, MOV to CR3).
+ *
+ * One CPU works at a time (the model and the #PF bookkeeping are shared):
+ * the BSP hands turn t, TURN operations, to CPU t mod n and waits, then
+ * has CPU (t + 1) mod n read TURN more arena words. The random sequence is the
+ * same on every CPU count (the follow-up read comes from it too), so the
+ * output is; a one-CPU run checks the engine's rules on one CPU. The
+ * shootdown counts are checked: every flush reached every other CPU.
+ *
+ * Expected serial output: tests/guests/smp_ptstress.expect.
+ * Expected exit status: 1 (guest_exit(0)).
+ */
+#include "guests/guest.h"
+
+#define MiB		0x100000ull
+#define PTS_LEVELS	4
+#define PTS_BITS	9
+typedef uint64_t pts_word_t;
+typedef uint64_t pts_va_t;
+#define PTS_ADDR	0x000FFFFFFFFFF000ull	/* bits 51:12 (Table 4-20) */
+#define PTS_LARGE_ADDR	0x000FFFFFFFE00000ull	/* bits 51:21 (Table 4-18) */
+#define PTS_LARGE_SIZE	(2 * MiB)
+#define PTS_BLOCK_BASE	(16 * MiB)
+#define PTS_NBLOCKS	2
+#define PTS_TAG_MARK	0xDA7A000000000000ull
+#define PTS_REC		2
+#define PTS_NROOTS	4
+#define PTS_NTABLES	32
+#define PTS_NREGIONS	16
+#define ARENA		(1ull << 39)		/* PML4E 1 */
+_Static_assert(PTS_REC < 256, "the recursive view stays canonical without sign extension");
+
+static const uint8_t pts_class[PTS_NTABLES] = {
+	4, 4, 4, 4, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+static const uint16_t pts_root_slots[] = { 1, PTS_REC };
+static const uint16_t pts_pdpt_slots[] = { 0, 1 };
+static const uint16_t pts_pd_slots[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+static const uint16_t *const pts_slots[PTS_LEVELS + 1] = {
+	[2] = pts_pd_slots, [3] = pts_pdpt_slots, [4] = pts_root_slots,
+};
+static const unsigned pts_nslots[PTS_LEVELS + 1] = { [2] = 8, [3] = 2, [4] = 2 };
+#define REGION(j, c)	(ARENA | (uint64_t)(j) << 30 | (uint64_t)(c) << 21)
+static const pts_va_t pts_region[PTS_NREGIONS] = {
+	REGION(0, 0), REGION(0, 1), REGION(0, 2), REGION(0, 3),
+	REGION(0, 4), REGION(0, 5), REGION(0, 6), REGION(0, 7),
+	REGION(1, 0), REGION(1, 1), REGION(1, 2), REGION(1, 3),
+	REGION(1, 4), REGION(1, 5), REGION(1, 6), REGION(1, 7),
+};
+#define pts_invlpg(va)		invlpg((const volatile void *)(uintptr_t)(va))
+#define pts_invlpg_list(v, n)	tlb_shootdown_list(v, n)
+#define pts_load_cr3(pa)	tlb_switch_cr3_all(pa)
+
+#include "guests/ptstress_tmpl.h"
+
+#define NOPS		2400
+#define TURN		8	/* operations per CPU turn */
+#define P_RW_A		(PTS_P | PTS_RW | PTS_A)
+
+static void on_pf(struct guest_frame *f)
+{
+	if (pts_on_pf(&f->rip, &f->rax, (uint32_t)f->error_code, read_cr2()))
+		return;
+	guest_printf("ptstress: #PF outside a probe: rip 0x%lx error 0x%lx cr2 0x%lx\n",
+		     f->rip, f->error_code, read_cr2());
+	guest_exit(GUEST_EXIT_FAIL);
+}
+
+/* A turn: operations pts_opno .. +TURN-1 on one CPU. */
+static void turn(void *arg)
+{
+	(void)arg;
+	for (unsigned k = 0; k < TURN; k++, pts_opno++)
+		pts_step();
+}
+
+static void follow_up(void *arg)
+{
+	(void)arg;
+	for (unsigned k = 0; k < TURN; k++)
+		pts_check_read(pts_arena_va());
+}
+
+int guest_main(void)
+{
+	static const uint8_t pdpt_pd[4][2] = { { 8, 9 }, { 10, 9 }, { 11, 12 }, { 13, 11 } };
+	int n = smp_init();
+
+	guest_check("smp_init", n > 0 && (unsigned)n == smp_madt_cpus());
+	if (n <= 0)
+		return GUEST_EXIT_FAIL;
+	pts_init();
+
+	for (unsigned r = 0; r < PTS_NROOTS; r++) {
+		pts_put(r, 0, guest_pml4[0]);
+		pts_put(r, 1, pts_table_pa(4 + r) | P_RW_A);
+		pts_put(r, PTS_REC, pts_table_pa(r) | P_RW_A);
+		for (unsigned j = 0; j < 2; j++)
+			pts_put(4 + r, j, pts_table_pa(pdpt_pd[r][j]) | P_RW_A);
+	}
+	pts_prepare();
+	/* The sharing the layout promises, whatever the random start. */
+	pts_put(8, 0, pts_table_pa(14) | P_RW_A);
+	pts_put(8, 3, pts_table_pa(14) | P_RW_A);
+	pts_put(10, 0, pts_table_pa(14) | P_RW_A);
+
+	idt_set_handler(14, on_pf);
+	pts_load_cr3(pts_table_pa(0));
+	pts_cur = 0;
+	pts_opno = 1;
+	for (unsigned t = 0; t < NOPS / TURN; t++) {
+		unsigned cpu = t % (unsigned)n, next = (cpu + 1) % (unsigned)n;
+
+		smp_run_on(cpu, turn, NULL);
+		smp_wait(cpu);
+		smp_run_on(next, follow_up, NULL);
+		smp_wait(next);
+	}
+	int status = pts_finish("smp_ptstress", NOPS);
+	tlb_switch_cr3_all((uint64_t)(uintptr_t)guest_pml4);
+
+	uint64_t sent = 0, taken = 0;
+	for (unsigned i = 0; i < (unsigned)n; i++) {
+		sent += smp_cpu(i)->shootdowns;
+		taken += smp_cpu(i)->flushes;
+	}
+	guest_check("every shootdown reached every other CPU", taken == sent * (uint64_t)(n - 1));
+	return status == GUEST_EXIT_PASS ? guest_check_status() : status;
+}
