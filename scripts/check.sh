@@ -72,5 +72,13 @@ rp=$(sed -n 's/^run_cli: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
 rf=$(sed -n 's/^run_cli: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
 passed=$((passed + ${rp:-0})) failed=$((failed + ${rf:-1}))
 
+# The deterministic scheduler: two runs of each SMP guest, identical.
+echo "== run: tests/run/determinism.sh $obj"
+"$src/tests/run/determinism.sh" "$obj" >"$log" 2>&1
+cat "$log"
+dp=$(sed -n 's/^determinism: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
+df=$(sed -n 's/^determinism: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
+passed=$((passed + ${dp:-0})) failed=$((failed + ${df:-1}))
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

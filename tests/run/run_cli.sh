@@ -124,6 +124,12 @@ usage "option without its value" "$tmp/halt.mb" --mem
 usage "--mem 0" --mem 0 "$tmp/halt.mb"
 usage "--mem 1K" --mem 1K "$tmp/halt.mb"
 usage "--mem abc" --mem abc "$tmp/halt.mb"
+usage_says "--smp 0" "--smp" --smp 0 "$tmp/halt.mb"
+usage_says "--smp 65" "1 to 64" --smp 65 "$tmp/halt.mb"
+usage_says "--smp x" "--smp" --smp x "$tmp/halt.mb"
+usage_says "--sched bogus" "deterministic or parallel" --sched bogus "$tmp/halt.mb"
+usage_says "--quantum 99" "--quantum" --quantum 99 "$tmp/halt.mb"
+usage_says "--quantum -1" "--quantum" --quantum -1 "$tmp/halt.mb"
 usage "--mem 2T" --mem 2T "$tmp/halt.mb"
 usage "--mem -64M" --mem -64M "$tmp/halt.mb"
 usage "--max-insns 0" --max-insns 0 "$tmp/loop.mb"
@@ -163,6 +169,11 @@ for be in $builtin_be; do
 	status "$be: triple fault" 6 --backend "$be" "$tmp/triple.mb"
 	status "$be: --max-insns 1000 on a loop" 8 --backend "$be" --max-insns 1000 "$tmp/loop.mb"
 	status "$be: isa-debug-exit 21" 43 --backend "$be" "$tmp/exit21.mb"
+	# The APs wait for a STARTUP nobody sends: the VM is halted for good.
+	status "$be: --smp 4, BSP halts with IF=0" 4 --backend "$be" --smp 4 "$tmp/halt.mb"
+	status "$be: --smp 3, triple fault on the BSP" 6 --backend "$be" --smp 3 "$tmp/triple.mb"
+	status "$be: --smp 2 --max-insns 1000 on a loop" 8 --backend "$be" --smp 2 \
+		--max-insns 1000 "$tmp/loop.mb"
 done
 
 # Statistics: json and csv parse, --stats-file gets them and stderr not.
