@@ -12,6 +12,7 @@
 
 #include "hw/cpu.h"
 #include "hw/exec.h"
+#include "hw/request.h"
 
 /* IA32_PAT power-on value (SDM Vol. 3A 12.12.4): WB WT UC- UC, twice. */
 #define PAT_RESET 0x0007040600070406ull
@@ -69,23 +70,39 @@ static void cpu_reset_state(struct hw_cpu *cpu)
 	hw_tlb_flush_all(&cpu->tlb);
 }
 
+/* A free slot of m->cpus for a processor with APIC ID @id, or -errno.
+ * Under m->cpus_lock. */
+static int find_slot(struct hw_machine *m, unsigned id)
+{
+	int slot = -ENOSPC;
+	for (unsigned i = 0; i < HW_MAX_CPUS; i++) {
+		const struct hw_cpu *c = m->cpus[i];
+		if (c && c->id == id)
+			return -EEXIST;
+		if (!c && slot < 0)
+			slot = (int)i;
+	}
+	return slot;
+}
+
+/*
+ * The processor is complete before it is published: other processors
+ * find it in m->cpus (acquire) and read its front TLB and requests
+ * (hw/dcode.c). The lock only orders creators and destroyers.
+ */
 int hw_cpu_create(struct hw_machine *m, unsigned id, struct hw_cpu **out)
 {
-	unsigned slot = HW_MAX_CPUS;
-	for (unsigned i = 0; i < HW_MAX_CPUS; i++) {
-		if (m->cpus[i] && m->cpus[i]->id == id)
-			return -EEXIST;
-		if (!m->cpus[i] && slot == HW_MAX_CPUS)
-			slot = i;
-	}
-	if (slot == HW_MAX_CPUS)
-		return -ENOSPC;
+	hw_spin_lock(&m->cpus_lock);
+	int r = find_slot(m, id);
+	hw_spin_unlock(&m->cpus_lock);
+	if (r < 0)
+		return r;
 	struct hw_cpu *cpu = calloc(1, sizeof(*cpu));
 	if (!cpu)
 		return -ENOMEM;
 	cpu->m = m;
 	cpu->id = id;
-	int r = hw_tlb_init(&cpu->tlb, &m->cfg.tlb);
+	r = hw_tlb_init(&cpu->tlb, &m->cfg.tlb);
 	if (r)
 		goto err_free;
 #ifdef CONFIG_EMU_DECODE_CACHE
@@ -100,14 +117,22 @@ int hw_cpu_create(struct hw_machine *m, unsigned id, struct hw_cpu **out)
 	cpu->tlb.epoch = &cpu->emu.key_epoch;
 	cpu->emu.key_page_la = ~0ull;
 	cpu_reset_state(cpu);
-	m->cpus[slot] = cpu;
+	hw_spin_lock(&m->cpus_lock);
+	r = find_slot(m, id);	/* again: another creator may have come */
+	if (r >= 0)
+		__atomic_store_n(&m->cpus[r], cpu, __ATOMIC_RELEASE);
+	hw_spin_unlock(&m->cpus_lock);
+	if (r < 0)
+		goto err_dcache;
 	*out = cpu;
 	return 0;
 
+err_dcache:
 #ifdef CONFIG_EMU_DECODE_CACHE
+	emu_dcache_destroy(cpu->emu.dcache);
 err_tlb:
-	hw_tlb_free(&cpu->tlb);
 #endif
+	hw_tlb_free(&cpu->tlb);
 err_free:
 	free(cpu);
 	return r;
@@ -117,9 +142,12 @@ void hw_cpu_destroy(struct hw_cpu *cpu)
 {
 	if (!cpu)
 		return;
+	struct hw_machine *m = cpu->m;
+	hw_spin_lock(&m->cpus_lock);
 	for (unsigned i = 0; i < HW_MAX_CPUS; i++)
-		if (cpu->m->cpus[i] == cpu)
-			cpu->m->cpus[i] = NULL;
+		if (m->cpus[i] == cpu)
+			__atomic_store_n(&m->cpus[i], NULL, __ATOMIC_RELEASE);
+	hw_spin_unlock(&m->cpus_lock);
 #ifdef CONFIG_EMU_DECODE_CACHE
 	emu_dcache_destroy(cpu->emu.dcache);
 #endif
@@ -137,11 +165,14 @@ uint64_t *hw_cpu_gprs(struct hw_cpu *cpu)
 	return cpu->emu.cpu.gpr;
 }
 
-/* Front-TLB hits are TLB hits the engine counted on its own. */
+/* Front-TLB hits are TLB hits the engine counted on its own; code drops
+ * other threads asked for count when they were asked (hw/request.c). */
 void hw_cpu_sync_counters(struct hw_cpu *cpu)
 {
 	cpu->cnt.tlb_hits += cpu->emu.tlb_hits;
 	cpu->emu.tlb_hits = 0;
+	cpu->cnt.smc_invalidations += __atomic_exchange_n(&cpu->req.smc_posted, 0,
+							  __ATOMIC_RELAXED);
 }
 
 const struct hw_counters *hw_cpu_counters(struct hw_cpu *cpu)

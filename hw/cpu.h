@@ -101,20 +101,63 @@ struct hw_xlat {
 	uint16_t vpid;		/* VPID or ASID in the tag */
 };
 
+/*
+ * Locking legend for the structures below. A machine's processors run on
+ * host threads of their own (hw.h, "Threads"); guest memory and every
+ * table in the arena are shared and may change at any moment.
+ *   (i) set at creation, read-only afterwards
+ *   (o) the owner: the thread that runs the processor, alone
+ *   (a) any thread, only through __atomic builtins
+ *   (q) under hw_requests.q_lock
+ */
 struct hw_machine {
-	struct hw_machine_config cfg;
-	uint8_t *arena;
-	uint64_t arena_size;
-	/* One bit per arena page: decoded instructions from it are cached in
-	 * some processor's decode cache (cleared when they are dropped). */
+	struct hw_machine_config cfg;	/* (i), but prices: hw_machine_set_prices */
+	uint8_t *arena;			/* (i) */
+	uint64_t arena_size;		/* (i) */
+	/* (a) One bit per arena page: some processor may hold decoded
+	 * instructions from it (hw/dcode.c says when it is set and cleared). */
 	uint64_t *code_pages;
-	struct hw_cpu *cpus[HW_MAX_CPUS];
+	uint32_t drops_in_flight;	/* (a) hw_code_page_drop() calls running */
+	uint32_t stale_writers;		/* (a) processors that may still store through
+					 * front-TLB entries to a page just marked as
+					 * code (hw/dcode.c) */
+	uint32_t bus_lock;		/* spinlock of split locked operations (hw/locked.c) */
+	uint32_t cpus_lock;		/* spinlock of hw_cpu_create/destroy */
+	struct hw_cpu *cpus[HW_MAX_CPUS];	/* (a) published with release */
 };
 
+/*
+ * What other threads ask of a processor (hw/request.c): HW_REQ_* bits in
+ * pending, served by the owner at the instruction boundaries where the run
+ * loop looks (hw/run.c) and at serializing instructions.
+ */
+#define HW_REQ_KICK	(1u << 0)	/* hw_cpu_kick() */
+#define HW_REQ_DCODE	(1u << 1)	/* drop the decoded code of the queued pages */
+#define HW_REQ_FRONT	(1u << 2)	/* drop front-TLB write entries to code pages */
+#define HW_REQ_QUEUE	16		/* pages queued before it becomes "all" */
+
+struct hw_requests {
+	uint32_t pending;		/* (a) HW_REQ_* */
+	uint32_t in_guest;		/* (a) written by (o): 1 from entry's first look
+					 * at pending to exit's last (run.c) */
+	uint32_t front_loud;		/* (a) HW_REQ_FRONT posts made while it was in
+					 * guest mode (hw/dcode.c) */
+	uint32_t q_lock;		/* spinlock of the queue */
+	uint32_t q_n;			/* (q) pages in q_pfn */
+	bool q_all;			/* (q) more than fit: drop every page */
+	uint64_t q_pfn[HW_REQ_QUEUE];	/* (q) */
+	uint64_t smc_posted;		/* (a) drops asked for: hw_counters.smc_invalidations
+					 * of the owner, folded in by hw_cpu_sync_counters */
+};
+
+/* Every field is (o) but req, which is (a)/(q), and tlb.front's write_tag
+ * and addend, which the owner stores atomically and other processors read
+ * atomically (hw/dcode.c). */
 struct hw_cpu {
 	struct emu_ctx emu;		/* registers; the engine's context */
 	struct hw_machine *m;
 	unsigned id;			/* initial APIC ID */
+	struct hw_requests req;
 
 	uint64_t cr2, cr3, cr8;
 	uint64_t dr[4], dr6, dr7;

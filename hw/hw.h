@@ -11,6 +11,19 @@
  * dereferences only hpas inside the arena: reads beyond it return all
  * ones and writes are dropped, as on a PC bus with nothing decoding the
  * address.
+ *
+ * Threads. Each processor may run on a host thread of its own. Every
+ * call that names a processor must come from the thread that runs it
+ * (its owner; one at a time) except hw_cpu_kick(), which any thread may
+ * make at any moment. Calls that name only the machine may come from any
+ * thread: hw_hpa_ptr(), hw_hpa_written() (the host writing guest memory
+ * while processors run is expected), hw_arena_size(), hw_machine_vendor().
+ * hw_machine_set_prices() and hw_cpu_destroy() need the machine's other
+ * processors stopped; hw_cpu_create() does not. Guest memory and the
+ * tables in the arena are shared by design: the model reads paging
+ * entries with single atomic loads and sets A/D flags with locked
+ * compare-exchanges, so a table another thread rewrites is seen either
+ * before or after each write, never torn, as on silicon.
  */
 #ifndef HVLAB_HW_H
 #define HVLAB_HW_H
@@ -155,6 +168,21 @@ void hw_cpu_init(struct hw_cpu *cpu);
  */
 #define HW_DEADLINE_VECTOR 0xec
 void hw_cpu_set_deadline(struct hw_cpu *cpu, uint64_t insns);
+
+/*
+ * A kick: the host IPI that gets a processor out of its guest. Any
+ * thread, any time. If the processor is executing guest code it takes
+ * the host timer's interrupt (as an expired deadline does: VMX exit
+ * reason 1 with HW_DEADLINE_VECTOR, SVM VMEXIT_INTR, when the hypervisor
+ * intercepts external interrupts) at an instruction boundary within
+ * HW_RUN_SLICE guest instructions (hw/run.c); if it is not, the kick
+ * stays pending and the next VMLAUNCH/VMRESUME/VMRUN takes it before
+ * the guest's first instruction, as a host IPI that arrived with
+ * interrupts off before entry. Kicks before it is taken are one: one
+ * kick gives at most one such exit. Whatever the kicker wrote before the
+ * kick is visible to the processor's thread once the exit returns.
+ */
+void hw_cpu_kick(struct hw_cpu *cpu);
 
 /*
  * Why the last VMLAUNCH/VMRESUME/VMRUN returned *_MODEL_UNSUPPORTED: one

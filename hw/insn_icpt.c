@@ -23,6 +23,7 @@
  */
 #include "hw/exec.h"
 #include "hw/intercept.h"
+#include "hw/request.h"
 #include "hw/svm_internal.h"
 #include "hw/vmx.h"
 
@@ -223,6 +224,7 @@ void hw_op_iret(struct emu_ctx *ctx)
 {
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
 	cpu->iret_retired = true;	/* run.c: IRET may load RF */
+	hw_cpu_serialize(cpu);		/* IRET is serializing (SDM Vol. 3A 9.3) */
 	/* With NMI exiting and no virtual NMIs, IRET leaves NMI blocking
 	 * alone (SDM Vol. 3C 26.3, IRET). */
 	if (cpu->guest == HW_GUEST_VMX && (cpu->vmx_ctl.pin & VMX_PIN_NMI_EXITING) &&

@@ -184,5 +184,5 @@ void hw_hpa_written(struct hw_machine *m, hpa_t hpa, size_t len)
 		return;
 	uint64_t end = len > m->arena_size - hpa ? m->arena_size : hpa + len;
 	for (uint64_t pfn = hpa >> HV_PAGE_SHIFT; pfn <= (end - 1) >> HV_PAGE_SHIFT; pfn++)
-		hw_code_page_written(m, pfn);
+		hw_code_page_written(m, NULL, pfn);
 }

@@ -6,12 +6,23 @@
  * both translations must succeed before a byte is written (a fault on
  * the second page leaves memory untouched). Physical addresses outside
  * the arena read as all ones and ignore writes (nothing decodes them).
- * Every write to a page holding decoded code drops that code (dcode.h).
+ * Every write to a page holding decoded code drops that code (dcode.h),
+ * after the bytes are stored.
+ *
+ * Guest memory is shared with the other processors and the host, which
+ * may access it at any moment: that is the machine's design, not a race
+ * to avoid. What x86 promises about such accesses is kept with host
+ * atomics: an aligned access of 1, 2, 4 or 8 bytes is one atomic load or
+ * store (SDM Vol. 3A 9.1.1), ordered as x86 orders them (loads acquire,
+ * stores release: 9.2.2, no reordering but store-load), and a longer or
+ * unaligned one is made of atomic pieces, as the SDM allows. LOCKed
+ * read-modify-writes are hw/locked.c's.
  */
 #include <string.h>
 
 #include "hw/dcode.h"
 #include "hw/exec.h"
+#include "hw/locked.h"
 
 /* Split [la, la+size) at the page boundary and translate both parts. */
 struct span {
@@ -33,11 +44,71 @@ static int translate_span(struct hw_cpu *cpu, uint64_t la, unsigned size,
 	return r;
 }
 
+/* Copy @len bytes from host memory @p as aligned atomic pieces. */
+static void atomic_copy_from(void *buf, const uint8_t *p, unsigned len)
+{
+	uint8_t *d = buf;
+	while (len && ((uintptr_t)p & 7)) {
+		*d++ = __atomic_load_n(p++, __ATOMIC_RELAXED);
+		len--;
+	}
+	for (; len >= 8; len -= 8, p += 8, d += 8) {
+		const uint64_t q = __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
+		memcpy(d, &q, 8);
+	}
+	while (len--)
+		*d++ = __atomic_load_n(p++, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+
+static void atomic_copy_to(uint8_t *p, const void *buf, unsigned len)
+{
+	const uint8_t *s = buf;
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	while (len && ((uintptr_t)p & 7)) {
+		__atomic_store_n(p++, *s++, __ATOMIC_RELAXED);
+		len--;
+	}
+	for (; len >= 8; len -= 8, p += 8, s += 8) {
+		uint64_t q;
+		memcpy(&q, s, 8);
+		__atomic_store_n((uint64_t *)p, q, __ATOMIC_RELAXED);
+	}
+	while (len--)
+		__atomic_store_n(p++, *s++, __ATOMIC_RELAXED);
+}
+
+void hw_phys_load(const void *p, void *buf, unsigned len)
+{
+	if (!((uintptr_t)p & (len - 1))) {
+		switch (len) {
+		case 1: { uint8_t v = __atomic_load_n((const uint8_t *)p, __ATOMIC_ACQUIRE); memcpy(buf, &v, 1); return; }
+		case 2: { uint16_t v = __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE); memcpy(buf, &v, 2); return; }
+		case 4: { uint32_t v = __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE); memcpy(buf, &v, 4); return; }
+		case 8: { uint64_t v = __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE); memcpy(buf, &v, 8); return; }
+		}
+	}
+	atomic_copy_from(buf, p, len);
+}
+
+void hw_phys_store(void *p, const void *buf, unsigned len)
+{
+	if (!((uintptr_t)p & (len - 1))) {
+		switch (len) {
+		case 1: { uint8_t v; memcpy(&v, buf, 1); __atomic_store_n((uint8_t *)p, v, __ATOMIC_RELEASE); return; }
+		case 2: { uint16_t v; memcpy(&v, buf, 2); __atomic_store_n((uint16_t *)p, v, __ATOMIC_RELEASE); return; }
+		case 4: { uint32_t v; memcpy(&v, buf, 4); __atomic_store_n((uint32_t *)p, v, __ATOMIC_RELEASE); return; }
+		case 8: { uint64_t v; memcpy(&v, buf, 8); __atomic_store_n((uint64_t *)p, v, __ATOMIC_RELEASE); return; }
+		}
+	}
+	atomic_copy_to(p, buf, len);
+}
+
 static void phys_read(struct hw_cpu *cpu, hpa_t hpa, void *buf, unsigned len)
 {
 	const void *p = hw_hpa_ptr(cpu->m, hpa, len);
 	if (p)
-		memcpy(buf, p, len);
+		hw_phys_load(p, buf, len);
 	else
 		memset(buf, 0xff, len);
 }
@@ -47,8 +118,8 @@ static void phys_write(struct hw_cpu *cpu, hpa_t hpa, const void *buf, unsigned 
 	void *p = hw_hpa_ptr(cpu->m, hpa, len);
 	if (!p)
 		return;
-	hw_code_page_written(cpu->m, hpa >> 12);
-	memcpy(p, buf, len);
+	hw_phys_store(p, buf, len);
+	hw_code_page_written(cpu->m, cpu, hpa >> 12);
 }
 
 int hw_mem_read(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned size,
@@ -81,10 +152,9 @@ int hw_mem_write(struct emu_ctx *ctx, uint64_t la, const void *buf,
 }
 
 /*
- * LOCKed read-modify-write: atomic on the arena when the operand lies in
- * one page and is naturally sized; a split lock (across pages) is done
- * as read-compare-write, which is atomic for one processor and, like a
- * bus lock, rare.
+ * LOCKed read-modify-write (SDM Vol. 3A 9.1.2): an operand in one page is
+ * hw/locked.c's atomic compare-exchange on the arena; one that crosses a
+ * page boundary is a split lock, done under the machine's bus lock.
  */
 int hw_mem_cmpxchg(struct emu_ctx *ctx, uint64_t la, void *old, const void *new,
 		       unsigned size)
@@ -95,20 +165,13 @@ int hw_mem_cmpxchg(struct emu_ctx *ctx, uint64_t la, void *old, const void *new,
 	if (r != EMU_CONTINUE)
 		return r;
 	void *p = sp.n == 1 ? hw_hpa_ptr(cpu->m, sp.hpa[0], size) : NULL;
-	if (p && (size == 1 || size == 2 || size == 4 || size == 8)) {
-		hw_code_page_written(cpu->m, sp.hpa[0] >> 12);
-		uint64_t o = 0, n = 0;
-		memcpy(&o, old, size);
-		memcpy(&n, new, size);
-		switch (size) {
-		case 1: { uint8_t e = (uint8_t)o; __atomic_compare_exchange_n((uint8_t *)p, &e, (uint8_t)n, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); memcpy(old, &e, 1); break; }
-		case 2: { uint16_t e = (uint16_t)o; __atomic_compare_exchange_n((uint16_t *)p, &e, (uint16_t)n, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); memcpy(old, &e, 2); break; }
-		case 4: { uint32_t e = (uint32_t)o; __atomic_compare_exchange_n((uint32_t *)p, &e, (uint32_t)n, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); memcpy(old, &e, 4); break; }
-		default: { uint64_t e = o; __atomic_compare_exchange_n((uint64_t *)p, &e, n, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); memcpy(old, &e, 8); break; }
-		}
+	if (p) {
+		hw_locked_cmpxchg(cpu->m, p, old, new, size);
+		hw_code_page_written(cpu->m, cpu, sp.hpa[0] >> 12);
 		return EMU_CONTINUE;
 	}
 	uint8_t cur[16];
+	hw_bus_lock(cpu->m);
 	phys_read(cpu, sp.hpa[0], cur, sp.len[0]);
 	if (sp.n == 2)
 		phys_read(cpu, sp.hpa[1], cur + sp.len[0], sp.len[1]);
@@ -117,6 +180,7 @@ int hw_mem_cmpxchg(struct emu_ctx *ctx, uint64_t la, void *old, const void *new,
 		if (sp.n == 2)
 			phys_write(cpu, sp.hpa[1], (const uint8_t *)new + sp.len[0], sp.len[1]);
 	}
+	hw_bus_unlock(cpu->m);
 	memcpy(old, cur, size);
 	return EMU_CONTINUE;
 }
@@ -145,7 +209,7 @@ bool hw_mem_code_key(struct emu_ctx *ctx, uint64_t la, uint64_t *key)
 	if (hpa >= cpu->m->arena_size)
 		return false;
 	cpu->cnt.tlb_hits++;
-	hw_mark_code_page(cpu->m, hpa >> 12);
+	hw_cpu_mark_code_page(cpu, hpa >> 12);
 	*key = hpa;
 	return true;
 }

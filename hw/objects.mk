@@ -33,3 +33,5 @@ obj-y += vmx_run.o
 obj-y += svm_run.o
 obj-y += psc.o
 obj-y += insn_icpt.o
+obj-y += request.o
+obj-y += locked.o

@@ -15,6 +15,7 @@
 #include "hw/cr.h"
 #include "hw/intercept.h"
 #include "hw/msr_access.h"
+#include "hw/request.h"
 
 static int op_get_cr(struct emu_ctx *ctx, unsigned cr, uint64_t *val)
 {
@@ -49,6 +50,8 @@ static int op_set_cr(struct emu_ctx *ctx, unsigned cr, uint64_t val)
 	if (cpu->guest == HW_GUEST_SVM && cr_value_bad(cpu, cr, val))
 		return emu_raise(ctx, EMU_EXC_GP, true, 0);
 	TRY_ICPT(hw_icpt_cr_write(cpu, cr, &val));
+	if (cr != 8)
+		hw_cpu_serialize(cpu);	/* MOV to CR8 is not serializing (SDM 9.3) */
 	switch (cr) {
 	case 0:
 		return hw_set_cr0(cpu, val);
@@ -106,6 +109,7 @@ static int op_wrmsr(struct emu_ctx *ctx, uint32_t msr, uint64_t val)
 {
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
 	TRY_ICPT(hw_icpt_msr(cpu, msr, true));
+	hw_cpu_serialize(cpu);
 	if (msr == MSR_IA32_TSC)
 		val -= hw_icpt_tsc_offset(cpu);
 	if (hw_msr_set(cpu, &ctx->cpu, msr, val))
@@ -119,6 +123,7 @@ static int op_cpuid(struct emu_ctx *ctx, uint32_t leaf, uint32_t subleaf, uint32
 {
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
 	TRY_ICPT(hw_icpt_insn(cpu, HW_ICPT_CPUID));
+	hw_cpu_serialize(cpu);
 	hw_cpuid(cpu, leaf, subleaf, out);
 	return EMU_CONTINUE;
 }
@@ -138,6 +143,7 @@ static int op_invlpg(struct emu_ctx *ctx, uint64_t la)
 {
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
 	TRY_ICPT(hw_icpt_invlpg(cpu, la));
+	hw_cpu_serialize(cpu);
 	hw_invlpg(cpu, la);
 	return EMU_CONTINUE;
 }
@@ -146,6 +152,7 @@ static int op_invpcid(struct emu_ctx *ctx, unsigned type, uint64_t pcid, uint64_
 {
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
 	/* Intercepted before its descriptor is read (hw_op_intercept). */
+	hw_cpu_serialize(cpu);
 	hw_invpcid(cpu, type, pcid, la);
 	return EMU_CONTINUE;
 }
@@ -157,7 +164,10 @@ static int op_cache_op(struct emu_ctx *ctx, unsigned op)
 		TRY_ICPT(hw_icpt_insn(cpu, HW_ICPT_INVD));
 	else if (op == EMU_CACHE_WBINVD)
 		TRY_ICPT(hw_icpt_insn(cpu, HW_ICPT_WBINVD));
-	/* The model has no caches to write back or drop. */
+	/* The model has no caches to write back or drop; INVD and WBINVD
+	 * serialize (CLFLUSH does not). */
+	if (op != EMU_CACHE_CLFLUSH)
+		hw_cpu_serialize(cpu);
 	return EMU_CONTINUE;
 }
 

@@ -89,7 +89,7 @@ int vmsave(struct hw_cpu *cpu, hpa_t pa)
 	s->sysenter_esp = cpu->msr.sysenter_esp;
 	s->sysenter_eip = cpu->msr.sysenter_eip;
 	/* A store like any other: code decoded from this page is stale. */
-	hw_code_page_written(cpu->m, pa >> HV_PAGE_SHIFT);
+	hw_code_page_written(cpu->m, cpu, pa >> HV_PAGE_SHIFT);
 	return SVM_OK;
 }
 

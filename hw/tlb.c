@@ -38,11 +38,19 @@ static void bump_epoch(struct hw_tlb *tlb)
 		(*tlb->epoch)++;
 }
 
+/* Other processors read write_tag while this one runs (hw/dcode.c): it
+ * is stored atomically, here and in hw/xlat.c. */
+static void front_drop(struct emu_tlb_entry *f)
+{
+	f->read_tag = EMU_TLB_INVALID;
+	__atomic_store_n(&f->write_tag, EMU_TLB_INVALID, __ATOMIC_RELEASE);
+}
+
 void hw_tlb_front_clear(struct hw_tlb *tlb)
 {
 	bump_epoch(tlb);
 	for (unsigned i = 0; i < EMU_TLB_SIZE; i++)
-		tlb->front[i].read_tag = tlb->front[i].write_tag = EMU_TLB_INVALID;
+		front_drop(&tlb->front[i]);
 }
 
 /* An entry of 4 KiB page @vpn leaves the TLB: so does its front copy. */
@@ -51,7 +59,7 @@ static void front_drop_4k(struct hw_tlb *tlb, uint64_t vpn)
 	bump_epoch(tlb);
 	struct emu_tlb_entry *f = &tlb->front[vpn & (EMU_TLB_SIZE - 1)];
 	if ((f->read_tag >> 12) == vpn || (f->write_tag >> 12) == vpn)
-		f->read_tag = f->write_tag = EMU_TLB_INVALID;
+		front_drop(f);
 }
 
 int hw_tlb_init(struct hw_tlb *tlb, const struct hw_tlb_config *cfg)

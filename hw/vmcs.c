@@ -171,5 +171,5 @@ void vmcs_region_clear(struct hw_machine *m, hpa_t hpa)
 	if (!p)
 		return;		/* nothing decodes the address: the write is lost */
 	p[VMCS_LAUNCH_OFFSET] = VMCS_STATE_CLEAR;
-	hw_code_page_written(m, hpa >> HV_PAGE_SHIFT);
+	hw_code_page_written(m, NULL, hpa >> HV_PAGE_SHIFT);
 }

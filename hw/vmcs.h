@@ -156,7 +156,7 @@ static inline void vmcs_region_write(uint8_t *vmcs, uint32_t encoding, uint64_t 
  * decoded from its page goes (hw/dcode.h). */
 static inline void vmcs_current_written(struct hw_cpu *cpu)
 {
-	hw_code_page_written(cpu->m, cpu->vmx.current_vmcs >> HV_PAGE_SHIFT);
+	hw_code_page_written(cpu->m, cpu, cpu->vmx.current_vmcs >> HV_PAGE_SHIFT);
 }
 
 /* The same on the current VMCS, one access at a time. */

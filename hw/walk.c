@@ -136,7 +136,7 @@ int hw_walk_set_bits(struct hw_walk_ctx *c, hpa_t hpa, unsigned size, uint64_t s
 	}
 	/* A/D updates are writes like any other: code decoded from the
 	 * page goes (SDM Vol. 3A 11.6). */
-	hw_code_page_written(c->m, hpa >> HV_PAGE_SHIFT);
+	hw_code_page_written(c->m, NULL, hpa >> HV_PAGE_SHIFT);
 	return 0;
 }
 

@@ -112,7 +112,12 @@ void hw_walk_ctx_init(struct hw_walk_ctx *c, struct hw_machine *m,
 		      const struct hw_nested *nst, struct hw_counters *cnt);
 
 /* Read the @size-byte paging-structure entry at @hpa, counting one
- * reference (and a 2-D one when @nested). All ones outside the arena. */
+ * reference (and a 2-D one when @nested). All ones outside the arena.
+ * One atomic load: another processor or the host may rewrite the entry
+ * at any moment, and the walk must see it before or after, never torn
+ * (SDM Vol. 3A 9.1.1). Acquire, which costs nothing more than relaxed on
+ * x86 hosts: a table a writer filled and then linked with a release
+ * store is seen filled. */
 static inline uint64_t hw_walk_read(struct hw_walk_ctx *c, hpa_t hpa, unsigned size,
 				    bool nested)
 {

@@ -146,19 +146,28 @@ int hw_exit_nested(struct hw_cpu *cpu, const struct hw_walk *w, uint64_t la)
  * @page_hpa) in the front TLB for the current access context, with the
  * accesses it allows without a walk. Writes to a page holding decoded
  * code stay off the front so they reach mem.c, which drops the code.
+ * Other processors read write_tag and addend (hw/dcode.c rule 3): they
+ * are stored atomically, the tag last, and a write entry is checked
+ * again once it is visible.
  */
 static void front_fill(struct hw_cpu *cpu, uint64_t la, unsigned rights, hpa_t page_hpa)
 {
 	const uint8_t *host = hw_hpa_ptr(cpu->m, page_hpa, 4096);
 	if (!host)
 		return;
-	const uint64_t page = la & ~4095ull, key = emu_tlb_key(&cpu->emu);
+	const uint64_t page = la & ~4095ull, key = emu_tlb_key(&cpu->emu), pfn = page_hpa >> 12;
 	const unsigned a = walk_acc(cpu, 0);
 	struct emu_tlb_entry *f = &cpu->tlb.front[(la >> 12) & (EMU_TLB_SIZE - 1)];
+	const bool write = tlb_allows(cpu, rights, a | HW_ACC_WRITE) &&
+			   !hw_is_code_page(cpu->m, pfn);
 	f->read_tag = tlb_allows(cpu, rights, a) ? page | key : EMU_TLB_INVALID;
-	f->write_tag = tlb_allows(cpu, rights, a | HW_ACC_WRITE) &&
-		       !hw_is_code_page(cpu->m, page_hpa >> 12) ? page | key : EMU_TLB_INVALID;
-	f->addend = (uintptr_t)host - (uintptr_t)page;
+	__atomic_store_n(&f->write_tag, EMU_TLB_INVALID, __ATOMIC_RELEASE);
+	__atomic_store_n(&f->addend, (uintptr_t)host - (uintptr_t)page, __ATOMIC_RELEASE);
+	if (write) {
+		__atomic_store_n(&f->write_tag, page | key, __ATOMIC_RELEASE);
+		if (!hw_front_write_stays(cpu->m, pfn))
+			__atomic_store_n(&f->write_tag, EMU_TLB_INVALID, __ATOMIC_RELEASE);
+	}
 }
 
 /* Accesses the front TLB serves: plain data (emulate.h emu_tlb_read). */
