@@ -238,6 +238,9 @@ struct hv_backend_ops {
 	void (*reset_regs)(struct hv_vcpu *vcpu);
 
 	/* ---- running */
+	/* Make the processor leave the guest soon (hw_cpu_kick: a host IPI);
+	 * the one call any thread may make while another runs the vcpu. */
+	void (*kick)(struct hv_vcpu *vcpu);
 	/* Enter the guest (VMLAUNCH/VMRESUME, VMRUN) and return at its next
 	 * exit; vcpu->gpr[] in before, out after. 0: an exit happened (also
 	 * a failed entry on guest state, which decode_exit reports as

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 
+#include "core/mmu_call.h"
 #include "core/cpuid.h"
 #include "core/cr.h"
 #include "core/irq/irq.h"
@@ -82,7 +83,7 @@ static int set_cr0(struct hv_vcpu *vcpu, uint64_t val)
 	val |= CR0_ET;		/* hardwired to 1 since the i486 */
 	be->set_cr(vcpu, 0, val);
 	if ((old ^ val) & CR0_PAGING_BITS)
-		vcpu->vm->mmu->reset_context(vcpu);
+		mmu_reset_context(vcpu);
 	return 0;
 }
 
@@ -99,7 +100,7 @@ static int set_cr4(struct hv_vcpu *vcpu, uint64_t val)
 		return -EINVAL;
 	be->set_cr(vcpu, 4, val);
 	if ((old ^ val) & CR4_PAGING_BITS)
-		vcpu->vm->mmu->reset_context(vcpu);
+		mmu_reset_context(vcpu);
 	return 0;
 }
 
@@ -112,8 +113,7 @@ static int set_cr3(struct hv_vcpu *vcpu, uint64_t val)
 		return -EINVAL;
 	be->set_cr(vcpu, 3, v);
 	vcpu->vm->stats.cr3_switches++;
-	if (vcpu->vm->mmu->new_cr3)
-		vcpu->vm->mmu->new_cr3(vcpu, v);
+	mmu_new_cr3(vcpu, v);
 	return 0;
 }
 
@@ -163,6 +163,6 @@ int vcpu_set_efer(struct hv_vcpu *vcpu, uint64_t efer)
 	efer = (efer & ~EFER_LMA) | (old & EFER_LMA);
 	be->set_efer(vcpu, efer);
 	if ((old ^ efer) & (EFER_NXE | EFER_LMA))
-		vcpu->vm->mmu->reset_context(vcpu);
+		mmu_reset_context(vcpu);
 	return 0;
 }

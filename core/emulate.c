@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mmu_call.h"
 #include "core/cpuid.h"
 #include "core/cr.h"
 #include "core/emulate.h"
@@ -57,7 +58,7 @@ static int translate(struct emu_ctx *ctx, uint64_t la, unsigned acc, gpa_t *gpa)
 {
 	struct hv_vcpu *vcpu = ctx_vcpu(ctx);
 	struct mmu_walk_fault f;
-	if (vcpu->vm->mmu->gva_to_gpa(vcpu, la, acc_bits(ctx, acc), gpa, &f))
+	if (mmu_gva_to_gpa(vcpu, la, acc_bits(ctx, acc), gpa, &f))
 		return emu_raise_pf(ctx, la, f.error_code);
 	return EMU_CONTINUE;
 }
@@ -125,8 +126,7 @@ static int phys_access(struct emu_ctx *ctx, uint64_t la, void *buf, unsigned siz
 	memcpy(vm_hpa_ptr(vm, hpa), buf, size);
 	vm->backend->hpa_written(vm, hpa, size);
 	vm_mark_dirty(vm, s, gpa_to_gfn(gpa));
-	if (vm->mmu->track_write)
-		vm->mmu->track_write(vcpu, gpa, buf, size);
+	mmu_track_write(vcpu, gpa, buf, size);
 	return EMU_CONTINUE;
 }
 
@@ -261,8 +261,7 @@ static int op_rdtsc(struct emu_ctx *ctx, uint64_t *tsc)
 static int op_invlpg(struct emu_ctx *ctx, uint64_t la)
 {
 	struct hv_vcpu *vcpu = ctx_vcpu(ctx);
-	if (vcpu->vm->mmu->invlpg)
-		vcpu->vm->mmu->invlpg(vcpu, la);
+	mmu_invlpg(vcpu, la);
 	vcpu->vm->backend->flush_tlb(vcpu, HV_FLUSH_GUEST);
 	return EMU_CONTINUE;
 }
@@ -273,12 +272,11 @@ static int op_invlpg(struct emu_ctx *ctx, uint64_t la)
 static int op_invpcid(struct emu_ctx *ctx, unsigned type, uint64_t pcid, uint64_t la)
 {
 	struct hv_vcpu *vcpu = ctx_vcpu(ctx);
-	const struct hv_mmu_ops *mmu = vcpu->vm->mmu;
 	(void)pcid;
-	if (type == 0 && mmu->invlpg)
-		mmu->invlpg(vcpu, la);
-	else if (type != 0 && mmu->flush_tlb)
-		mmu->flush_tlb(vcpu);
+	if (type == 0)
+		mmu_invlpg(vcpu, la);
+	else
+		mmu_flush_tlb(vcpu);
 	vcpu->vm->backend->flush_tlb(vcpu, HV_FLUSH_GUEST);
 	return EMU_CONTINUE;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/mmu_call.h"
 #include "core/cpuid.h"
 #include "core/cr.h"
 #include "core/debug.h"
@@ -117,10 +118,10 @@ static enum ret_pf timed_page_fault(struct hv_vcpu *vcpu, uint64_t addr, uint32_
 				    bool present)
 {
 #ifndef CONFIG_HV_FAULT_TIMING
-	return vcpu->vm->mmu->page_fault(vcpu, addr, access, present);
+	return mmu_page_fault(vcpu, addr, access, present);
 #endif
 	const uint64_t cost = host_clock_cost(), t0 = host_ns();
-	const enum ret_pf r = vcpu->vm->mmu->page_fault(vcpu, addr, access, present);
+	const enum ret_pf r = mmu_page_fault(vcpu, addr, access, present);
 	const uint64_t dt = host_ns() - t0;
 	vcpu->vm->stats.pf_host_ns += dt > cost ? dt - cost : 0;
 	return r;
@@ -260,8 +261,7 @@ static int handle_invlpg(struct hv_vcpu *vcpu)
 	vcpu->vm->stats.invlpg++;
 	if (!vcpu->exit.invlpg.gva_valid)
 		return vcpu_emulate(vcpu);
-	if (vcpu->vm->mmu->invlpg)
-		vcpu->vm->mmu->invlpg(vcpu, vcpu->exit.invlpg.gva);
+	mmu_invlpg(vcpu, vcpu->exit.invlpg.gva);
 	return skip(vcpu);
 }
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mmu_call.h"
 #include "core/vm.h"
 #include "mmu/mmu.h"
 
@@ -48,10 +49,10 @@ void vm_mark_dirty(struct hv_vm *vm, struct hv_memslot *slot, gfn_t gfn)
 	if (!slot->dirty)
 		return;
 	const uint64_t i = gfn - slot->base_gfn;
-	if (!(slot->dirty[i / 8] & (1u << (i % 8)))) {
-		slot->dirty[i / 8] |= (uint8_t)(1u << (i % 8));
+	const uint8_t bit = (uint8_t)(1u << (i % 8));
+	/* Atomic: vcpus on other threads mark pages of the same byte. */
+	if (!(__atomic_fetch_or(&slot->dirty[i / 8], bit, __ATOMIC_RELAXED) & bit))
 		vm->stats.dirty_pages++;
-	}
 }
 
 static uint64_t total_pages(const struct hv_vm *vm)
@@ -111,7 +112,7 @@ int hv_set_memory_region(struct hv_vm *vm, const struct hv_memory_region *mr)
 	if (!mr->size) {			/* delete */
 		if (!s->used)
 			return vm_err(-EINVAL, "memory slot %u is not in use", mr->slot);
-		vm->mmu->memslot_changed(vm, &old, NULL);
+		mmu_memslot_changed(vm, &old, NULL);
 		arena_free(&vm->alloc, s->hpa, s->npages);
 		free(s->dirty);
 		memset(s, 0, sizeof(*s));
@@ -129,7 +130,7 @@ int hv_set_memory_region(struct hv_vm *vm, const struct hv_memory_region *mr)
 			return r;
 		s->base_gfn = base;
 		s->flags = mr->flags;
-		vm->mmu->memslot_changed(vm, &old, s);
+		mmu_memslot_changed(vm, &old, s);
 		return 0;
 	}
 	if (total_pages(vm) + npages > vm->cfg.max_mem >> HV_PAGE_SHIFT)
@@ -149,7 +150,7 @@ int hv_set_memory_region(struct hv_vm *vm, const struct hv_memory_region *mr)
 		memset(s, 0, sizeof(*s));
 		return r;
 	}
-	vm->mmu->memslot_changed(vm, NULL, s);
+	mmu_memslot_changed(vm, NULL, s);
 	return 0;
 }
 
@@ -182,7 +183,7 @@ static void track_write(struct hv_vm *vm, gpa_t gpa, const uint8_t *p, size_t le
 		size_t n = HV_PAGE_SIZE - (gpa & (HV_PAGE_SIZE - 1));
 		if (n > len)
 			n = len;
-		vm->mmu->track_write(vm->vcpus[0], gpa, p, (unsigned)n);
+		mmu_track_write(vm->vcpus[0], gpa, p, (unsigned)n);
 		gpa += n;
 		p += n;
 		len -= n;
@@ -245,8 +246,16 @@ int hv_get_dirty_log(struct hv_vm *vm, uint32_t slot, void *bitmap, size_t len)
 	const size_t need = (s->npages + 7) / 8;
 	if (len < need)
 		return vm_err(-EINVAL, "memory slot %u: the bitmap needs %zu bytes", slot, need);
-	memcpy(bitmap, s->dirty, need);
-	memset(s->dirty, 0, need);
-	vm->mmu->dirty_log_rearm(vm, s);
+	/* KVM's order: take each byte with an exchange (a vcpu on another
+	 * thread may mark a page meanwhile: it lands either in this copy or
+	 * in the next), then write-protect again; the rearm flushes every
+	 * vcpu's TLB before it returns, so every write after this call
+	 * marks its page, and every page written before it is in @bitmap. */
+	uint8_t *out = bitmap;
+	mmu_lock(vm);
+	for (size_t i = 0; i < need; i++)
+		out[i] = __atomic_exchange_n(&s->dirty[i], 0, __ATOMIC_ACQ_REL);
+	mmu_dirty_log_rearm(vm, s);
+	mmu_unlock(vm);
 	return 0;
 }

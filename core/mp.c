@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "core/mmu_call.h"
 #include "core/cr.h"
 #include "core/irq/irq.h"
 #include "core/mp.h"
@@ -41,9 +42,8 @@ static void drop_events(struct hv_vcpu *vcpu)
 static void new_context(struct hv_vcpu *vcpu)
 {
 	const struct hv_backend_ops *be = vcpu->vm->backend;
-	vcpu->vm->mmu->reset_context(vcpu);
-	if (vcpu->vm->mmu->new_cr3)
-		vcpu->vm->mmu->new_cr3(vcpu, be->get_cr(vcpu, 3));
+	mmu_reset_context(vcpu);
+	mmu_new_cr3(vcpu, be->get_cr(vcpu, 3));
 	be->flush_tlb(vcpu, HV_FLUSH_GUEST);
 }
 

@@ -18,3 +18,4 @@ obj-y += invalid_state.o
 obj-y += request.o
 obj-y += mp.o
 obj-y += sched.o
+obj-y += sched_parallel.o

@@ -1,6 +1,7 @@
 /*
  * request.c — see request.h.
  */
+#include "core/mmu_call.h"
 #include "core/request.h"
 #include "core/sched.h"
 #include "core/vm.h"
@@ -23,6 +24,7 @@ void vm_flush_remote_tlbs(struct hv_vm *vm)
 	vm->stats.remote_tlb_flush++;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vcpu_make_request(vm->vcpus[i], VCPU_REQ_TLB_FLUSH);
+	vcpu_wait_remote_flush(vm);
 }
 
 void vcpu_process_requests(struct hv_vcpu *vcpu)
@@ -35,6 +37,11 @@ void vcpu_process_requests(struct hv_vcpu *vcpu)
 		vm->backend->flush_tlb(vcpu, vm->mmu->style == HV_MMU_TDP ? HV_FLUSH_TDP
 									  : HV_FLUSH_GUEST);
 		vm->stats.tlb_flush++;
+	}
+	if ((req & (1u << VCPU_REQ_MMU_RELOAD)) && vm->mmu->reload_roots) {
+		mmu_lock(vm);
+		vm->mmu->reload_roots(vcpu);
+		mmu_unlock(vm);
 	}
 	/* VCPU_REQ_EVENT needs nothing more: the run loop looks at the
 	 * controllers after this anyway; the request only woke the vcpu. */

@@ -9,6 +9,9 @@
  *                        a tdp MMU (the combined mappings), HV_FLUSH_GUEST
  *                        under shadow paging — because mappings it may
  *                        have cached changed (KVM_REQ_TLB_FLUSH)
+ *   VCPU_REQ_MMU_RELOAD  the MMU dropped roots the vcpu has loaded: load
+ *                        new ones before entering (mmu op reload_roots;
+ *                        KVM_REQ_MMU_RELOAD)
  *   VCPU_REQ_EVENT       an interrupt, NMI, INIT or STARTUP arrived at its
  *                        local APIC: look at the controllers again
  *                        (KVM_REQ_EVENT); it wakes a halted vcpu
@@ -35,6 +38,7 @@ struct hv_vcpu;
 
 enum vcpu_request {
 	VCPU_REQ_TLB_FLUSH,
+	VCPU_REQ_MMU_RELOAD,
 	VCPU_REQ_EVENT,
 	VCPU_NR_REQUESTS
 };
@@ -45,7 +49,10 @@ void vcpu_make_request(struct hv_vcpu *vcpu, enum vcpu_request req);
 /*
  * Ask every vcpu of the VM to flush its TLB before it next enters the
  * guest (KVM's kvm_flush_remote_tlbs). The calling vcpu, when there is
- * one, flushes too at its next entry. Counted in remote_tlb_flush.
+ * one, flushes too at its next entry. In parallel mode it returns only
+ * once no other vcpu can still be in the guest with its old TLB (KVM's
+ * KVM_REQUEST_WAIT), so the caller may then reuse the tables it dropped.
+ * Counted in remote_tlb_flush.
  */
 void vm_flush_remote_tlbs(struct hv_vm *vm);
 

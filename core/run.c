@@ -161,10 +161,19 @@ static int enter_and_handle(struct hv_vcpu *vcpu, struct hv_run *run)
 	struct hv_vm *vm = vcpu->vm;
 	const uint64_t before = vcpu_insns(vcpu);
 
+	/* From here a request reaches the vcpu through a kick: either the
+	 * requester sees IN_GUEST and kicks, or this load sees its request
+	 * (both sides store, then load, sequentially consistent). */
+	atomic_store(&vcpu->mode, VCPU_IN_GUEST);
+	if (atomic_load(&vcpu->requests)) {
+		atomic_store(&vcpu->mode, VCPU_OUTSIDE_GUEST);
+		return EXIT_RESUME;	/* the loop's top takes them */
+	}
 	vcpu_inject_events(vcpu);
 	vcpu_debug_before_entry(vcpu);
 	arm_deadline(vcpu, run, before);
 	int r = vm->backend->run(vcpu);
+	atomic_store_explicit(&vcpu->mode, VCPU_OUTSIDE_GUEST, memory_order_release);
 	vcpu_debug_after_exit(vcpu);
 	if (r)
 		return r;

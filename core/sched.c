@@ -1,6 +1,8 @@
 /*
  * sched.c — hv_vm_run: the vcpu scheduler (ARCHITECTURE §5; hv.h has the
- * contract, docs/scheduler.md the design).
+ * contract, docs/scheduler.md the design): the common part and the
+ * deterministic mode; parallel mode is sched_parallel.c, their shared
+ * state sched_impl.h.
  *
  * Deterministic mode: every vcpu on the calling thread, in vcpu order,
  * round robin. A turn runs the vcpu's own loop (vcpu_run, core/run.c)
@@ -34,25 +36,10 @@
 
 #include "core/irq/irq.h"
 #include "core/mp.h"
+#include "core/request.h"
 #include "core/sched.h"
+#include "core/sched_impl.h"
 #include "core/vm.h"
-
-struct sched_vcpu {
-	struct hv_vcpu *vcpu;
-	struct hv_run run;
-	bool idle;		/* its last turn ended with nothing to execute */
-};
-
-struct sched {
-	struct hv_vm *vm;
-	struct hv_vm_run *out;
-	const struct hv_vm_run_ops *ops;
-	uint64_t quantum;
-	uint64_t vmm_deadline;		/* ops->tick's, UINT64_MAX: none */
-	atomic_bool stop;		/* hv_vm_run_interrupt */
-	int err;			/* a vcpu's run failed: its -errno */
-	struct sched_vcpu v[HV_MAX_VCPUS];
-};
 
 /* What a turn ended with. */
 enum turn { TURN_RAN, TURN_IDLE, TURN_STOP };
@@ -60,18 +47,31 @@ enum turn { TURN_RAN, TURN_IDLE, TURN_STOP };
 void sched_kick(struct hv_vcpu *vcpu)
 {
 	/* Deterministic mode: the target is not running (see the top). */
-	(void)vcpu;
+	struct sched *s = vcpu->vm->sched;
+	if (s && s->mode == HV_SCHED_PARALLEL)
+		sched_parallel_kick(s, vcpu);
 }
 
-static uint64_t min_u64(uint64_t a, uint64_t b)
+void vcpu_wait_remote_flush(struct hv_vm *vm)
+{
+	struct sched *s = vm->sched;
+	if (s && s->mode == HV_SCHED_PARALLEL)
+		sched_parallel_wait_flush(s);
+}
+
+uint64_t sched_min(uint64_t a, uint64_t b)
 {
 	return a < b ? a : b;
 }
 
-static void tick_if_due(struct sched *s)
+void sched_tick_if_due(struct sched *s)
 {
-	if (s->ops->tick && hv_clock_ns(s->vm) >= s->vmm_deadline)
-		s->vmm_deadline = s->ops->tick(s->ops->opaque);
+	if (!s->ops->tick || hv_clock_ns(s->vm) < atomic_load(&s->vmm_deadline))
+		return;
+	pthread_mutex_lock(&s->tick_lock);
+	if (hv_clock_ns(s->vm) >= atomic_load(&s->vmm_deadline))
+		atomic_store(&s->vmm_deadline, s->ops->tick(s->ops->opaque));
+	pthread_mutex_unlock(&s->tick_lock);
 }
 
 /* End the whole run with @reason because of @sv. */
@@ -92,12 +92,13 @@ static enum turn turn(struct sched *s, struct sched_vcpu *sv)
 	bool ran = false;
 
 	if (s->out->max_insns)
-		end = min_u64(end, s->out->max_insns);
+		end = sched_min(end, s->out->max_insns);
 	if (sv->idle)
 		vcpu_idle_until(vcpu, hv_clock_ns(s->vm));
 	for (;;) {
 		sv->run.max_insns = end;
-		sv->run.deadline_ns = s->vmm_deadline == UINT64_MAX ? 0 : s->vmm_deadline;
+		const uint64_t dl = atomic_load(&s->vmm_deadline);
+		sv->run.deadline_ns = dl == UINT64_MAX ? 0 : dl;
 		const int r = vcpu_run(vcpu, &sv->run);
 		if (r < 0) {
 			s->err = r;
@@ -122,7 +123,7 @@ static enum turn turn(struct sched *s, struct sched_vcpu *sv)
 			break;
 		}
 		case HV_EXIT_DEADLINE:
-			tick_if_due(s);
+			sched_tick_if_due(s);
 			if (s->out->max_insns && sv->run.insns >= s->out->max_insns)
 				return stop(s, sv, HV_EXIT_DEADLINE);
 			if (sv->run.insns >= end)
@@ -142,7 +143,7 @@ static enum turn turn(struct sched *s, struct sched_vcpu *sv)
 
 /* Could a timer interrupt wake this idle vcpu? Halted with IF=1: yes;
  * halted with IF=0 or waiting for SIPI, only an NMI, INIT or STARTUP. */
-static bool timer_can_wake(struct hv_vcpu *vcpu)
+bool sched_timer_can_wake(struct hv_vcpu *vcpu)
 {
 	return vcpu_mp_runnable(vcpu) && (vcpu->vm->backend->get_rflags(vcpu) & (1u << 9));
 }
@@ -159,20 +160,20 @@ static bool idle_jump(struct sched *s)
 
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct hv_vcpu *vcpu = vm->vcpus[i];
-		if (!timer_can_wake(vcpu))
+		if (!sched_timer_can_wake(vcpu))
 			continue;
 		wakeable = true;
-		next = min_u64(next, irq_next_deadline_ns(vcpu));
+		next = sched_min(next, irq_next_deadline_ns(vcpu));
 	}
 	if (!wakeable)
 		return false;
-	next = min_u64(next, s->vmm_deadline);
+	next = sched_min(next, atomic_load(&s->vmm_deadline));
 	if (next == UINT64_MAX)
 		return false;
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vcpu_idle_until(vm->vcpus[i], next);
 	vm->stats.sched_idle_jumps++;
-	tick_if_due(s);
+	sched_tick_if_due(s);
 	return true;
 }
 
@@ -188,7 +189,7 @@ static void run_deterministic(struct sched *s)
 				return;
 			ran |= t == TURN_RAN;
 			vm->stats.sched_turns++;
-			tick_if_due(s);
+			sched_tick_if_due(s);
 		}
 		if (!ran && !idle_jump(s)) {
 			s->out->exit_reason = HV_EXIT_HLT;
@@ -205,30 +206,44 @@ int hv_vm_run(struct hv_vm *vm, struct hv_vm_run *run, const struct hv_vm_run_op
 		return vm_err(-EINVAL, "hv_vm_run: NULL argument");
 	if (!vm->nvcpus)
 		return vm_err(-EINVAL, "hv_vm_run: the VM has no vcpus");
-	if (run->mode != HV_SCHED_DETERMINISTIC)
-		return vm_err(-EINVAL, "hv_vm_run: scheduler mode %d: this hvlab has "
-			      "deterministic (%d)", run->mode, HV_SCHED_DETERMINISTIC);
+	if (run->mode != HV_SCHED_DETERMINISTIC && run->mode != HV_SCHED_PARALLEL)
+		return vm_err(-EINVAL, "hv_vm_run: no scheduler mode %d", (int)run->mode);
 	if (vm->sched)
 		return vm_err(-EBUSY, "hv_vm_run: the VM is running already");
 	struct sched *s = calloc(1, sizeof(*s));
 	if (!s)
 		return vm_err(-ENOMEM, "out of memory");
-	*s = (struct sched){ .vm = vm, .out = run, .ops = ops,
-			     .quantum = run->quantum ? run->quantum : CONFIG_HV_SCHED_QUANTUM,
-			     .vmm_deadline = UINT64_MAX };
+	s->vm = vm;
+	s->out = run;
+	s->ops = ops;
+	s->mode = run->mode;
+	s->quantum = run->quantum ? run->quantum : CONFIG_HV_SCHED_QUANTUM;
+	atomic_init(&s->vmm_deadline, UINT64_MAX);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->tick_lock, NULL);
 	run->exit_reason = HV_EXIT_UNKNOWN;
 	run->vmm_status = 0;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		s->v[i].vcpu = vm->vcpus[i];
+		s->v[i].s = s;
+		pthread_cond_init(&s->v[i].wake, NULL);
 		vm->vcpus[i]->sched = &s->v[i];
 	}
 	vm->sched = s;
 	if (ops->tick)
-		s->vmm_deadline = ops->tick(ops->opaque);
-	run_deterministic(s);
-	for (unsigned i = 0; i < vm->nvcpus; i++)
+		atomic_store(&s->vmm_deadline, ops->tick(ops->opaque));
+	if (s->mode == HV_SCHED_PARALLEL)
+		sched_run_parallel(s);
+	else
+		run_deterministic(s);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i]->sched = NULL;
+		vm->vcpus[i]->stop = false;
+		pthread_cond_destroy(&s->v[i].wake);
+	}
 	vm->sched = NULL;
+	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->tick_lock);
 	const int err = s->err;
 	free(s);
 	return err;
@@ -240,6 +255,9 @@ void hv_vm_run_interrupt(struct hv_vm *vm)
 	if (!s)
 		return;
 	atomic_store(&s->stop, true);
-	for (unsigned i = 0; i < vm->nvcpus; i++)
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		hv_run_interrupt(vm->vcpus[i]);
+		if (s->mode == HV_SCHED_PARALLEL && vm->backend->kick)
+			vm->backend->kick(vm->vcpus[i]);
+	}
 }

@@ -7,6 +7,7 @@
 
 #include "hvlab/hv.h"
 
+struct hv_vm;
 struct hv_vcpu;
 
 /* The run loop's answer when a vcpu under the scheduler has nothing to
@@ -22,5 +23,9 @@ uint64_t vcpu_insns(struct hv_vcpu *vcpu);
 
 /* Make a vcpu under the scheduler look at its requests (request.h). */
 void sched_kick(struct hv_vcpu *vcpu);
+
+/* After TLB flush requests to every vcpu: in parallel mode, wait until
+ * no other vcpu can still be in the guest with its old TLB. */
+void vcpu_wait_remote_flush(struct hv_vm *vm);
 
 #endif

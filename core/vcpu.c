@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mmu_call.h"
 #include "core/cpuid.h"
 #include "core/cr.h"
 #include "core/emulate.h"
@@ -189,9 +190,8 @@ static int set_sregs(struct hv_vcpu *vcpu, const struct hv_sregs *sregs)
 	if (sregs->apic_base && irq_wrmsr(vcpu, MSR_IA32_APIC_BASE, sregs->apic_base))
 		return vm_err(-EINVAL, "apic_base %#llx: not a valid IA32_APIC_BASE",
 			      (unsigned long long)sregs->apic_base);
-	vcpu->vm->mmu->reset_context(vcpu);
-	if (vcpu->vm->mmu->new_cr3)
-		vcpu->vm->mmu->new_cr3(vcpu, sregs->cr3);
+	mmu_reset_context(vcpu);
+	mmu_new_cr3(vcpu, sregs->cr3);
 	be->flush_tlb(vcpu, HV_FLUSH_GUEST);
 	return 0;
 }
@@ -218,18 +218,17 @@ int hv_translate(struct hv_vcpu *vcpu, gva_t gva, struct hv_translation *tr)
 {
 	if (!vcpu || !tr)
 		return vm_err(-EINVAL, "hv_translate: NULL argument");
-	const struct hv_mmu_ops *mmu = vcpu->vm->mmu;
 	struct mmu_walk_fault f;
 	gpa_t gpa;
 	memset(tr, 0, sizeof(*tr));
 	tr->gva = gva;
 	/* Peeks: a debugger's look must not set the guest's A/D flags. */
-	if (mmu->gva_to_gpa(vcpu, gva, MMU_ACC_PEEK, &gpa, &f))
+	if (mmu_gva_to_gpa(vcpu, gva, MMU_ACC_PEEK, &gpa, &f))
 		return 0;
 	tr->valid = true;
 	tr->gpa = gpa;
-	tr->writeable = !mmu->gva_to_gpa(vcpu, gva, HV_ACC_WRITE | MMU_ACC_PEEK, &gpa, &f);
-	tr->usermode = !mmu->gva_to_gpa(vcpu, gva, HV_ACC_USER | MMU_ACC_PEEK, &gpa, &f);
+	tr->writeable = !mmu_gva_to_gpa(vcpu, gva, HV_ACC_WRITE | MMU_ACC_PEEK, &gpa, &f);
+	tr->usermode = !mmu_gva_to_gpa(vcpu, gva, HV_ACC_USER | MMU_ACC_PEEK, &gpa, &f);
 	return 0;
 }
 

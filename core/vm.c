@@ -11,6 +11,7 @@
  * max_mem costs nothing until used.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,22 +44,27 @@ const char *hv_strerror(void)
 
 hpa_t vm_alloc_page(struct hv_vm *vm)
 {
-	return arena_alloc(&vm->alloc, 1, 1);
+	return vm_alloc_pages(vm, 1);
 }
 
 void vm_free_page(struct hv_vm *vm, hpa_t hpa)
 {
-	arena_free(&vm->alloc, hpa, 1);
+	vm_free_pages(vm, hpa, 1);
 }
 
 hpa_t vm_alloc_pages(struct hv_vm *vm, unsigned npages)
 {
-	return arena_alloc(&vm->alloc, npages, 1);
+	pthread_mutex_lock(&vm->alloc_lock);
+	const hpa_t hpa = arena_alloc(&vm->alloc, npages, 1);
+	pthread_mutex_unlock(&vm->alloc_lock);
+	return hpa;
 }
 
 void vm_free_pages(struct hv_vm *vm, hpa_t hpa, unsigned npages)
 {
+	pthread_mutex_lock(&vm->alloc_lock);
 	arena_free(&vm->alloc, hpa, npages);
+	pthread_mutex_unlock(&vm->alloc_lock);
 }
 
 int hv_vm_create(const struct hv_vm_config *cfg, struct hv_vm **out)
@@ -89,6 +95,12 @@ int hv_vm_create(const struct hv_vm_config *cfg, struct hv_vm **out)
 	vm->cfg.mmu = mmu->name;
 	vm->cfg.max_mem = max_mem;
 	vm->arena_size = max_mem + VM_HOST_RESERVE + (max_mem >> 8);
+	pthread_mutex_init(&vm->alloc_lock, NULL);
+	pthread_mutexattr_t rec;
+	pthread_mutexattr_init(&rec);
+	pthread_mutexattr_settype(&rec, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&vm->mmu_lock, &rec);
+	pthread_mutexattr_destroy(&rec);
 	r = be->vm_init(vm);
 	if (r)
 		goto err_free;
@@ -113,6 +125,8 @@ err_arena:
 err_backend:
 	be->vm_destroy(vm);
 err_free:
+	pthread_mutex_destroy(&vm->mmu_lock);
+	pthread_mutex_destroy(&vm->alloc_lock);
 	free(vm);
 	return r;
 }
@@ -130,6 +144,8 @@ void hv_vm_destroy(struct hv_vm *vm)
 	irq_vm_destroy(vm);
 	arena_fini(&vm->alloc);
 	vm->backend->vm_destroy(vm);
+	pthread_mutex_destroy(&vm->mmu_lock);
+	pthread_mutex_destroy(&vm->alloc_lock);
 	free(vm);
 }
 

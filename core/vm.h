@@ -11,11 +11,15 @@
  * tables.
  *
  * Lifetime legend: (c) set at creation, constant after; (r) owned by the
- * thread running the vcpu; (m) changed only by hv_set_memory_region.
+ * thread running the vcpu; (m) changed only by hv_set_memory_region;
+ * (a) under alloc_lock. The MMU strategies' state (tdp, sflush, scached)
+ * is under mmu_lock (core/mmu_call.h), the irqchip's under irq->lock
+ * (core/irq/irqchip.h); the counters are atomic.
  */
 #ifndef HVLAB_CORE_VM_H
 #define HVLAB_CORE_VM_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -65,7 +69,9 @@ struct hv_vm {
 	struct hv_vm_config cfg;		/* (c) names point at the ops' */
 	uint8_t *arena;				/* (c) host pointer of hpa 0 */
 	uint64_t arena_size;			/* (c) */
-	struct arena alloc;			/* host-physical page allocator */
+	struct arena alloc;			/* (a) host-physical page allocator */
+	pthread_mutex_t alloc_lock;		/* (a) */
+	pthread_mutex_t mmu_lock;		/* core/mmu_call.h: the MMU's state */
 	struct hv_memslot slots[HV_MAX_SLOTS];	/* (m) */
 	struct hv_vcpu *vcpus[HV_MAX_VCPUS];
 	unsigned nvcpus;
@@ -91,6 +97,10 @@ enum vcpu_mp_state {
 	VCPU_MP_RUNNABLE,
 	VCPU_MP_WAIT_SIPI,
 };
+
+/* KVM's vcpu->mode: IN_GUEST from just before the requests are checked
+ * for the last time until the processor has left the guest. */
+enum vcpu_mode { VCPU_OUTSIDE_GUEST, VCPU_IN_GUEST };
 
 /* Why hv_run is stopping (vcpu->exit_to_vmm) besides a device exit. */
 enum vcpu_pending_io {
@@ -140,6 +150,8 @@ struct hv_vcpu {
 	uint64_t last_rip, same_rip_exits;	/* loop detection */
 	enum vcpu_mp_state mp_state;		/* (r) */
 	_Atomic uint32_t requests;		/* core/request.h: bit per request */
+	_Atomic int mode;			/* enum vcpu_mode: may the processor
+						 * be using its TLB (request.h)? */
 	struct sched_vcpu *sched;		/* core/sched.c, during hv_vm_run */
 };
 

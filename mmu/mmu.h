@@ -81,6 +81,13 @@ struct hv_mmu_ops {
 	/* An emulated write of @len bytes hit guest page @gpa (shadow
 	 * strategies watch their guest page tables). Optional. */
 	void (*track_write)(struct hv_vcpu *vcpu, gpa_t gpa, const void *data, unsigned len);
+	/* Called as every op ends, the MMU lock still held: table pages the
+	 * op freed must not be reused before every vcpu's TLB has been
+	 * flushed (KVM's kvm_mmu_commit_zap_page). Optional. */
+	void (*commit_zap)(struct hv_vm *vm);
+	/* VCPU_REQ_MMU_RELOAD (core/request.h): another vcpu dropped roots
+	 * this one may have loaded; load them anew if so. Optional. */
+	void (*reload_roots)(struct hv_vcpu *vcpu);
 };
 
 extern const struct hv_mmu_ops tdp_mmu_ops;

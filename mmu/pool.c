@@ -183,13 +183,37 @@ int shadow_pool_get(struct shadow_pool *pool, gfn_t gfn, union shadow_role role,
 }
 
 /* Give @sp back; its table holds nothing and nothing points at it. */
+/* The frame waits in limbo for shadow_pool_release (or, if limbo
+ * cannot grow, goes back at once: correct with one processor). */
+static void free_frame(struct shadow_pool *pool, hpa_t hpa)
+{
+	if (pool->nlimbo == pool->caplimbo) {
+		const unsigned cap = pool->caplimbo ? 2 * pool->caplimbo : 64;
+		hpa_t *l = realloc(pool->limbo, cap * sizeof(*l));
+		if (!l) {
+			pool->alloc->free_page(pool->alloc, hpa);
+			return;
+		}
+		pool->limbo = l;
+		pool->caplimbo = cap;
+	}
+	pool->limbo[pool->nlimbo++] = hpa;
+}
+
+void shadow_pool_release(struct shadow_pool *pool)
+{
+	for (unsigned i = 0; i < pool->nlimbo; i++)
+		pool->alloc->free_page(pool->alloc, pool->limbo[i]);
+	pool->nlimbo = 0;
+}
+
 static void free_page(struct shadow_pool *pool, struct shadow_page *sp)
 {
 	if (!sp->role.invalid)
 		unhash_key(pool, sp);
 	unhash_hpa(pool, sp);
 	lru_unlink(pool, sp);
-	pool->alloc->free_page(pool->alloc, sp->hpa);
+	free_frame(pool, sp->hpa);
 	free(sp->gfns);
 	free(sp);
 	pool->stats.in_use--;
@@ -454,6 +478,10 @@ void shadow_pool_destroy(struct shadow_pool *pool)
 		next = sp->lru_next;
 		free_page(pool, sp);
 	}
+	shadow_pool_release(pool);	/* no processor runs any more */
+	free(pool->limbo);
+	pool->limbo = NULL;
+	pool->caplimbo = 0;
 }
 
 struct shadow_page *shadow_pool_next_of_gfn(struct shadow_page *sp, gfn_t gfn)

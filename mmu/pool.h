@@ -123,12 +123,21 @@ struct shadow_pool {
 	struct shadow_page *by_hpa[SHADOW_HASH_BUCKETS];
 	struct shadow_page *lru_first, *lru_last;
 	struct shadow_pool_stats stats;
+	/* Frames of freed pages not yet given back (KVM's invalid list): a
+	 * processor on another thread may still walk one until every TLB
+	 * has been flushed, so it must not be reused before. */
+	hpa_t *limbo;
+	unsigned nlimbo, caplimbo;
 };
 
 /* @budget pages at most (>= 1). */
 void shadow_pool_init(struct shadow_pool *pool, struct shadow_alloc *alloc, uint64_t budget);
 /* Frees every page, roots included: the caller has unloaded them. */
 void shadow_pool_destroy(struct shadow_pool *pool);
+
+/* Give the frames of freed pages back to the allocator: the caller has
+ * flushed every processor's TLB since they were freed. */
+void shadow_pool_release(struct shadow_pool *pool);
 
 /* The valid page for (@gfn, @role), made most recently used; or NULL. */
 struct shadow_page *shadow_pool_find(struct shadow_pool *pool, gfn_t gfn, union shadow_role role);

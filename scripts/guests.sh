@@ -23,7 +23,10 @@
 #
 # Environment: RUNNERS (default "qemu hvlab:vmx:tdp hvlab:svm:tdp", less
 # what is not built or installed; a runner hvlab:BACKEND:MMU:SCHED adds
-# --sched SCHED), QEMU (default qemu-system-x86_64),
+# --sched SCHED), SMP_RUNNERS (runners only tests with an SMP line get
+# besides; default with RUNNERS: hvlab:BACKEND:MMU:parallel for each, so
+# every SMP test runs in both scheduler modes), QEMU (default
+# qemu-system-x86_64),
 # GUEST_TIMEOUT (seconds per run, default 20), MAKE. By hand: docs/guests.md.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +48,7 @@ if [ -z "${RUNNERS:-}" ]; then
 			for m in $("$hvlab" config | sed -n 's/^CONFIG_MMU_\(TDP\|SHADOW_FLUSH\|SHADOW_CACHED\)=y$/\1/p' |
 				   tr A-Z_ a-z-); do
 				RUNNERS="$RUNNERS hvlab:$b:$m"
+				SMP_RUNNERS="${SMP_RUNNERS:-} hvlab:$b:$m:parallel"
 			done
 		done
 	fi
@@ -76,7 +80,9 @@ for n in $names; do
 	c="$src/tests/$d/$n.c" img="$obj/$d/$n.elf"
 	# "SMP: 1 2 4" -> one run per count; none: one run, no option ("-").
 	smps=$(sed -n 's/.*SMP: \([0-9 ]*\).*/\1/p' "$c" 2>/dev/null | head -1)
-	for r in $RUNNERS; do
+	runners=$RUNNERS
+	[ -n "$smps" ] && runners="$runners ${SMP_RUNNERS:-}"
+	for r in $runners; do
 	for smp in ${smps:--}; do
 		t="$src/tests/$d/$n"
 		if [ "$smp" = - ]; then

@@ -135,6 +135,11 @@ static int insn_failed(const char *what, int st)
 	return vm_err(-EIO, "svm: %s raised %s on the host", what, how);
 }
 
+static void svm_kick(struct hv_vcpu *vcpu)
+{
+	hw_cpu_kick(to_svm(vcpu)->cpu);
+}
+
 static void svm_reset_regs(struct hv_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -142,6 +147,8 @@ static void svm_reset_regs(struct hv_vcpu *vcpu)
 
 	svm_vmcb_reset_state(svm);
 	svm_set_interrupt_shadow(vcpu, false);
+	svm->nmi_masked = svm->iret_stepping = false;	/* INIT unblocks NMIs */
+	svm->vmcb->control.intercept_misc1 &= ~SVM_INTERCEPT_IRET;
 	/* RESET: EDX = family/model/stepping (SDM Table 9-1), the rest 0. */
 	memset(vcpu->gpr, 0, sizeof(vcpu->gpr));
 	hw_cpuid(svm->cpu, 1, 0, id);
@@ -247,7 +254,12 @@ static int svm_run(struct hv_vcpu *vcpu)
 
 static void svm_set_deadline(struct hv_vcpu *vcpu, uint64_t insns)
 {
-	hw_cpu_set_deadline(to_svm(vcpu)->cpu, insns);
+	struct svm_vcpu *svm = to_svm(vcpu);
+	/* An intercepted IRET must retire before NMIs unblock: exit right
+	 * after it (svm_event.c). */
+	if (svm->iret_stepping && insns > svm->iret_insns + 1)
+		insns = svm->iret_insns + 1;
+	hw_cpu_set_deadline(svm->cpu, insns);
 }
 
 static void svm_host_cpuid(struct hv_vcpu *vcpu, uint32_t leaf, uint32_t subleaf,
@@ -280,6 +292,7 @@ const struct hv_backend_ops svm_backend_ops = {
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_free = svm_vcpu_free,
 	.reset_regs = svm_reset_regs,
+	.kick = svm_kick,
 
 	.run = svm_run,
 	.decode_exit = svm_decode_exit,

@@ -52,6 +52,10 @@ struct svm_vcpu {
 	 * (the IRET intercept is on while it is set), as KVM's HF_NMI_MASK.
 	 */
 	bool nmi_masked;
+	bool iret_stepping;		/* the IRET that ends an NMI's blocking was
+					 * intercepted and runs now: blocking
+					 * ends once it has retired (svm_event.c) */
+	uint64_t iret_insns;		/* instructions retired at that exit */
 	int last_status;		/* enum svm_status of the last VMRUN */
 	const char *unsupported;	/* hw_cpu_unsupported() of that VMRUN */
 };

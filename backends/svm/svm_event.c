@@ -28,11 +28,14 @@
  * NMI window. SVM reports neither NMI blocking nor its end, so the
  * backend tracks blocking itself (KVM's HF_NMI_MASK): an injected NMI
  * blocks NMIs until the guest's IRET, which the IRET intercept catches.
- * The IRET exit is reported as HVX_NMI_WINDOW before the IRET has run
- * (silicon-exact would single-step past it): an NMI core injects at that
- * point is delivered with the previous handler's IRET still to run, so
- * the second handler nests inside the first one's epilogue. Both handlers
- * run to completion in order; only the stack depth differs from silicon.
+ * That exit (HVX_NMI_WINDOW) comes before the IRET has run, and an NMI
+ * injected there would run nested inside the first handler's epilogue —
+ * on an IST stack it overwrites the frame the IRET is about to pop, and
+ * the guest loops (found by tests/guests/smp_ipi). So blocking ends only
+ * once the IRET has retired: the intercept goes off, the host timer is
+ * set one instruction ahead (svm_set_deadline; KVM single-steps the IRET
+ * with RFLAGS.TF instead), and the next exit, whatever it is, ends the
+ * blocking (svm_exit.c end_nmi_blocking).
  */
 #include "backends/svm/svm.h"
 
@@ -124,7 +127,7 @@ void svm_set_irq_window(struct hv_vcpu *vcpu, bool on)
 void svm_set_nmi_window(struct hv_vcpu *vcpu, bool on)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
-	if (on && svm->nmi_masked)
+	if (on && svm->nmi_masked && !svm->iret_stepping)
 		svm->vmcb->control.intercept_misc1 |= SVM_INTERCEPT_IRET;
 }
 

@@ -173,8 +173,20 @@ static void end_windows(struct svm_vcpu *svm, uint64_t code)
 		c->v_irq &= (uint8_t)~SVM_V_IRQ;
 		c->intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
 	} else if (code == SVM_EXIT_IRET) {
-		svm->nmi_masked = false;
+		/* The IRET has not run yet: NMIs stay blocked until it has
+		 * retired (svm_event.c). */
+		svm->iret_stepping = true;
+		svm->iret_insns = hw_cpu_counters(svm->cpu)->insns;
 		c->intercept_misc1 &= ~SVM_INTERCEPT_IRET;
+	}
+}
+
+/* Any exit after the intercepted IRET retired ends the NMI blocking. */
+static void end_nmi_blocking(struct svm_vcpu *svm)
+{
+	if (svm->iret_stepping && hw_cpu_counters(svm->cpu)->insns > svm->iret_insns) {
+		svm->iret_stepping = false;
+		svm->nmi_masked = false;
 	}
 }
 
@@ -187,6 +199,7 @@ void svm_decode_exit(struct hv_vcpu *vcpu, struct hv_exit *x)
 	static __thread char why[96];
 
 	*x = (struct hv_exit){ .raw = code };
+	end_nmi_blocking(svm);
 	if (svm->last_status == SVM_MODEL_UNSUPPORTED) {
 		x->reason = HVX_UNSUPPORTED;
 		x->why = svm->unsupported ? svm->unsupported : "unsupported guest operation";

@@ -214,6 +214,11 @@ static void vmx_adjust_tsc(struct hv_vcpu *vcpu, uint64_t delta)
 	vmcs_put(vmx, VMCS_TSC_OFFSET, vmcs_get(vmx, VMCS_TSC_OFFSET) + delta);
 }
 
+static void vmx_kick(struct hv_vcpu *vcpu)
+{
+	hw_cpu_kick(to_vmx(vcpu)->cpu);
+}
+
 static void vmx_reset_regs(struct hv_vcpu *vcpu)
 {
 	vmx_vmcs_reset_state(to_vmx(vcpu));
@@ -237,6 +242,7 @@ const struct hv_backend_ops vmx_backend_ops = {
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_free = vmx_vcpu_free,
 	.reset_regs = vmx_reset_regs,
+	.kick = vmx_kick,
 
 	.run = vmx_run,
 	.decode_exit = vmx_decode_exit,

@@ -13,12 +13,27 @@
  * interrupt controller").
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/irq/irqchip.h"
 #include "core/request.h"
 #include "core/vm.h"
+
+/* irq->lock (irqchip.h): every entry point below holds it. A VM being
+ * set up or torn down has no irq yet: nothing to lock. */
+static void irq_lock(struct hv_vm *vm)
+{
+	if (vm->irq)
+		pthread_mutex_lock(&vm->irq->lock);
+}
+
+static void irq_unlock(struct hv_vm *vm)
+{
+	if (vm->irq)
+		pthread_mutex_unlock(&vm->irq->lock);
+}
 
 #define PIC_PORT(p) ((p) == 0x20 || (p) == 0x21 || (p) == 0xa0 || (p) == 0xa1 || \
 		     (p) == 0x4d0 || (p) == 0x4d1)
@@ -30,6 +45,7 @@ int irq_vm_init(struct hv_vm *vm)
 	if (!irq)
 		return -ENOMEM;
 	irq->vm = vm;
+	pthread_mutex_init(&irq->lock, NULL);
 	pic_reset(&irq->pic);
 	ioapic_reset(&irq->ioapic);
 	vm->irq = irq;
@@ -38,6 +54,8 @@ int irq_vm_init(struct hv_vm *vm)
 
 void irq_vm_destroy(struct hv_vm *vm)
 {
+	if (vm->irq)
+		pthread_mutex_destroy(&vm->irq->lock);
 	free(vm->irq);
 	vm->irq = NULL;
 }
@@ -86,7 +104,7 @@ void irq_pic_changed(struct irq_vm *irq)
 	}
 }
 
-int irq_set_line(struct hv_vm *vm, unsigned irq, bool level)
+static int irq_set_line_locked(struct hv_vm *vm, unsigned irq, bool level)
 {
 	struct irq_vm *ic = vm->irq;
 
@@ -109,7 +127,7 @@ static bool apic_decodes(const struct lapic *apic, gpa_t gpa)
 	       gpa >= base && gpa < base + HV_PAGE_SIZE;
 }
 
-bool irq_mmio_read(struct hv_vcpu *vcpu, gpa_t gpa, void *val, unsigned len)
+static bool irq_mmio_read_locked(struct hv_vcpu *vcpu, gpa_t gpa, void *val, unsigned len)
 {
 	struct irq_vm *irq = vcpu->vm->irq;
 
@@ -122,7 +140,7 @@ bool irq_mmio_read(struct hv_vcpu *vcpu, gpa_t gpa, void *val, unsigned len)
 	return false;
 }
 
-bool irq_mmio_write(struct hv_vcpu *vcpu, gpa_t gpa, const void *val, unsigned len)
+static bool irq_mmio_write_locked(struct hv_vcpu *vcpu, gpa_t gpa, const void *val, unsigned len)
 {
 	struct irq_vm *irq = vcpu->vm->irq;
 
@@ -137,7 +155,7 @@ bool irq_mmio_write(struct hv_vcpu *vcpu, gpa_t gpa, const void *val, unsigned l
 
 /* Wider accesses to the PIC ports read/write consecutive ports; a byte
  * no chip decodes reads as 0xff (an undriven ISA bus). */
-bool irq_pio_in(struct hv_vcpu *vcpu, uint16_t port, void *val, unsigned len)
+static bool irq_pio_in_locked(struct hv_vcpu *vcpu, uint16_t port, void *val, unsigned len)
 {
 	struct irq_vm *irq = vcpu->vm->irq;
 	uint8_t *b = val;
@@ -151,7 +169,7 @@ bool irq_pio_in(struct hv_vcpu *vcpu, uint16_t port, void *val, unsigned len)
 	return true;
 }
 
-bool irq_pio_out(struct hv_vcpu *vcpu, uint16_t port, const void *val, unsigned len)
+static bool irq_pio_out_locked(struct hv_vcpu *vcpu, uint16_t port, const void *val, unsigned len)
 {
 	struct irq_vm *irq = vcpu->vm->irq;
 	const uint8_t *b = val;
@@ -164,7 +182,7 @@ bool irq_pio_out(struct hv_vcpu *vcpu, uint16_t port, const void *val, unsigned 
 	return true;
 }
 
-int irq_rdmsr(struct hv_vcpu *vcpu, uint32_t msr, uint64_t *val)
+static int irq_rdmsr_locked(struct hv_vcpu *vcpu, uint32_t msr, uint64_t *val)
 {
 	struct lapic *apic = vcpu->apic;
 
@@ -183,7 +201,7 @@ int irq_rdmsr(struct hv_vcpu *vcpu, uint32_t msr, uint64_t *val)
 	return 1;
 }
 
-int irq_wrmsr(struct hv_vcpu *vcpu, uint32_t msr, uint64_t val)
+static int irq_wrmsr_locked(struct hv_vcpu *vcpu, uint32_t msr, uint64_t val)
 {
 	struct lapic *apic = vcpu->apic;
 
@@ -200,7 +218,7 @@ int irq_wrmsr(struct hv_vcpu *vcpu, uint32_t msr, uint64_t val)
 	return 1;
 }
 
-void irq_update(struct hv_vcpu *vcpu)
+static void irq_update_locked(struct hv_vcpu *vcpu)
 {
 	if (vcpu->apic)
 		lapic_timer_update(vcpu->apic);
@@ -219,7 +237,7 @@ static bool extint_pending(struct hv_vcpu *vcpu)
 	return vcpu->id == 0 && lapic_accepts_pic(apic) && pic_output(&irq->pic);
 }
 
-int irq_pending(struct hv_vcpu *vcpu)
+static int irq_pending_locked(struct hv_vcpu *vcpu)
 {
 	if (!vcpu->apic)
 		return -1;
@@ -234,7 +252,7 @@ int irq_pending(struct hv_vcpu *vcpu)
  * which answers IR7 if its request went away in between, as the 8259A
  * does — or to the local APIC.
  */
-void irq_ack(struct hv_vcpu *vcpu, int vector)
+static void irq_ack_locked(struct hv_vcpu *vcpu, int vector)
 {
 	struct irq_vm *irq = vcpu->vm->irq;
 	struct lapic *apic = vcpu->apic;
@@ -251,7 +269,7 @@ void irq_ack(struct hv_vcpu *vcpu, int vector)
 	lapic_ack_vector(apic, vector);
 }
 
-bool irq_take_nmi(struct hv_vcpu *vcpu)
+static bool irq_take_nmi_locked(struct hv_vcpu *vcpu)
 {
 	bool nmi = vcpu->apic && vcpu->apic->nmi_pending;
 
@@ -260,25 +278,144 @@ bool irq_take_nmi(struct hv_vcpu *vcpu)
 	return nmi;
 }
 
-uint64_t irq_next_deadline_ns(struct hv_vcpu *vcpu)
+static uint64_t irq_next_deadline_ns_locked(struct hv_vcpu *vcpu)
 {
 	return vcpu->apic ? lapic_timer_next_ns(vcpu->apic) : UINT64_MAX;
 }
 
-bool irq_take_init_sipi(struct hv_vcpu *vcpu, bool *init, uint8_t *vector)
+static bool irq_take_init_sipi_locked(struct hv_vcpu *vcpu, bool *init, uint8_t *vector)
 {
 	*init = false;
 	return vcpu->apic && lapic_take_init_sipi(vcpu->apic, init, vector);
 }
 
 /* SDM Vol. 3A 11.8.6: CR8[3:0] is TPR[7:4]; a write clears TPR[3:0]. */
-uint64_t irq_get_cr8(struct hv_vcpu *vcpu)
+static uint64_t irq_get_cr8_locked(struct hv_vcpu *vcpu)
 {
 	return vcpu->apic ? (vcpu->apic->tpr >> 4) & 0xf : 0;
 }
 
-void irq_set_cr8(struct hv_vcpu *vcpu, uint64_t val)
+static void irq_set_cr8_locked(struct hv_vcpu *vcpu, uint64_t val)
 {
 	if (vcpu->apic)
 		vcpu->apic->tpr = (uint32_t)(val & 0xf) << 4;
+}
+
+/* ---------------------------------------------------------------- locked entry points */
+
+int irq_set_line(struct hv_vm *vm, unsigned irq, bool level)
+{
+	irq_lock(vm);
+	const int r = irq_set_line_locked(vm, irq, level);
+	irq_unlock(vm);
+	return r;
+}
+
+bool irq_mmio_read(struct hv_vcpu *vcpu, gpa_t gpa, void *val, unsigned len)
+{
+	irq_lock(vcpu->vm);
+	const bool r = irq_mmio_read_locked(vcpu, gpa, val, len);
+	irq_unlock(vcpu->vm);
+	return r;
+}
+
+bool irq_mmio_write(struct hv_vcpu *vcpu, gpa_t gpa, const void *val, unsigned len)
+{
+	irq_lock(vcpu->vm);
+	const bool r = irq_mmio_write_locked(vcpu, gpa, val, len);
+	irq_unlock(vcpu->vm);
+	return r;
+}
+
+bool irq_pio_in(struct hv_vcpu *vcpu, uint16_t port, void *val, unsigned len)
+{
+	irq_lock(vcpu->vm);
+	const bool r = irq_pio_in_locked(vcpu, port, val, len);
+	irq_unlock(vcpu->vm);
+	return r;
+}
+
+bool irq_pio_out(struct hv_vcpu *vcpu, uint16_t port, const void *val, unsigned len)
+{
+	irq_lock(vcpu->vm);
+	const bool r = irq_pio_out_locked(vcpu, port, val, len);
+	irq_unlock(vcpu->vm);
+	return r;
+}
+
+int irq_rdmsr(struct hv_vcpu *vcpu, uint32_t msr, uint64_t *val)
+{
+	irq_lock(vcpu->vm);
+	const int r = irq_rdmsr_locked(vcpu, msr, val);
+	irq_unlock(vcpu->vm);
+	return r;
+}
+
+int irq_wrmsr(struct hv_vcpu *vcpu, uint32_t msr, uint64_t val)
+{
+	irq_lock(vcpu->vm);
+	const int r = irq_wrmsr_locked(vcpu, msr, val);
+	irq_unlock(vcpu->vm);
+	return r;
+}
+
+void irq_update(struct hv_vcpu *vcpu)
+{
+	irq_lock(vcpu->vm);
+	irq_update_locked(vcpu);
+	irq_unlock(vcpu->vm);
+}
+
+int irq_pending(struct hv_vcpu *vcpu)
+{
+	irq_lock(vcpu->vm);
+	const int r = irq_pending_locked(vcpu);
+	irq_unlock(vcpu->vm);
+	return r;
+}
+
+void irq_ack(struct hv_vcpu *vcpu, int vector)
+{
+	irq_lock(vcpu->vm);
+	irq_ack_locked(vcpu, vector);
+	irq_unlock(vcpu->vm);
+}
+
+bool irq_take_nmi(struct hv_vcpu *vcpu)
+{
+	irq_lock(vcpu->vm);
+	const bool r = irq_take_nmi_locked(vcpu);
+	irq_unlock(vcpu->vm);
+	return r;
+}
+
+uint64_t irq_next_deadline_ns(struct hv_vcpu *vcpu)
+{
+	irq_lock(vcpu->vm);
+	const uint64_t r = irq_next_deadline_ns_locked(vcpu);
+	irq_unlock(vcpu->vm);
+	return r;
+}
+
+bool irq_take_init_sipi(struct hv_vcpu *vcpu, bool *init, uint8_t *vector)
+{
+	irq_lock(vcpu->vm);
+	const bool r = irq_take_init_sipi_locked(vcpu, init, vector);
+	irq_unlock(vcpu->vm);
+	return r;
+}
+
+uint64_t irq_get_cr8(struct hv_vcpu *vcpu)
+{
+	irq_lock(vcpu->vm);
+	const uint64_t r = irq_get_cr8_locked(vcpu);
+	irq_unlock(vcpu->vm);
+	return r;
+}
+
+void irq_set_cr8(struct hv_vcpu *vcpu, uint64_t val)
+{
+	irq_lock(vcpu->vm);
+	irq_set_cr8_locked(vcpu, val);
+	irq_unlock(vcpu->vm);
 }

@@ -16,14 +16,20 @@
  *   local APIC EOI of a level-triggered vector --> I/O APIC (remote IRR)
  *
  * Lifetime: struct irq_vm lives from irq_vm_init to irq_vm_destroy,
- * struct lapic from irq_vcpu_init to irq_vcpu_destroy. Everything runs on
- * the thread of the vcpu that touches it (the deterministic scheduler:
- * one thread per VM); the parallel mode's locking is the SMP issue's.
+ * struct lapic from irq_vcpu_init to irq_vcpu_destroy. Locking: one
+ * lock per VM, irq->lock, held by every entry point of irq.h (irq.c), so
+ * the controllers' state — every local APIC's included, which IPIs and
+ * the I/O APIC write from other vcpus' threads — changes under it. A
+ * local APIC's timer is only ever run by its own vcpu's thread (it reads
+ * that vcpu's clock). Under the lock an accepted message makes a request
+ * and a kick (core/request.h), which take the scheduler's lock: never
+ * the other way round.
  */
 #ifndef HVLAB_CORE_IRQ_IRQCHIP_H
 #define HVLAB_CORE_IRQ_IRQCHIP_H
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -273,6 +279,8 @@ bool pic_port_out(struct pic *pic, uint16_t port, uint8_t val);
 
 struct irq_vm {
 	struct hv_vm *vm;		/* (c) */
+	pthread_mutex_t lock;		/* irq->lock: everything here, and every
+					 * struct lapic of the VM */
 	struct pic pic;
 	struct ioapic ioapic;
 	bool pic_out;			/* last master INTR level propagated */

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/request.h"
 #include "core/cr.h"
 #include "core/vm.h"
 #include "mmu/shadow/cached.h"
@@ -65,13 +66,30 @@ struct sc_vcpu *scv_of(struct hv_vcpu *vcpu)
 	return sc ? sc->vcpus[vcpu->id] : NULL;
 }
 
+/* Flush every vcpu (in parallel mode: wait until none is in the guest
+ * with its old TLB), then the frames of pages zapped so far may be
+ * reused. */
 void sc_flush_all(struct sc_vm *sc)
 {
 	struct hv_vm *vm = sc->vm;
+	vm_flush_remote_tlbs(vm);
+	shadow_pool_release(&sc->pool);
+	/* A vcpu whose root went (a zap of a loaded root empties it) loads
+	 * new ones before it enters again (KVM_REQ_MMU_RELOAD). */
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		vm->backend->flush_tlb(vm->vcpus[i], HV_FLUSH_GUEST);
-		vm->stats.tlb_flush++;
+		struct sc_vcpu *v = sc->vcpus[vm->vcpus[i]->id];
+		if (v && v->loaded && sc_roots_stale(v))
+			vcpu_make_request(vm->vcpus[i], VCPU_REQ_MMU_RELOAD);
 	}
+}
+
+/* The mmu op commit_zap (core/mmu_call.h): before the MMU lock goes,
+ * pages freed without a flush yet get one. */
+static void sc_commit_zap(struct hv_vm *vm)
+{
+	struct sc_vm *sc = vm->scached;
+	if (sc && sc->pool.nlimbo)
+		sc_flush_all(sc);
 }
 
 void sc_sync_stats(struct sc_vm *sc)
@@ -338,10 +356,29 @@ int sc_load_roots(struct hv_vcpu *vcpu, bool reload)
 	v->loaded = true;
 	(void)sc_sync_roots(sc, v);	/* flushed below anyway */
 	/* The real CR3 changed: the processor's cached translations of the
-	 * old root go (VM entry with VPID keeps them, SDM Vol. 3C 28.3.3.3). */
-	sc_flush_all(sc);
+	 * old root go (VM entry with VPID keeps them, SDM Vol. 3C 28.3.3.3).
+	 * Only this vcpu's, unless making room dropped present entries: the
+	 * unsync pages synchronized above changed as the guest changed its
+	 * tables, and x86 makes the guest flush every other processor that
+	 * may cache them itself (KVM flushes the local vcpu here too). */
+	if (flush) {
+		sc_flush_all(sc);
+	} else {
+		vm->backend->flush_tlb(vcpu, HV_FLUSH_GUEST);
+		vm->stats.tlb_flush++;
+	}
 	sc_sync_stats(sc);
 	return 0;
+}
+
+/* The reload-roots request (core/request.h): another vcpu zapped a root
+ * this one has loaded; load new ones before entering rather than take
+ * a fault on the emptied one first. */
+static void sc_reload_roots(struct hv_vcpu *vcpu)
+{
+	struct sc_vcpu *v = scv_of(vcpu);
+	if (v && sc_roots_stale(v) && !sc_load_roots(vcpu, true))
+		vcpu->vm->stats.mmu_reload++;
 }
 
 /* The PDPTE registers (mmu.h): those of the last load. A load that
@@ -430,6 +467,8 @@ const struct hv_mmu_ops shadow_cached_mmu_ops = {
 	.vm_destroy = sc_vm_destroy,
 	.memslot_changed = sc_memslot_changed,
 	.dirty_log_rearm = sc_dirty_log_rearm,
+	.commit_zap = sc_commit_zap,
+	.reload_roots = sc_reload_roots,
 	.vcpu_init = sc_vcpu_init,
 	.vcpu_destroy = sc_vcpu_destroy,
 	.reset_context = sc_reset_context,

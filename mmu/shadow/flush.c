@@ -41,8 +41,8 @@
  * format is recomputed at each fault; a change zaps. This strategy keeps
  * its own list of table pages (it needs none of the pool's keys), under
  * the same kind of budget (CONFIG_MMU_SHADOW_PAGES per VM): a fill that
- * would exceed it zaps the vcpu's tables and starts over, which a TLB is
- * always allowed to do.
+ * would exceed it zaps every vcpu's tables and starts over, which a TLB
+ * is always allowed to do.
  *
  * Flushes: filling a not-present spte needs none (a #PF invalidates the
  * faulting address's TLB entries, 4.10.4.3); every zap and INVLPG
@@ -53,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/request.h"
 #include "core/cr.h"
 #include "core/vm.h"
 #include "mmu/mmu.h"
@@ -169,12 +170,16 @@ static void zap_and_flush(struct hv_vcpu *vcpu)
 	flush_vcpu(vcpu);
 }
 
+/* Another vcpu's tables too (memslot changes, the dirty log): they go
+ * under the MMU lock, and the flush makes every vcpu leave the guest
+ * before its freed pages can be reused (core/request.h). */
 static void zap_all_vcpus(struct hv_vm *vm)
 {
 	struct sf_vm *s = sf_of(vm);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (s->vcpus[vm->vcpus[i]->id])
-			zap_and_flush(vm->vcpus[i]);
+			zap_vcpu(s, s->vcpus[vm->vcpus[i]->id]);
+	vm_flush_remote_tlbs(vm);
 }
 
 /* ---------------------------------------------------------------- VM */
@@ -385,8 +390,12 @@ static enum ret_pf sf_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t er
 	bool spurious = false;
 	int r = install(s, v, gva, leaf, &spurious);
 	if (r == -ENOSPC) {
-		/* At the budget: start over, as a full TLB would evict. */
-		zap_and_flush(vcpu);
+		/* At the budget: start over, as a full TLB would evict — every
+		 * vcpu's tables, since the others' hold part of the budget and
+		 * evicting only this vcpu's could leave it too few pages for
+		 * one instruction (they refill on their next faults;
+		 * zap_all_vcpus flushes them before the pages are reused). */
+		zap_all_vcpus(vcpu->vm);
 		r = install(s, v, gva, leaf, &spurious);
 	}
 	if (r) {

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/request.h"
 #include "core/vm.h"
 #include "mmu/mmu.h"
 #include "mmu/tdp/tdp.h"
@@ -78,11 +79,12 @@ static void count_pages(struct hv_vm *vm, int64_t delta)
 		vm->stats.mmu_pages_peak = t->pages;
 }
 
+/* Every vcpu drops what it cached from the tables (INVEPT, the NPT
+ * ASID flush) before it enters again; in parallel mode, before this
+ * returns none is still in the guest with it (core/request.h). */
 static void flush_all(struct hv_vm *vm)
 {
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		vm->backend->flush_tlb(vm->vcpus[i], HV_FLUSH_TDP);
-	vm->stats.tlb_flush += vm->nvcpus;
+	vm_flush_remote_tlbs(vm);
 }
 
 /* Free the tables below @table (at @level) and clear it. */

@@ -323,6 +323,9 @@ static void test_zap_leaf_page(void **state)
 	assert_int_equal(shadow_page_link(&pool, sp2, I2 + 1, sp1), 0);
 	outstanding = fa.outstanding;
 	assert_true(shadow_pool_zap(&pool, sp1));
+	/* The frame waits until every TLB has been flushed (pool.h). */
+	assert_int_equal(fa.outstanding, outstanding);
+	shadow_pool_release(&pool);
 	assert_int_equal(fa.outstanding, outstanding - 1);
 	assert_int_equal(sp2->spt[I2], 0);
 	assert_int_equal(sp2->spt[I2 + 1], 0);
@@ -365,6 +368,7 @@ static void test_zap_root(void **state)
 	fresh = get(4, role(4));
 	assert_ptr_not_equal(fresh, sp4);
 	shadow_pool_put_root(&pool, sp4);
+	shadow_pool_release(&pool);
 	assert_int_equal(fa.outstanding, outstanding);	/* one freed, one made */
 	assert_ptr_equal(shadow_pool_find(&pool, 4, role(4)), fresh);
 }
@@ -428,6 +432,7 @@ static void test_zap_all_and_rmap(void **state)
 	assert_int_equal(rmap_count(rmap_slot_head(&fa.rs, SLOT_GFN + 8)), 0);
 	shadow_pool_put_root(&pool, sp4);
 	assert_int_equal(pool.stats.in_use, 0);
+	shadow_pool_release(&pool);
 	assert_int_equal(fa.outstanding, 0);
 }
 
