@@ -88,7 +88,7 @@ static void child_key(const struct sc_vcpu *v, const struct shadow_page *sp, uns
  * write-protected.
  */
 static int fetch(struct sc_vm *sc, struct sc_vcpu *v, gva_t gva, const struct gwalk *w,
-		 struct shadow_page **out, bool *flush)
+		 struct shadow_page **out, bool *flush, bool *wprot)
 {
 	struct shadow_page *sp = v->root ? v->root : v->pae_sp[(gva >> 30) & 3];
 	if (!sp)
@@ -107,9 +107,11 @@ static int fetch(struct sc_vm *sc, struct sc_vcpu *v, gva_t gva, const struct gw
 			int r = shadow_pool_get(&sc->pool, gfn, role, &child, &created);
 			if (r)
 				return r;
-			if (created && !role.direct)
-				*flush |= sc_account_shadowed(sc, gfn);
-			else
+			if (created && !role.direct) {
+				const bool wp = sc_account_shadowed(sc, gfn);
+				*flush |= wp;
+				*wprot |= wp;
+			} else
 				*flush |= sc_sync_subtree(sc, child);	/* was unreachable */
 			*flush |= is_shadow_present_pte(spte);
 			r = shadow_page_link(&sc->pool, sp, idx, child);
@@ -121,6 +123,33 @@ static int fetch(struct sc_vm *sc, struct sc_vcpu *v, gva_t gva, const struct gw
 	}
 	*out = sp;
 	return 0;
+}
+
+/*
+ * Did an entry the walk read change since (KVM's FNAME(gpte_changed))?
+ * When fetch() write-protected a guest table that was writable, a vcpu
+ * on another thread may have written it through a translation it still
+ * held while this one walked; after the flush that took those away, the
+ * walk's entries are read again, and a changed one (A/D aside: the
+ * processor sets those) means the fault starts over. The PDPTEs of PAE
+ * paging are registers (4.4.1): what memory holds now does not count.
+ */
+static bool walk_changed(struct sc_vm *sc, const struct sc_vcpu *v, const struct gwalk *w)
+{
+	const unsigned size = v->mode.pae ? 8 : 4;
+	for (unsigned l = w->top; l >= w->level && l >= 1; l--) {
+		if (l == 3 && !v->mode.long_mode)
+			continue;
+		const void *p = vm_gpa_ptr(sc->vm, w->pte_gpa[l], size);
+		if (!p)
+			return true;
+		const uint64_t now = size == 8 ? __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE)
+					       : __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE);
+		/* A and D: bits 5 and 6 in every format (Tables 4-6, 4-19). */
+		if ((now ^ w->pte[l]) & ~((1ull << 5) | (1ull << 6)))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -176,7 +205,16 @@ enum ret_pf sc_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t error_cod
 
 	flush |= shadow_pool_make_room(&sc->pool, 4, &ok);
 	struct shadow_page *sp = NULL;
-	int r = ok ? fetch(sc, v, gva, &f.w, &sp, &flush) : -ENOSPC;
+	bool wprot = false;
+	int r = ok ? fetch(sc, v, gva, &f.w, &sp, &flush, &wprot) : -ENOSPC;
+	if (!r && wprot) {
+		sc_flush_all(sc);
+		flush = false;
+		if (f.w.top && walk_changed(sc, v, &f.w)) {
+			sc_sync_stats(sc);
+			return RET_PF_RETRY;	/* the guest faults again */
+		}
+	}
 	if (r) {
 		if (flush)
 			sc_flush_all(sc);
