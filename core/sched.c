@@ -44,12 +44,22 @@
 /* What a turn ended with. */
 enum turn { TURN_RAN, TURN_IDLE, TURN_STOP };
 
+/*
+ * Deterministic mode: the target is not running (see the top). If the
+ * vcpu that is running runs alone (no quantum), its turn ends at its
+ * loop's next look at max_insns, so the target gets its turn.
+ */
 void sched_kick(struct hv_vcpu *vcpu)
 {
-	/* Deterministic mode: the target is not running (see the top). */
 	struct sched *s = vcpu->vm->sched;
-	if (s && s->mode == HV_SCHED_PARALLEL)
+	if (!s)
+		return;
+	if (s->mode == HV_SCHED_PARALLEL) {
 		sched_parallel_kick(s, vcpu);
+	} else if (s->alone && s->cur && s->cur->vcpu != vcpu) {
+		s->preempt = true;
+		s->cur->run.max_insns = 1;
+	}
 }
 
 void vcpu_wait_remote_flush(struct hv_vm *vm)
@@ -83,21 +93,47 @@ static enum turn stop(struct sched *s, struct sched_vcpu *sv, uint32_t reason)
 	return TURN_STOP;
 }
 
-/* One turn of @sv: up to s->quantum instructions. */
+/*
+ * Is every other vcpu idle, with nothing asked of it? Then @sv runs
+ * alone: its turn needs no quantum (with one vcpu, hv_vm_run is hv_run:
+ * no exit is added), only an end when an idle vcpu's timer is due or a
+ * message wakes one (sched_kick).
+ */
+static bool alone(struct sched *s, const struct sched_vcpu *sv, uint64_t *wake_ns)
+{
+	*wake_ns = UINT64_MAX;
+	for (unsigned i = 0; i < s->vm->nvcpus; i++) {
+		const struct sched_vcpu *o = &s->v[i];
+		if (o == sv)
+			continue;
+		if (!o->idle || atomic_load(&o->vcpu->requests))
+			return false;
+		if (sched_timer_can_wake(o->vcpu))
+			*wake_ns = sched_min(*wake_ns, irq_next_deadline_ns(o->vcpu));
+	}
+	return true;
+}
+
+/* One turn of @sv: up to s->quantum instructions, or while it runs alone
+ * until another vcpu has something to do. */
 static enum turn turn(struct sched *s, struct sched_vcpu *sv)
 {
 	struct hv_vcpu *vcpu = sv->vcpu;
 	const uint64_t start = vcpu_insns(vcpu);
-	uint64_t end = start + s->quantum;
+	uint64_t wake_ns;
+	s->alone = alone(s, sv, &wake_ns);
+	uint64_t end = s->alone ? UINT64_MAX : start + s->quantum;
 	bool ran = false;
 
 	if (s->out->max_insns)
 		end = sched_min(end, s->out->max_insns);
 	if (sv->idle)
 		vcpu_idle_until(vcpu, hv_clock_ns(s->vm));
+	s->cur = sv;
+	s->preempt = false;
 	for (;;) {
-		sv->run.max_insns = end;
-		const uint64_t dl = atomic_load(&s->vmm_deadline);
+		sv->run.max_insns = end == UINT64_MAX ? 0 : end;
+		const uint64_t dl = sched_min(atomic_load(&s->vmm_deadline), wake_ns);
 		sv->run.deadline_ns = dl == UINT64_MAX ? 0 : dl;
 		const int r = vcpu_run(vcpu, &sv->run);
 		if (r < 0) {
@@ -126,7 +162,8 @@ static enum turn turn(struct sched *s, struct sched_vcpu *sv)
 			sched_tick_if_due(s);
 			if (s->out->max_insns && sv->run.insns >= s->out->max_insns)
 				return stop(s, sv, HV_EXIT_DEADLINE);
-			if (sv->run.insns >= end)
+			if (sv->run.insns >= end || s->preempt ||
+			    (wake_ns != UINT64_MAX && hv_clock_ns(s->vm) >= wake_ns))
 				return TURN_RAN;
 			break;
 		case HV_EXIT_INTR:
@@ -138,6 +175,8 @@ static enum turn turn(struct sched *s, struct sched_vcpu *sv)
 		}
 		if (atomic_load(&s->stop))
 			return stop(s, sv, HV_EXIT_INTR);
+		if (s->preempt)
+			return TURN_RAN;
 	}
 }
 

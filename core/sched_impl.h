@@ -45,6 +45,10 @@ struct sched {
 	pthread_mutex_t lock;			/* sched.lock */
 	pthread_mutex_t tick_lock;		/* ops->tick one at a time */
 	unsigned nsleeping;			/* (s) */
+	/* Deterministic mode (one thread: no lock). */
+	struct sched_vcpu *cur;			/* the vcpu whose turn it is */
+	bool alone;				/* ... and its siblings are idle */
+	bool preempt;				/* a sibling woke: end the turn */
 	struct sched_vcpu v[HV_MAX_VCPUS];	/* (c) */
 };
 
