@@ -323,12 +323,15 @@ deps:
 check:
 	@$(srctree)/scripts/check.sh "$(O)"
 
-# The MMU suite (bench/mmu/bench-mmu) runs after scripts/bench.sh, in the
-# build directory that script configured and built.
+# The MMU suite (bench/mmu/bench-mmu) and the SMP shootdown suite
+# (bench/smp/bench-smp) run after scripts/bench.sh, in the build
+# directory that script configured and built.
 bench:
 	@$(srctree)/scripts/bench.sh "$(O)"
 	@echo
 	@$(srctree)/bench/mmu/bench-mmu "$(obj)/bench"
+	@echo
+	@$(srctree)/bench/smp/bench-smp "$(obj)/bench"
 
 guests:
 	@$(srctree)/scripts/guests.sh "$(O)"
