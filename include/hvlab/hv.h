@@ -299,8 +299,9 @@ void hv_run_interrupt(struct hv_vcpu *vcpu);
  * (ARCHITECTURE §5, core/sched.c, docs/scheduler.md).
  *
  *   HV_SCHED_DETERMINISTIC  all vcpus on the calling thread, round robin,
- *                           each turn @quantum guest instructions; the
- *                           same inputs give the same output and stats
+ *                           each turn @quantum guest instructions (none
+ *                           while the others are all idle); the same
+ *                           inputs give the same output and stats
  *   HV_SCHED_PARALLEL       one host thread per vcpu; counts stay exact,
  *                           the interleaving is the host's
  *
