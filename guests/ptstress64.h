@@ -4,8 +4,9 @@
  * parameters for guests/ptstress_tmpl.h — table classes, the slots each
  * level links tables into, the regions operations work on (PML4E 1, the
  * runtime's identity map in PML4E 0 untouched) — with the 4-level entry
- * formats of SDM Vol. 3A 4.5. A guest includes it, then defines its
- * flush hooks (pts_invlpg, pts_load_cr3, ...), then the template.
+ * formats of SDM Vol. 3A 4.5. A guest defines its flush hooks
+ * (pts_invlpg, pts_load_cr3, ...) and includes this file, which brings
+ * in the engine and pts64_setup(), the tables both guests start from.
  */
 #ifndef GUESTS_PTSTRESS64_H
 #define GUESTS_PTSTRESS64_H
@@ -46,5 +47,34 @@ static const pts_va_t pts_region[PTS_NREGIONS] = {
 	REGION(1, 0), REGION(1, 1), REGION(1, 2), REGION(1, 3),
 	REGION(1, 4), REGION(1, 5), REGION(1, 6), REGION(1, 7),
 };
+
+#include "guests/ptstress_tmpl.h"
+
+#define P_RW_A		(PTS_P | PTS_RW | PTS_A)
+
+/*
+ * After pts_init(): four roots (tables 0-3), each with the runtime's
+ * identity map in PML4E 0, its PDPT (4 + r) in PML4E 1 and itself in
+ * PML4E PTS_REC (a recursive view), the PDPTs sharing PDs as pdpt_pd
+ * says; then the engine's random start (pts_prepare), and the sharing
+ * the layout promises whatever that start: table 14 under two PDEs of
+ * table 8 and one of table 10.
+ */
+static void pts64_setup(void)
+{
+	static const uint8_t pdpt_pd[4][2] = { { 8, 9 }, { 10, 9 }, { 11, 12 }, { 13, 11 } };
+
+	for (unsigned r = 0; r < PTS_NROOTS; r++) {
+		pts_put(r, 0, guest_pml4[0]);
+		pts_put(r, 1, pts_table_pa(4 + r) | P_RW_A);
+		pts_put(r, PTS_REC, pts_table_pa(r) | P_RW_A);
+		for (unsigned j = 0; j < 2; j++)
+			pts_put(4 + r, j, pts_table_pa(pdpt_pd[r][j]) | P_RW_A);
+	}
+	pts_prepare();
+	pts_put(8, 0, pts_table_pa(14) | P_RW_A);
+	pts_put(8, 3, pts_table_pa(14) | P_RW_A);
+	pts_put(10, 0, pts_table_pa(14) | P_RW_A);
+}
 
 #endif

@@ -30,15 +30,12 @@
  */
 #include "guests/guest.h"
 
-#include "guests/ptstress64.h"
-
 #define pts_invlpg(va)		invlpg((const volatile void *)(uintptr_t)(va))
 #define pts_load_cr3(pa)	write_cr3(pa)
 
-#include "guests/ptstress_tmpl.h"
+#include "guests/ptstress64.h"
 
 #define NOPS		20000
-#define P_RW_A		(PTS_P | PTS_RW | PTS_A)
 
 static void on_pf(struct guest_frame *f)
 {
@@ -51,22 +48,8 @@ static void on_pf(struct guest_frame *f)
 
 int guest_main(void)
 {
-	static const uint8_t pdpt_pd[4][2] = { { 8, 9 }, { 10, 9 }, { 11, 12 }, { 13, 11 } };
-
 	pts_init();
-
-	for (unsigned r = 0; r < PTS_NROOTS; r++) {
-		pts_put(r, 0, guest_pml4[0]);
-		pts_put(r, 1, pts_table_pa(4 + r) | P_RW_A);
-		pts_put(r, PTS_REC, pts_table_pa(r) | P_RW_A);
-		for (unsigned j = 0; j < 2; j++)
-			pts_put(4 + r, j, pts_table_pa(pdpt_pd[r][j]) | P_RW_A);
-	}
-	pts_prepare();
-	/* The sharing the layout promises, whatever the random start. */
-	pts_put(8, 0, pts_table_pa(14) | P_RW_A);
-	pts_put(8, 3, pts_table_pa(14) | P_RW_A);
-	pts_put(10, 0, pts_table_pa(14) | P_RW_A);
+	pts64_setup();
 
 	idt_set_handler(14, on_pf);
 	pts_load_cr3(pts_table_pa(0));
