@@ -54,31 +54,26 @@ if grep -q '^CONFIG_EMU_DECODE_CACHE=y' "$obj/.config"; then
 fi
 run_family decodetest "$obj/tests/decodetest/decodetest" -n 300000 -s 1
 
+# script_family LABEL NAME SCRIPT ARGS...: a script that ends with
+# "NAME: N passed, M failed" counts one test per check it made (no
+# summary line: one failure).
+script_family() {
+	label=$1 name=$2; shift 2
+	echo "== $label: $*"
+	"$@" >"$log" 2>&1
+	cat "$log"
+	sp=$(sed -n "s/^$name: \([0-9]*\) passed, \([0-9]*\) failed\$/\1/p" "$log")
+	sf=$(sed -n "s/^$name: \([0-9]*\) passed, \([0-9]*\) failed\$/\2/p" "$log")
+	passed=$((passed + ${sp:-0})) failed=$((failed + ${sf:-1}))
+}
+
 # Guest tests on QEMU (TCG) and on hvlab with every backend and MMU built
-# in (scripts/guests.sh): one test per guest and runner,
-# counted from the script's own summary line.
-echo "== guests: scripts/guests.sh $O"
-"$src/scripts/guests.sh" "$O" >"$log" 2>&1
-cat "$log"
-gp=$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
-gf=$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
-passed=$((passed + ${gp:-0})) failed=$((failed + ${gf:-1}))
-
+# in (scripts/guests.sh): one test per guest and runner.
+script_family guests guests "$src/scripts/guests.sh" "$O"
 # hvlab run's command line, bad images and exit statuses (tests/run/).
-echo "== run: tests/run/run_cli.sh $obj"
-"$src/tests/run/run_cli.sh" "$obj" >"$log" 2>&1
-cat "$log"
-rp=$(sed -n 's/^run_cli: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
-rf=$(sed -n 's/^run_cli: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
-passed=$((passed + ${rp:-0})) failed=$((failed + ${rf:-1}))
-
+script_family run run_cli "$src/tests/run/run_cli.sh" "$obj"
 # The deterministic scheduler: two runs of each SMP guest, identical.
-echo "== run: tests/run/determinism.sh $obj"
-"$src/tests/run/determinism.sh" "$obj" >"$log" 2>&1
-cat "$log"
-dp=$(sed -n 's/^determinism: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
-df=$(sed -n 's/^determinism: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
-passed=$((passed + ${dp:-0})) failed=$((failed + ${df:-1}))
+script_family run determinism "$src/tests/run/determinism.sh" "$obj"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
