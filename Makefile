@@ -46,7 +46,7 @@ kconfig-env = KCONFIG_CONFIG=$(CONFIG_FILE) srctree=$(srctree)
 # per-option timestamps are fresh before any object is considered.
 config-goals := defconfig %_defconfig menuconfig olddefconfig savedefconfig \
                 clean distclean help deps check bench fuzz-emulate fuzz-loaders guests guest-images \
-                bench-guests
+                bench-workloads
 ifneq ($(filter $(config-goals),$(MAKECMDGOALS)),)
   ifneq ($(filter-out $(config-goals),$(MAKECMDGOALS)),)
     $(error configuration goals ($(filter $(config-goals),$(MAKECMDGOALS))) \
@@ -60,7 +60,7 @@ ifneq ($(config-only),y)
 endif
 
 .DEFAULT_GOAL := all
-.PHONY: all check bench bench-guests guests guest-images difftest decodetest fuzz-emulate fuzz-loaders clean distclean help \
+.PHONY: all check bench bench-workloads guests guest-images difftest decodetest fuzz-emulate fuzz-loaders clean distclean help \
         defconfig menuconfig olddefconfig savedefconfig deps FORCE
 
 # ---------------------------------------------------------------- config
@@ -290,24 +290,24 @@ $(obj)/guests/%.elf: $(obj)/tests/guests/%.o $(guest-rt-objs) $(srctree)/guests/
 # delete them after the link and rebuild them on every run.
 .SECONDARY: $(guest-rt-objs) $(patsubst $(obj)/guests/%.elf,$(obj)/tests/guests/%.o,$(guest-images))
 
-# Benchmark guests: bench/guests/NAME.c on the same runtime, with the
-# same flags, into $(O)/bench/guests/NAME.elf (bench/mmu/bench-mmu runs
+# Benchmark workloads: bench/workloads/NAME.c on the same runtime, with the
+# same flags, into $(O)/bench/workloads/NAME.elf (bench/mmu/bench-mmu runs
 # them). Their headers live next to them; every .c file is one guest.
-bench-guest-images := $(patsubst $(srctree)/bench/guests/%.c,$(obj)/bench/guests/%.elf,$(wildcard $(srctree)/bench/guests/*.c))
+bench-workload-images := $(patsubst $(srctree)/bench/workloads/%.c,$(obj)/bench/workloads/%.elf,$(wildcard $(srctree)/bench/workloads/*.c))
 
-bench-guests: $(bench-guest-images)
+bench-workloads: $(bench-workload-images)
 
-$(obj)/bench/guests/%.o: $(srctree)/bench/guests/%.c
+$(obj)/bench/workloads/%.o: $(srctree)/bench/workloads/%.c
 	@mkdir -p $(dir $@)
 	@echo "  GCC     $(patsubst $(obj)/%,%,$@)"
 	@$(GUEST_CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
 
-$(obj)/bench/guests/%.elf: $(obj)/bench/guests/%.o $(guest-rt-objs) $(srctree)/guests/guest.ld
+$(obj)/bench/workloads/%.elf: $(obj)/bench/workloads/%.o $(guest-rt-objs) $(srctree)/guests/guest.ld
 	@echo "  LD      $(patsubst $(obj)/%,%,$@)"
 	@$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
 
--include $(bench-guest-images:.elf=.d)
-.SECONDARY: $(bench-guest-images:.elf=.o)
+-include $(bench-workload-images:.elf=.d)
+.SECONDARY: $(bench-workload-images:.elf=.o)
 
 # 32-bit guests: tests/guests32/ on the runtime in guests32/.
 include $(srctree)/guests32/build.mk
@@ -367,7 +367,7 @@ help:
 	@echo "  make                    build libhvlab.a, hvlab, tests and benchmarks"
 	@echo "  make check              install what is missing, configure, build, run all tests"
 	@echo "  make bench              run the benchmarks and print their tables"
-	@echo "  make bench-guests       build the benchmark guests (bench/guests/) into O/bench/guests/"
+	@echo "  make bench-workloads       build the benchmark guests (bench/workloads/) into O/bench/workloads/"
 	@echo "  make guests             build the test guests and run them under QEMU (TCG)"
 	@echo "  make difftest N= SEED=  emulate/ against the host CPU (random sequences)"
 	@echo "  make decodetest N= SEED= the decoder against Zydis (random bytes)"

@@ -50,7 +50,7 @@
  * waits, and "shootdown: checksum 0x...: ok"; exit status 1
  * (guest_exit(0)) when all holds, 3 otherwise.
  */
-#include "bench/guests/args.h"
+#include "bench/workloads/args.h"
 
 #define NPAGES_MAX	512	/* one page table */
 #define WORDS		(PAGE_SIZE / 8ull)

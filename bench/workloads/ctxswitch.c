@@ -1,5 +1,5 @@
 /*
- * ctxsw.c — the context-switch benchmark guest: P address spaces, each
+ * ctxswitch.c — the context-switch benchmark guest: P address spaces, each
  * with a working set of W pages, run round-robin by MOV to CR3.
  *
  * Each "process" is a 4-level address space of its own (guests/vm.c: a
@@ -23,10 +23,10 @@
  *
  * Parameters (--append): p=P (1..64, default 8), w=W (1..16384, default
  * 64), r=R (default 100), k=K words per page (1..512, default 8).
- * Prints its parameters and "ctxsw: checksum 0x... : ok"; exit status 1
+ * Prints its parameters and "ctxswitch: checksum 0x... : ok"; exit status 1
  * (guest_exit(0)) when every sum is right, 3 otherwise.
  */
-#include "bench/guests/args.h"
+#include "bench/workloads/args.h"
 
 #define NPROC_MAX	64
 
@@ -74,22 +74,22 @@ int guest_main(void)
 	const uint64_t nk = bench_arg("k", 8, 1, 512);
 	uint64_t free_before, checksum = 0, bad = 0;
 
-	guest_printf("ctxsw: %lu processes x %lu pages, %lu words per page, %lu rounds\n",
+	guest_printf("ctxswitch: %lu processes x %lu pages, %lu words per page, %lu rounds\n",
 		     np, nw, nk, nr);
 	if (vm_init()) {
-		guest_printf("ctxsw: no memory map\n");
+		guest_printf("ctxswitch: no memory map\n");
 		return GUEST_EXIT_FAIL;
 	}
 	free_before = page_free_count();
 	for (uint64_t p = 0; p < np; p++) {
 		if (vm_create(&space[p])) {
-			guest_printf("ctxsw: out of memory\n");
+			guest_printf("ctxswitch: out of memory\n");
 			return GUEST_EXIT_FAIL;
 		}
 		for (uint64_t i = 0; i < nw; i++) {
 			const uint64_t pa = page_alloc();
 			if (!pa || vm_map(&space[p], (uint64_t)(uintptr_t)page(i), pa, PTE_RW)) {
-				guest_printf("ctxsw: out of memory at process %lu page %lu\n",
+				guest_printf("ctxswitch: out of memory at process %lu page %lu\n",
 					     p, i);
 				return GUEST_EXIT_FAIL;
 			}
@@ -108,7 +108,7 @@ int guest_main(void)
 		vm_switch(&space[p]);
 		const uint64_t got = sum_words(nw, nk);
 		if (got != want) {
-			guest_printf("ctxsw: process %lu: sum 0x%lx, expected 0x%lx\n",
+			guest_printf("ctxswitch: process %lu: sum 0x%lx, expected 0x%lx\n",
 				     p, got, want);
 			bad++;
 		}
@@ -118,9 +118,9 @@ int guest_main(void)
 	for (uint64_t p = 0; p < np; p++)
 		vm_destroy(&space[p]);
 	if (page_free_count() != free_before) {
-		guest_printf("ctxsw: %lu pages not returned\n", free_before - page_free_count());
+		guest_printf("ctxswitch: %lu pages not returned\n", free_before - page_free_count());
 		bad++;
 	}
-	guest_printf("ctxsw: checksum 0x%lx: %s\n", checksum, bad ? "WRONG" : "ok");
+	guest_printf("ctxswitch: checksum 0x%lx: %s\n", checksum, bad ? "WRONG" : "ok");
 	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
 }

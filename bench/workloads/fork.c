@@ -1,5 +1,5 @@
 /*
- * cow.c — the fork benchmark guest: copy-on-write done by the guest's
+ * fork.c — the fork benchmark guest: copy-on-write done by the guest's
  * own page-fault handler, as a Unix kernel does it after fork().
  *
  * A parent address space (guests/vm.c) has N writable pages at
@@ -34,10 +34,10 @@
  *
  * Parameters (--append): n=N pages (1..16384, default 256), f=F percent
  * written by each side per round (0..100, default 25), r=R rounds
- * (default 20). Prints its parameters, the fault counts and "cow:
+ * (default 20). Prints its parameters, the fault counts and "fork:
  * checksum 0x... : ok"; exit status 1 (guest_exit(0)) when all holds.
  */
-#include "bench/guests/args.h"
+#include "bench/workloads/args.h"
 
 #define NPAGES_MAX	16384
 #define PTE_COW		(1ull << 9)
@@ -67,7 +67,7 @@ static uint8_t *ref_of(uint64_t pte)
 	const uint64_t fn = (pte & PTE_ADDR) / PAGE_SIZE;
 
 	if (fn >= REF_FRAMES) {
-		guest_printf("cow: frame 0x%lx above the reference table\n",
+		guest_printf("fork: frame 0x%lx above the reference table\n",
 			     (uint64_t)(pte & PTE_ADDR));
 		guest_exit(GUEST_EXIT_FAIL);
 	}
@@ -110,7 +110,7 @@ static void on_pf(struct guest_frame *f)
 		return;
 	}
 	if (f->error_code != (PF_P | PF_W) || !pte || !(*pte & PTE_P) || !(*pte & PTE_COW)) {
-		guest_printf("cow: unexpected #PF: error 0x%lx cr2 0x%lx pte 0x%lx\n",
+		guest_printf("fork: unexpected #PF: error 0x%lx cr2 0x%lx pte 0x%lx\n",
 			     f->error_code, read_cr2(), pte ? *pte : 0);
 		guest_exit(GUEST_EXIT_FAIL);
 	}
@@ -123,7 +123,7 @@ static void on_pf(struct guest_frame *f)
 	}
 	const uint64_t pa = page_alloc();
 	if (!pa) {
-		guest_printf("cow: out of memory in the fault handler\n");
+		guest_printf("fork: out of memory in the fault handler\n");
 		guest_exit(GUEST_EXIT_FAIL);
 	}
 	copy_frame(pa, *pte & PTE_ADDR);
@@ -186,7 +186,7 @@ static uint64_t check_view(const char *who, uint64_t r, uint64_t n, const uint64
 		const uint64_t v = page(i)[0], tag = page(i)[LAST];
 		if (v != want[i] || tag != mix(~i)) {
 			if (*bad < 8)
-				guest_printf("cow: round %lu, %s page %lu: 0x%lx tag 0x%lx, "
+				guest_printf("fork: round %lu, %s page %lu: 0x%lx tag 0x%lx, "
 					     "expected 0x%lx tag 0x%lx\n",
 					     r, who, i, v, tag, want[i], mix(~i));
 			(*bad)++;
@@ -205,9 +205,9 @@ int guest_main(void)
 	uint64_t want_faults = 0, want_copies = 0, want_reuses = 0;
 	struct vm_space parent, child;
 
-	guest_printf("cow: %lu pages, %lu%% written by each side, %lu rounds\n", n, f, nr);
+	guest_printf("fork: %lu pages, %lu%% written by each side, %lu rounds\n", n, f, nr);
 	if (vm_init()) {
-		guest_printf("cow: no memory map\n");
+		guest_printf("fork: no memory map\n");
 		return GUEST_EXIT_FAIL;
 	}
 	free_before = page_free_count();
@@ -264,24 +264,24 @@ int guest_main(void)
 	write_cr3((uint64_t)(uintptr_t)guest_pml4);
 	idt_set_handler(14, NULL);
 	release(&parent, n);
-	guest_printf("cow: %lu write faults, %lu copies, %lu reuses\n", faults, copies, reuses);
+	guest_printf("fork: %lu write faults, %lu copies, %lu reuses\n", faults, copies, reuses);
 	if (faults != want_faults || copies != want_copies || reuses != want_reuses) {
-		guest_printf("cow: expected %lu write faults, %lu copies, %lu reuses\n",
+		guest_printf("fork: expected %lu write faults, %lu copies, %lu reuses\n",
 			     want_faults, want_copies, want_reuses);
 		bad++;
 	}
 	if (spurious) {
-		guest_printf("cow: %lu write faults on writable pages\n", spurious);
+		guest_printf("fork: %lu write faults on writable pages\n", spurious);
 		bad++;
 	}
 	if (page_free_count() != free_before) {
-		guest_printf("cow: %lu pages not returned\n", free_before - page_free_count());
+		guest_printf("fork: %lu pages not returned\n", free_before - page_free_count());
 		bad++;
 	}
-	guest_printf("cow: checksum 0x%lx: %s\n", checksum, bad ? "WRONG" : "ok");
+	guest_printf("fork: checksum 0x%lx: %s\n", checksum, bad ? "WRONG" : "ok");
 	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
 
 nomem:
-	guest_printf("cow: out of memory\n");
+	guest_printf("fork: out of memory\n");
 	return GUEST_EXIT_FAIL;
 }

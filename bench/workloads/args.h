@@ -1,7 +1,7 @@
 /*
  * args.h — the benchmark guests' parameters from the kernel command line.
  *
- * A benchmark guest (bench/guests/NAME.c) takes `KEY=NUMBER` words from
+ * A benchmark guest (bench/workloads/NAME.c) takes `KEY=NUMBER` words from
  * its multiboot command line (Multiboot 0.6.96 §3.3: flags bit 2, the
  * string's physical address at offset 16), as `hvlab run --append` and
  * QEMU's `-append` give it. Both loaders put the kernel's file name
@@ -10,7 +10,7 @@
  * [min, max], keeps its default and says so: a benchmark must not run
  * with a size nobody asked for without a word about it.
  *
- * Header-only because the Makefile links each .c file in bench/guests/ as a
+ * Header-only because the Makefile links each .c file in bench/workloads/ as a
  * guest of its own, with only the runtime in guests/.
  */
 #ifndef BENCH_GUESTS_ARGS_H
