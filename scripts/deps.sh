@@ -4,7 +4,11 @@
 # apt-get; otherwise it prints the one apt-get line to run and fails.
 # With --check it only reports (exit 1 when something is missing).
 set -eu
-PKGS="make gcc clang libclang-rt-14-dev kconfig-frontends-nox libcmocka-dev libzydis-dev qemu-system-x86"
+# The build and tests, then the research workflow (issue 7): USDT probe
+# macros (sys/sdt.h), gnuplot for bench figures, lcov for coverage
+# reports, GNU parallel for sweeps.
+PKGS="make gcc clang libclang-rt-14-dev kconfig-frontends-nox libcmocka-dev libzydis-dev qemu-system-x86
+      systemtap-sdt-dev gnuplot-nox lcov parallel"
 
 missing=""
 for p in $PKGS; do
