@@ -45,7 +45,7 @@ kconfig-env = KCONFIG_CONFIG=$(CONFIG_FILE) srctree=$(srctree)
 # configuration up to date first and then re-reads everything: the
 # per-option timestamps are fresh before any object is considered.
 config-goals := defconfig %_defconfig menuconfig olddefconfig savedefconfig \
-                clean distclean help deps check bench fuzz-emulate fuzz-loaders guests guest-images \
+                clean distclean help deps check bench bench-micro fuzz-emulate fuzz-loaders guests guest-images \
                 bench-workloads
 ifneq ($(filter $(config-goals),$(MAKECMDGOALS)),)
   ifneq ($(filter-out $(config-goals),$(MAKECMDGOALS)),)
@@ -60,7 +60,7 @@ ifneq ($(config-only),y)
 endif
 
 .DEFAULT_GOAL := all
-.PHONY: all check bench bench-workloads guests guest-images difftest decodetest fuzz-emulate fuzz-loaders clean distclean help \
+.PHONY: all check bench bench-micro bench-workloads guests guest-images difftest decodetest fuzz-emulate fuzz-loaders clean distclean help \
         defconfig menuconfig olddefconfig savedefconfig deps FORCE
 
 # ---------------------------------------------------------------- config
@@ -323,10 +323,24 @@ deps:
 check:
 	@$(srctree)/scripts/check.sh "$(O)"
 
-# The MMU suite (bench/mmu/bench-mmu) and the SMP shootdown suite
-# (bench/smp/bench-smp) run after scripts/bench.sh, in the build
-# directory that script configured and built.
+# The benchmark suite (bench/run, docs/workflow.md): every backend x MMU
+# variant built in build/<variant>, SUITE's workloads on each, results in
+# bench/results/<date>/ (or RESULTS=DIR). VARIANTS and WORKLOADS restrict
+# it, RUNS repeats each job, JOBS runs jobs at once, PERF=stat|record
+# wraps every run in perf.
+SUITE ?= quick
+RUNS ?= 1
+JOBS ?= 1
 bench:
+	@$(srctree)/bench/run -s "$(SUITE)" -r "$(RUNS)" -j "$(JOBS)" $(if $(PERF),-p "$(PERF)") \
+	  $(if $(VARIANTS),-V "$(VARIANTS)") $(if $(WORKLOADS),-w "$(WORKLOADS)") $(if $(RESULTS),-o "$(RESULTS)")
+
+# The component benchmarks, one table each: the engine, the silicon
+# model, the run loop (scripts/bench.sh, in O/bench from
+# configs/bench_defconfig), then the MMU strategies on ctxswitch and fork
+# (bench/mmu/bench-mmu) and SMP shootdowns over 1-8 vcpus and both
+# scheduler modes (bench/smp/bench-smp), all from that one build.
+bench-micro:
 	@$(srctree)/scripts/bench.sh "$(O)"
 	@echo
 	@$(srctree)/bench/mmu/bench-mmu "$(obj)/bench"
@@ -366,8 +380,10 @@ help:
 	@echo "  make savedefconfig      write the minimal defconfig of the current .config"
 	@echo "  make                    build libhvlab.a, hvlab, tests and benchmarks"
 	@echo "  make check              install what is missing, configure, build, run all tests"
-	@echo "  make bench              run the benchmarks and print their tables"
-	@echo "  make bench-workloads       build the benchmark guests (bench/workloads/) into O/bench/workloads/"
+	@echo "  make bench              the benchmark suite: every variant, results in bench/results/<date>/"
+	@echo "                          (SUITE=quick|full|FILE PERF=stat|record VARIANTS= WORKLOADS= RUNS= JOBS= RESULTS=)"
+	@echo "  make bench-micro        the component benchmarks (engine, model, run loop, bench-mmu, bench-smp)"
+	@echo "  make bench-workloads    build the workloads (bench/workloads/) into O/bench/workloads/"
 	@echo "  make guests             build the test guests and run them under QEMU (TCG)"
 	@echo "  make difftest N= SEED=  emulate/ against the host CPU (random sequences)"
 	@echo "  make decodetest N= SEED= the decoder against Zydis (random bytes)"
