@@ -95,8 +95,12 @@ $(CONFIG_FILE):
 	@echo "no $(O)/.config: run 'make defconfig' (or 'make NAME_defconfig', see configs/)"; exit 1
 
 # silentoldconfig writes autoconf.h, auto.conf and the per-option files
-# under include/config/ (touching only those whose value changed).
+# under include/config/ (touching only those whose value changed). An
+# option new since the .config was written takes its default first
+# (olddefconfig): silentoldconfig would ask for it, and with no terminal
+# it gives up, so a build directory would stop building after a pull.
 $(AUTO_CONF) $(AUTOCONF_H): $(CONFIG_FILE) $(shell find $(srctree) -name 'Kconfig*' -not -path '*/build/*' 2>/dev/null) | $(obj)/.kdirs
+	@cd $(obj) && $(kconfig-env) $(KCONFIG_CONF) --olddefconfig $(srctree)/Kconfig >/dev/null
 	@cd $(obj) && $(kconfig-env) KCONFIG_AUTOHEADER=$(AUTOCONF_H) \
 	  KCONFIG_AUTOCONFIG=$(AUTO_CONF) $(KCONFIG_CONF) -s --silentoldconfig $(srctree)/Kconfig </dev/null
 	@touch $(AUTO_CONF) $(AUTOCONF_H)

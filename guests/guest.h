@@ -268,6 +268,7 @@ void vm_switch(struct vm_space *as);
 #define SYS_WRITE	0	/* (const char *s, size_t n) -> n or -GUEST_EINVAL */
 #define SYS_EXIT	1	/* (int code): ends the task */
 #define SYS_YIELD	2	/* runs the next task; returns 0 */
+#define SYS_GETPID	3	/* () -> the caller's task id + 1: the null call */
 #define USER_MAX_TASKS	8
 int user_init(void);		/* vm_init() + EFER.SCE, STAR, LSTAR, FMASK */
 /* A task in its own address space, entering at @entry (USER_TEXT) with

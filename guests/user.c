@@ -17,6 +17,9 @@
  * cooperative round-robin: SYS_YIELD saves the caller's registers and
  * loads the next runnable task's (switching CR3), SYS_EXIT marks it done;
  * when none is left, user_run() returns to its caller in ring 0.
+ * SYS_GETPID does nothing but answer (the caller's task id + 1, so that
+ * no task's answer is 0): the null system call that measures the
+ * SYSCALL/SYSRET round trip itself, as getppid does for lmbench.
  * Tasks start with RFLAGS = 0x2 (only the reserved bit 1, SDM Vol. 1
  * 3.4.3): IF=0, since the runtime has no interrupt handlers.
  */
@@ -181,6 +184,9 @@ void user_syscall(struct user_regs *r)
 		}
 		serial_write((const char *)(uintptr_t)r->rdi, r->rsi);
 		r->rax = r->rsi;
+		break;
+	case SYS_GETPID:
+		r->rax = (uint64_t)current + 1;
 		break;
 	case SYS_YIELD:
 		r->rax = 0;

@@ -20,7 +20,14 @@
 static int op_get_cr(struct emu_ctx *ctx, unsigned cr, uint64_t *val)
 {
 	struct hw_cpu *cpu = to_hw_cpu(ctx);
-	TRY_ICPT(hw_icpt_cr_read(cpu, cr));
+	/* Only an instruction that reads the register (MOV from CR, SMSW)
+	 * is a guest read the CR-read intercepts see (SDM Vol. 3C 26.1.3,
+	 * APM Vol. 2 15.9). The executor's own look at CR3[11:0] before
+	 * CR4.PCIDE 0 -> 1 (Vol. 3A 4.10.1) is the processor's and must not
+	 * exit: under VMX shadow paging that "MOV from CR3" exit wrote CR3
+	 * into the MOV to CR4's source and skipped the instruction. */
+	if (ctx->insn->op == EMU_OP_MOV_FROM_CR || ctx->insn->op == EMU_OP_SMSW)
+		TRY_ICPT(hw_icpt_cr_read(cpu, cr));
 	switch (cr) {
 	case 0: *val = hw_icpt_cr_shadowed(cpu, 0, ctx->cpu.cr0); return EMU_CONTINUE;
 	case 2: *val = cpu->cr2; return EMU_CONTINUE;
