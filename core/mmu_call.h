@@ -21,6 +21,7 @@
 
 #include <pthread.h>
 
+#include "core/trace.h"
 #include "core/vm.h"
 #include "mmu/mmu.h"
 
@@ -39,9 +40,11 @@ static inline void mmu_unlock(struct hv_vm *vm)
 static inline enum ret_pf mmu_page_fault(struct hv_vcpu *vcpu, uint64_t addr, uint32_t access,
 					 bool present)
 {
+	HV_TRACE_PAGE_FAULT(vcpu->id, addr, access, present);
 	mmu_lock(vcpu->vm);
 	const enum ret_pf r = vcpu->vm->mmu->page_fault(vcpu, addr, access, present);
 	mmu_unlock(vcpu->vm);
+	HV_TRACE_PAGE_FAULT_DONE(vcpu->id, addr, r);
 	return r;
 }
 

@@ -4,6 +4,7 @@
 #include "core/mmu_call.h"
 #include "core/request.h"
 #include "core/sched.h"
+#include "core/trace.h"
 #include "core/vm.h"
 #include "mmu/mmu.h"
 
@@ -22,6 +23,7 @@ void vcpu_make_request(struct hv_vcpu *vcpu, enum vcpu_request req)
 void vm_flush_remote_tlbs(struct hv_vm *vm)
 {
 	vm->stats.remote_tlb_flush++;
+	HV_TRACE_TLB_FLUSH(-1, HV_TRACE_FLUSH_REMOTE);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vcpu_make_request(vm->vcpus[i], VCPU_REQ_TLB_FLUSH);
 	vcpu_wait_remote_flush(vm);
@@ -37,6 +39,7 @@ void vcpu_process_requests(struct hv_vcpu *vcpu)
 		vm->backend->flush_tlb(vcpu, vm->mmu->style == HV_MMU_TDP ? HV_FLUSH_TDP
 									  : HV_FLUSH_GUEST);
 		vm->stats.tlb_flush++;
+		HV_TRACE_TLB_FLUSH(vcpu->id, HV_TRACE_FLUSH_REQUEST);
 	}
 	if ((req & (1u << VCPU_REQ_MMU_RELOAD)) && vm->mmu->reload_roots) {
 		mmu_lock(vm);

@@ -38,6 +38,7 @@
 #include "core/mp.h"
 #include "core/request.h"
 #include "core/sched.h"
+#include "core/trace.h"
 #include "core/vm.h"
 
 /* The same exit at the same RIP this many times with no instruction
@@ -172,6 +173,7 @@ static int enter_and_handle(struct hv_vcpu *vcpu, struct hv_run *run)
 	vcpu_inject_events(vcpu);
 	vcpu_debug_before_entry(vcpu);
 	arm_deadline(vcpu, run, before);
+	HV_TRACE_VM_ENTRY(vcpu->id);
 	int r = vm->backend->run(vcpu);
 	atomic_store_explicit(&vcpu->mode, VCPU_OUTSIDE_GUEST, memory_order_release);
 	vcpu_debug_after_exit(vcpu);
@@ -187,6 +189,7 @@ static int enter_and_handle(struct hv_vcpu *vcpu, struct hv_run *run)
 
 	/* Loop detection: the same exit at the same RIP with no progress. */
 	const uint64_t rip = vm->backend->get_rip(vcpu);
+	HV_TRACE_VM_EXIT(vcpu->id, vcpu->exit.reason, rip, vcpu->exit.raw);
 	if (vcpu_insns(vcpu) == before && rip == vcpu->last_rip &&
 	    vcpu->exit.reason != HVX_EXTINT && vcpu->exit.reason != HVX_IRQ_WINDOW) {
 		if (++vcpu->same_rip_exits >= LOOP_LIMIT)

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/trace.h"
 #include "mmu/pool.h"
 #include "mmu/spte.h"
 
@@ -175,6 +176,7 @@ int shadow_pool_get(struct shadow_pool *pool, gfn_t gfn, union shadow_role role,
 	pool->by_hpa[b] = sp;
 	lru_push(pool, sp);
 	pool->stats.cache_miss++;
+	HV_TRACE_SP_CREATE(gfn, role.word);
 	if (++pool->stats.in_use > pool->stats.peak)
 		pool->stats.peak = pool->stats.in_use;
 	*spp = sp;
@@ -416,6 +418,7 @@ bool shadow_pool_zap(struct shadow_pool *pool, struct shadow_page *sp)
 
 	/* 3. Gone, or invalid until the last root reference goes. */
 	pool->stats.zapped++;
+	HV_TRACE_SP_ZAP(sp->gfn, sp->role.word);
 	if (sp->root_count) {
 		unhash_key(pool, sp);
 		sp->role.invalid = 1;

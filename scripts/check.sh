@@ -74,6 +74,8 @@ script_family guests guests "$src/scripts/guests.sh" "$O"
 script_family run run_cli "$src/tests/run/run_cli.sh" "$obj"
 # The deterministic scheduler: two runs of each SMP guest, identical.
 script_family run determinism "$src/tests/run/determinism.sh" "$obj"
+# The USDT probes: notes in the binary, perf's event counts = the stats.
+script_family usdt usdt "$src/tests/run/usdt.sh" "$obj"
 # Every benchmark workload, small, on QEMU TCG and every backend x MMU.
 script_family workloads workloads "$src/tests/run/workloads.sh" "$obj"
 # The benchmark harness and its runners (bench/, docs/workflow.md).

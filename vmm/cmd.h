@@ -5,5 +5,6 @@
 int cmd_decode(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
 
 #endif

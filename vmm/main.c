@@ -17,6 +17,7 @@ static const struct cmd {
 	{ "run", cmd_run, "run a multiboot or ELF64 guest: hvlab run [OPTIONS] GUEST (see run --help)" },
 	{ "decode", cmd_decode, "decode x86 instruction bytes: hvlab decode [-m 16|32|64] HEX..." },
 	{ "config", cmd_config, "print the configuration this hvlab was built with" },
+	{ "stat", cmd_stat, "VM exits of a perf recording of hvlab's probes: hvlab stat [FILE] (see stat --help)" },
 };
 
 static void usage(FILE *f)

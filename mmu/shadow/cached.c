@@ -43,6 +43,7 @@
 
 #include "core/request.h"
 #include "core/cr.h"
+#include "core/trace.h"
 #include "core/vm.h"
 #include "mmu/shadow/cached.h"
 #include "mmu/spte.h"
@@ -366,6 +367,7 @@ int sc_load_roots(struct hv_vcpu *vcpu, bool reload)
 	} else {
 		vm->backend->flush_tlb(vcpu, HV_FLUSH_GUEST);
 		vm->stats.tlb_flush++;
+		HV_TRACE_TLB_FLUSH(vcpu->id, HV_TRACE_FLUSH_LOCAL);
 	}
 	sc_sync_stats(sc);
 	return 0;
@@ -457,6 +459,7 @@ static void sc_flush_tlb(struct hv_vcpu *vcpu)
 		(void)sc_sync_roots(sc, v);	/* flushed below anyway */
 	vcpu->vm->backend->flush_tlb(vcpu, HV_FLUSH_GUEST);
 	vcpu->vm->stats.tlb_flush++;
+	HV_TRACE_TLB_FLUSH(vcpu->id, HV_TRACE_FLUSH_LOCAL);
 	sc_sync_stats(sc);
 }
 

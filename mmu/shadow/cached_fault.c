@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 
+#include "core/trace.h"
 #include "core/vm.h"
 #include "mmu/shadow/cached.h"
 #include "mmu/shadow/fault.h"
@@ -168,6 +169,7 @@ static bool may_write(struct sc_vm *sc, gfn_t gfn)
 		if (!sp->unsync) {
 			shadow_page_mark_unsync(&sc->pool, sp);
 			sc->vm->stats.mmu_unsync++;
+			HV_TRACE_SP_UNSYNC(sp->gfn);
 		}
 	}
 	return true;

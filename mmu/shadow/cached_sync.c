@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "core/cpuid.h"
+#include "core/trace.h"
 #include "core/vm.h"
 #include "mmu/shadow/cached.h"
 #include "mmu/spte.h"
@@ -156,6 +157,7 @@ bool sc_sync_page(struct sc_vm *sc, struct shadow_page *sp)
 			flush |= sc_update_leaf(sc, sp, i);
 	shadow_page_clear_unsync(&sc->pool, sp);
 	sc->vm->stats.mmu_sync++;
+	HV_TRACE_SP_SYNC(sp->gfn);
 	struct rmap_head *head = sc->alloc.rmap_of(&sc->alloc, sp->gfn);
 	if (head)
 		flush |= rmap_write_protect(head, true);
@@ -234,6 +236,7 @@ void sc_invlpg(struct hv_vcpu *vcpu, gva_t gva)
 		(void)sc_update_leaf(sc, sp, (gva >> 12) & 511);	/* flushed below */
 	vcpu->vm->backend->flush_tlb(vcpu, HV_FLUSH_GUEST);
 	vcpu->vm->stats.tlb_flush++;
+	HV_TRACE_TLB_FLUSH(vcpu->id, HV_TRACE_FLUSH_LOCAL);
 }
 
 /* ---------------------------------------------------------------- pte writes */

@@ -55,6 +55,7 @@
 
 #include "core/request.h"
 #include "core/cr.h"
+#include "core/trace.h"
 #include "core/vm.h"
 #include "mmu/mmu.h"
 #include "mmu/shadow/fault.h"
@@ -148,14 +149,17 @@ static void flush_vcpu(struct hv_vcpu *vcpu)
 {
 	vcpu->vm->backend->flush_tlb(vcpu, HV_FLUSH_GUEST);
 	vcpu->vm->stats.tlb_flush++;
+	HV_TRACE_TLB_FLUSH(vcpu->id, HV_TRACE_FLUSH_LOCAL);
 }
 
 /* Throw every shadow page of the vcpu away; the root stays, emptied. */
 static void zap_vcpu(struct sf_vm *s, struct sf_vcpu *v)
 {
 	struct hv_vm *vm = s->vm;
-	for (size_t i = 0; i < v->npages; i++)
+	for (size_t i = 0; i < v->npages; i++) {
+		HV_TRACE_SP_ZAP(HV_TRACE_NO_GFN, 0);
 		vm_free_page(vm, v->pages[i]);
+	}
 	memset(vm_hpa_ptr(vm, v->root), 0, HV_PAGE_SIZE);
 	vm->stats.mmu_shadow_zapped += v->npages + 1;
 	count_pages(s, -(int64_t)v->npages);
@@ -359,6 +363,7 @@ static int install(struct sf_vm *s, struct sf_vcpu *v, gva_t gva, uint64_t leaf,
 		const int r = alloc_table(s, v, &child);
 		if (r)
 			return r;
+		HV_TRACE_SP_CREATE(HV_TRACE_NO_GFN, level - 1);
 		spte_set(p, nonleaf(v->fmt, level, child));
 		table = child;
 	}

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "core/request.h"
+#include "core/trace.h"
 #include "core/vm.h"
 #include "mmu/mmu.h"
 #include "mmu/tdp/tdp.h"
@@ -98,6 +99,7 @@ static void zap_table(struct hv_vm *vm, hpa_t table, unsigned level)
 		if (!is_leaf(f, t[i], level)) {
 			const hpa_t child = t[i] & f->addr_mask;
 			zap_table(vm, child, level - 1);
+			HV_TRACE_SP_ZAP(HV_TRACE_NO_GFN, level - 1);
 			vm_free_page(vm, child);
 			count_pages(vm, -1);
 		}
@@ -222,6 +224,7 @@ static enum ret_pf map(struct hv_vcpu *vcpu, struct hv_memslot *s, gfn_t gfn)
 				return RET_PF_ERROR;
 			}
 			count_pages(vm, 1);
+			HV_TRACE_SP_CREATE(gfn, level - 1);
 			*e = table_entry(f, child);
 		} else if (is_leaf(f, *e, level)) {
 			/* Already mapped by a larger leaf: nothing to do. */
