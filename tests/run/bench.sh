@@ -80,6 +80,14 @@ bad_input "option out of range" "$b/build" vmx_tdp+HW_TLB_4K_ENTRIES=0
 printf 'variant vmx_tdp\nfrobnicate 1\n' >"$tmp/bad.grid"
 bad_input "unknown grid keyword" "$b/sweep" -o "$tmp/s0" "$tmp/bad.grid"
 
+# bench/run end to end: a suite file, a workload filter, PERF=stat.
+printf '# two cases, one filtered out\nctxswitch %s\nfork n=32 f=25 r=2\n' "$case_words" >"$tmp/suite"
+"$b/run" -s "$tmp/suite" -V vmx_tdp -w ctxswitch -p stat -o "$tmp/r" >"$tmp/run.out" 2>&1
+st=$?
+[ "$st" -eq 0 ] && [ "$(wc -l <"$tmp/r/results.csv")" -eq 2 ] && grep -q "^| ctxswitch $case_words | 1.00 |" "$tmp/r/summary.md" &&
+	grep -q 'task-clock' "$tmp/r/logs/vmx_tdp_ctxswitch_p-2_w-4_r-3_k-4.1.perf-stat.txt" &&
+	ok "bench/run: suite file, -w filter, perf stat" || bad "bench/run" "status $st: $(tail -n 5 "$tmp/run.out")"
+
 # ---------------------------------------------------------------- merge, report
 mkdir -p "$tmp/m/rows"
 printf 'variant,base,options,workload,params,ok,backend,mmu,hw_insns,hw_cycles,exits\n' >"$tmp/m/rows/a.csv"
