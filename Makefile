@@ -45,7 +45,7 @@ kconfig-env = KCONFIG_CONFIG=$(CONFIG_FILE) srctree=$(srctree)
 # configuration up to date first and then re-reads everything: the
 # per-option timestamps are fresh before any object is considered.
 config-goals := defconfig %_defconfig menuconfig olddefconfig savedefconfig \
-                clean distclean help deps check bench bench-micro fuzz-emulate fuzz-loaders guests guest-images \
+                clean distclean help deps check bench bench-micro papers fuzz-emulate fuzz-loaders guests guest-images \
                 bench-workloads
 ifneq ($(filter $(config-goals),$(MAKECMDGOALS)),)
   ifneq ($(filter-out $(config-goals),$(MAKECMDGOALS)),)
@@ -60,7 +60,7 @@ ifneq ($(config-only),y)
 endif
 
 .DEFAULT_GOAL := all
-.PHONY: all check bench bench-micro bench-workloads guests guest-images difftest decodetest fuzz-emulate fuzz-loaders clean distclean help \
+.PHONY: all check bench bench-micro papers bench-workloads guests guest-images difftest decodetest fuzz-emulate fuzz-loaders clean distclean help \
         defconfig menuconfig olddefconfig savedefconfig deps FORCE
 
 # ---------------------------------------------------------------- config
@@ -339,6 +339,11 @@ bench:
 	@$(srctree)/bench/run -s "$(SUITE)" -r "$(RUNS)" -j "$(JOBS)" $(if $(PERF),-p "$(PERF)") \
 	  $(if $(VARIANTS),-V "$(VARIANTS)") $(if $(WORKLOADS),-w "$(WORKLOADS)") $(if $(RESULTS),-o "$(RESULTS)")
 
+# The reproduction studies in papers/ (papers/README.md): each reruns its
+# suite on the variants it needs and redraws its figures.
+papers:
+	@for d in $(srctree)/papers/*/; do $(MAKE) -C "$$d" || exit 1; done
+
 # The component benchmarks, one table each: the engine, the silicon
 # model, the run loop (scripts/bench.sh, in O/bench from
 # configs/bench_defconfig), then the MMU strategies on ctxswitch and fork
@@ -387,6 +392,7 @@ help:
 	@echo "  make bench              the benchmark suite: every variant, results in bench/results/<date>/"
 	@echo "                          (SUITE=quick|full|FILE PERF=stat|record VARIANTS= WORKLOADS= RUNS= JOBS= RESULTS=)"
 	@echo "  make bench-micro        the component benchmarks (engine, model, run loop, bench-mmu, bench-smp)"
+	@echo "  make papers             rerun every study in papers/ and redraw its figures"
 	@echo "  make bench-workloads    build the workloads (bench/workloads/) into O/bench/workloads/"
 	@echo "  make guests             build the test guests and run them under QEMU (TCG)"
 	@echo "  make difftest N= SEED=  emulate/ against the host CPU (random sequences)"
