@@ -50,7 +50,7 @@ END {
 		for (j = 1; j <= nv; j++) if (vs[j] !~ /tdp/)
 			line = line " " (cr3[vs[j], p] > 0 ? sprintf("%.2f", hid[vs[j], p] / cr3[vs[j], p]) : "-")
 		for (j = 1; j <= nv; j++) if (vs[j] !~ /tdp/) {
-			t = vs[j]; sub(/_shadow_.*/, "_tdp", t)
+			t = vs[j]; sub(/_shadow_(flush|cached)/, "_tdp", t)
 			line = line " " (cyc[t, p] > 0 ? sprintf("%.3f", cyc[vs[j], p] / cyc[t, p]) : "-")
 		}
 		print line
@@ -102,7 +102,7 @@ END {
 		split(whole[i], f, "|")
 		line = "\"" f[3] "\""
 		for (j = 1; j <= nv; j++) if (vs[j] !~ /tdp/) {
-			t = vs[j]; sub(/_shadow_.*/, "_tdp", t)
+			t = vs[j]; sub(/_shadow_(flush|cached)/, "_tdp", t)
 			line = line " " pct(run[vs[j], f[1], f[2]], run[t, f[1], f[2]])
 		}
 		print line
@@ -110,7 +110,7 @@ END {
 	for (i = 1; i <= m; i++) {
 		line = "\"" ops[i] "\""
 		for (j = 1; j <= nv; j++) if (vs[j] !~ /tdp/) {
-			t = vs[j]; sub(/_shadow_.*/, "_tdp", t)
+			t = vs[j]; sub(/_shadow_(flush|cached)/, "_tdp", t)
 			line = line " " pct(op[vs[j], ops[i]], op[t, ops[i]])
 		}
 		print line
