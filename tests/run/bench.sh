@@ -12,12 +12,7 @@
 # two). BUILDDIR is not used: the harness builds its own variants.
 # One line per check, then "bench: N passed, M failed".
 set -u
-src=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
+. "$(dirname "$0")/lib.sh"
 check() {	# what, then a command that must succeed
 	what=$1; shift
 	if "$@" >"$tmp/check.out" 2>&1; then ok "$what"; else bad "$what" "$(head -c 400 "$tmp/check.out")"; fi

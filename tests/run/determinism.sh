@@ -6,23 +6,9 @@
 # smp_*.elf, `make guest-images`) with --smp 4 on every backend x MMU
 # built in. One line per check, then "determinism: N passed, M failed".
 set -u
-src=$(cd "$(dirname "$0")/../.." && pwd)
-O=${1:-build}
-case "$O" in /*) obj=$O ;; *) obj=$src/$O ;; esac
-hvlab=$obj/hvlab
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
+. "$(dirname "$0")/lib.sh"
 
-variants=
-for b in $("$hvlab" config | sed -n 's/^CONFIG_BACKEND_\(VMX\|SVM\)=y$/\1/p' | tr A-Z a-z); do
-	for m in $("$hvlab" config | sed -n 's/^CONFIG_MMU_\(TDP\|SHADOW_FLUSH\|SHADOW_CACHED\)=y$/\1/p' |
-		   tr A-Z_ a-z-); do
-		variants="$variants $b:$m"
-	done
-done
+variants=$(built_variants)
 
 # The statistics without the host's time (host_seconds, pf_host_ns), one
 # "name value" per line.

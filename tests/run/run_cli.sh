@@ -16,21 +16,12 @@
 # and an empty IDT (spec 3.2), so UD2 ends in a triple fault (SDM Vol. 3A
 # 6.15, Interrupt 8). The ELF64 guest follows System V gABI ch. 4-5.
 set -u
-src=$(cd "$(dirname "$0")/../.." && pwd)
-O=${1:-build}
-case "$O" in /*) obj=$O ;; *) obj=$src/$O ;; esac
-hvlab=$obj/hvlab
+. "$(dirname "$0")/lib.sh"
 if [ ! -x "$hvlab" ]; then
 	echo "run_cli: no $hvlab; build it first"
 	echo "run_cli: 0 passed, 1 failed"
 	exit 1
 fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
 
 # le VALUE BYTES: VALUE little-endian in BYTES bytes.
 le() {

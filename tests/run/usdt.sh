@@ -16,15 +16,7 @@
 # One line per check, then "usdt: N passed, M failed" (checks perf cannot
 # make here are "skip" lines, neither passed nor failed).
 set -u
-src=$(cd "$(dirname "$0")/../.." && pwd)
-O=${1:-build}
-case "$O" in /*) obj=$O ;; *) obj=$src/$O ;; esac
-hvlab=$obj/hvlab
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
+. "$(dirname "$0")/lib.sh"
 skip() { echo "skip $1: $2"; }
 
 probes="vm_entry vm_exit page_fault page_fault_done sp_create sp_zap sp_unsync sp_sync tlb_flush"
@@ -84,13 +76,7 @@ if ! why=$(can_record); then
 	exit
 fi
 
-variants=
-for b in $("$hvlab" config | sed -n 's/^CONFIG_BACKEND_\(VMX\|SVM\)=y$/\1/p' | tr A-Z a-z); do
-	for m in $("$hvlab" config | sed -n 's/^CONFIG_MMU_\(TDP\|SHADOW_FLUSH\|SHADOW_CACHED\)=y$/\1/p' |
-		   tr A-Z_ a-z-); do
-		variants="$variants $b:$m"
-	done
-done
+variants=$(built_variants)
 
 # The number of events of each probe in a recording, "NAME COUNT".
 count_events() {

@@ -11,29 +11,15 @@
 # statistics of two runs must be identical (bench/job's premise).
 # One line per check, then "workloads: N passed, M failed".
 set -u
-src=$(cd "$(dirname "$0")/../.." && pwd)
-O=${1:-build}
-case "$O" in /*) obj=$O ;; *) obj=$src/$O ;; esac
-hvlab=$obj/hvlab
+. "$(dirname "$0")/lib.sh"
 QEMU=${QEMU:-qemu-system-x86_64}
 limit=${WORKLOAD_TIMEOUT:-120}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
 
 make -s -C "$src" O="$obj" bench-workloads >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log"; echo "workloads: 0 passed, 1 failed"; exit 1; }
 wdir=$obj/bench/workloads
 
-variants=
-for b in $("$hvlab" config | sed -n 's/^CONFIG_BACKEND_\(VMX\|SVM\)=y$/\1/p' | tr A-Z a-z); do
-	for m in $("$hvlab" config | sed -n 's/^CONFIG_MMU_\(TDP\|SHADOW_FLUSH\|SHADOW_CACHED\)=y$/\1/p' |
-		   tr A-Z_ a-z-); do
-		variants="$variants $b:$m"
-	done
-done
+variants=$(built_variants)
 
 # The stats without host times, one "key value" per line.
 counts() {
