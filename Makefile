@@ -46,7 +46,7 @@ kconfig-env = KCONFIG_CONFIG=$(CONFIG_FILE) srctree=$(srctree)
 # per-option timestamps are fresh before any object is considered.
 config-goals := defconfig %_defconfig menuconfig olddefconfig savedefconfig \
                 clean distclean help deps check bench bench-micro papers fuzz-emulate fuzz-loaders guests guest-images \
-                bench-workloads
+                bench-workloads coverage coverage-matrix
 ifneq ($(filter $(config-goals),$(MAKECMDGOALS)),)
   ifneq ($(filter-out $(config-goals),$(MAKECMDGOALS)),)
     $(error configuration goals ($(filter $(config-goals),$(MAKECMDGOALS))) \
@@ -60,7 +60,7 @@ ifneq ($(config-only),y)
 endif
 
 .DEFAULT_GOAL := all
-.PHONY: all check bench bench-micro papers bench-workloads guests guest-images difftest decodetest fuzz-emulate fuzz-loaders clean distclean help \
+.PHONY: all check bench bench-micro papers coverage coverage-matrix bench-workloads guests guest-images difftest decodetest fuzz-emulate fuzz-loaders clean distclean help \
         defconfig menuconfig olddefconfig savedefconfig deps FORCE
 
 # ---------------------------------------------------------------- config
@@ -117,11 +117,13 @@ empty :=
 space := $(empty) $(empty)
 comma := ,
 SANFLAGS := $(if $(SAN-y),-fsanitize=$(subst $(space),$(comma),$(strip $(SAN-y))) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+# gcov counts (make coverage, docs/coverage.md).
+COVFLAGS := $(if $(CONFIG_COVERAGE),--coverage)
 
 CFLAGS_ALL := -std=gnu11 -g $(OPT-y) $(WARNINGS) $(if $(CONFIG_WERROR),-Werror) \
-              $(SANFLAGS) -I$(srctree) -I$(srctree)/include -include $(AUTOCONF_H) \
+              $(SANFLAGS) $(COVFLAGS) -I$(srctree) -I$(srctree)/include -include $(AUTOCONF_H) \
               $(EXTRA_CFLAGS)
-LDFLAGS_ALL := $(SANFLAGS) $(EXTRA_LDFLAGS)
+LDFLAGS_ALL := $(SANFLAGS) $(COVFLAGS) $(EXTRA_LDFLAGS)
 
 # ---------------------------------------------------------------- objects
 # Library directories, in dependency order.
@@ -356,6 +358,13 @@ bench-micro:
 	@echo
 	@$(srctree)/bench/smp/bench-smp "$(obj)/bench"
 
+# gcov + lcov in their own build directory, O/coverage (docs/coverage.md).
+coverage:
+	@$(srctree)/scripts/coverage.sh "$(O)/coverage"
+
+coverage-matrix:
+	@$(srctree)/scripts/coverage-matrix.sh "$(O)/coverage"
+
 guests:
 	@$(srctree)/scripts/guests.sh "$(O)"
 
@@ -393,6 +402,8 @@ help:
 	@echo "                          (SUITE=quick|full|FILE PERF=stat|record VARIANTS= WORKLOADS= RUNS= JOBS= RESULTS=)"
 	@echo "  make bench-micro        the component benchmarks (engine, model, run loop, bench-mmu, bench-smp)"
 	@echo "  make papers             rerun every study in papers/ and redraw its figures"
+	@echo "  make coverage           lcov report of make check's families (O/coverage, docs/coverage.md)"
+	@echo "  make coverage-matrix    mmu/ and backends/ functions reached per workload x backend x MMU"
 	@echo "  make bench-workloads    build the workloads (bench/workloads/) into O/bench/workloads/"
 	@echo "  make guests             build the test guests and run them under QEMU (TCG)"
 	@echo "  make difftest N= SEED=  emulate/ against the host CPU (random sequences)"
