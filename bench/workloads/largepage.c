@@ -43,7 +43,7 @@ int guest_main(void)
 	const uint64_t k = bench_arg("k", 8, 1, MM_WORDS);
 	const uint64_t wp = bench_arg("wp", 8, 0, 64);
 	const uint64_t nk = mm_pow2_floor(k);
-	uint64_t free_before, frames, nl, fold, sum, bad = 0;
+	uint64_t free_before, frames, nl, checksum, bad = 0;
 	struct vm_space as;
 	struct mm_ws ws;
 
@@ -73,20 +73,7 @@ int guest_main(void)
 	vm_switch(&as);
 
 	mm_ws_init(&ws, nw, nk);
-	mm_ws_fill(&ws);
-	fold = mm_ws_run(&ws, na, wp);
-	sum = mm_ws_sum(&ws);
-
-	guest_printf("largepage: %lu writes, slot sum %lu\n", ws.writes, sum);
-	if (ws.bad) {
-		guest_printf("largepage: %lu reads named another word\n", ws.bad);
-		bad++;
-	}
-	if (sum != ws.writes) {
-		guest_printf("largepage: the slots count %lu writes, expected %lu\n",
-			     sum, ws.writes);
-		bad++;
-	}
+	bad += mm_ws_measure("largepage", &ws, na, wp, &checksum);
 	/* MOV to CR3 first: it drops the space's translations (4.10.4.1), so
 	 * the PDEs can go without INVLPG. */
 	write_cr3((uint64_t)(uintptr_t)guest_pml4);
@@ -100,8 +87,7 @@ int guest_main(void)
 			     free_before - page_free_count());
 		bad++;
 	}
-	guest_printf("largepage: checksum 0x%lx: %s\n", mm_ws_checksum(&ws, fold, sum),
-		     bad ? "WRONG" : "ok");
+	guest_printf("largepage: checksum 0x%lx: %s\n", checksum, bad ? "WRONG" : "ok");
 	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
 
 nomem:

@@ -282,6 +282,34 @@ static inline uint64_t mm_ws_checksum(const struct mm_ws *ws, uint64_t fold, uin
 	return fold ^ (sum << 17 | sum >> 47) ^ ws->writes << 40;
 }
 
+/*
+ * The measured phase tlbmiss and largepage share, once their pages are
+ * mapped and CR3 points at them: fill the slots, make @n accesses, sum
+ * the slots, and print and check what must hold (no read named another
+ * word; the slots counted every write). Returns the number of failed
+ * checks; *@checksum gets the value to print.
+ */
+static inline unsigned mm_ws_measure(const char *name, struct mm_ws *ws, uint64_t n, uint64_t wp,
+				     uint64_t *checksum)
+{
+	unsigned bad = 0;
+
+	mm_ws_fill(ws);
+	const uint64_t fold = mm_ws_run(ws, n, wp);
+	const uint64_t sum = mm_ws_sum(ws);
+	guest_printf("%s: %lu writes, slot sum %lu\n", name, ws->writes, sum);
+	if (ws->bad) {
+		guest_printf("%s: %lu reads named another word\n", name, ws->bad);
+		bad++;
+	}
+	if (sum != ws->writes) {
+		guest_printf("%s: the slots count %lu writes, expected %lu\n", name, sum, ws->writes);
+		bad++;
+	}
+	*checksum = mm_ws_checksum(ws, fold, sum);
+	return bad;
+}
+
 /* @s rounded down to a power of two (1 for 0). */
 static inline uint64_t mm_pow2_floor(uint64_t s)
 {

@@ -44,7 +44,7 @@ int guest_main(void)
 	const uint64_t k = bench_arg("k", 8, 1, MM_WORDS);
 	const uint64_t wp = bench_arg("wp", 8, 0, 64);
 	const uint64_t nk = mm_pow2_floor(k);
-	uint64_t free_before, fold, sum, bad = 0;
+	uint64_t free_before, checksum, bad = 0;
 	struct vm_space as;
 	struct mm_ws ws;
 
@@ -69,27 +69,14 @@ int guest_main(void)
 	vm_switch(&as);
 
 	mm_ws_init(&ws, nw, nk);
-	mm_ws_fill(&ws);
-	fold = mm_ws_run(&ws, na, wp);
-	sum = mm_ws_sum(&ws);
-
-	guest_printf("tlbmiss: %lu writes, slot sum %lu\n", ws.writes, sum);
-	if (ws.bad) {
-		guest_printf("tlbmiss: %lu reads named another word\n", ws.bad);
-		bad++;
-	}
-	if (sum != ws.writes) {
-		guest_printf("tlbmiss: the slots count %lu writes, expected %lu\n", sum, ws.writes);
-		bad++;
-	}
+	bad += mm_ws_measure("tlbmiss", &ws, na, wp, &checksum);
 	write_cr3((uint64_t)(uintptr_t)guest_pml4);
 	vm_destroy(&as);
 	if (page_free_count() != free_before) {
 		guest_printf("tlbmiss: %lu pages not returned\n", free_before - page_free_count());
 		bad++;
 	}
-	guest_printf("tlbmiss: checksum 0x%lx: %s\n", mm_ws_checksum(&ws, fold, sum),
-		     bad ? "WRONG" : "ok");
+	guest_printf("tlbmiss: checksum 0x%lx: %s\n", checksum, bad ? "WRONG" : "ok");
 	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
 
 nomem:
