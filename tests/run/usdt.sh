@@ -88,6 +88,23 @@ events_of() {
 	awk -v n="$2" '$1 == n { c = $2 } END { print c + 0 }' "$1"
 }
 
+# perf by hand: `bench/perf/wrap probes` registers and names the group,
+# and the documented glob records the run.
+elf=$obj/guests/hello.elf
+group=$("$src/bench/perf/wrap" probes "$hvlab" 2>"$tmp/probes.err")
+case $group in
+sdt_hvlab_*)
+	ok "wrap probes: group $group"
+	perf record -q -o "$tmp/hand.data" -e 'sdt_hvlab_*:*' -- "$hvlab" run --mem 64M --stats json \
+		--stats-file "$tmp/hand.json" "$elf" >/dev/null 2>&1
+	count_events "$tmp/hand.data" >"$tmp/hand.counts"
+	got=$(events_of "$tmp/hand.counts" vm_exit) want=$(stat_of "$tmp/hand.json" exits)
+	[ "${want:-x}" = "$got" ] && ok "perf record -e 'sdt_hvlab_*:*': $got vm_exit events = exits" ||
+		bad "perf record by hand" "$got vm_exit events, exits '${want:-}'";;
+*)
+	bad "wrap probes" "no group printed: $(cat "$tmp/probes.err")";;
+esac
+
 # hello: a few exits; paging: the MMU at work; smp_shootdown (4 vcpus):
 # unsync pages, their syncs and remote flushes under shadow-cached.
 for g in hello paging smp_shootdown; do
