@@ -96,17 +96,8 @@ case "$out" in /*) ;; *) out=$(pwd)/$out ;; esac
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 [ -f "$suite" ] || { echo "coverage-matrix: no suite $suite"; exit 2; }
-for t in lcov gcov python3; do
-	command -v $t >/dev/null 2>&1 || { echo "coverage-matrix: $t not found (make deps)"; exit 2; }
-done
-# A .config older than a Kconfig option gets it at its default.
-if [ ! -f "$O/.config" ]; then
-	$MAKE -s -C "$src" O="$O" coverage_defconfig || exit 2
-else
-	$MAKE -s -C "$src" O="$O" olddefconfig || exit 2
-fi
-grep -q '^CONFIG_COVERAGE=y' "$O/.config" || {
-	echo "coverage-matrix: $O is not configured with CONFIG_COVERAGE=y (make O=$O coverage_defconfig)"; exit 2; }
+. "$src/scripts/coverage-setup.sh"
+coverage_setup coverage-matrix "$O" lcov gcov python3
 $MAKE -s -C "$src" O="$O" -j"$JOBS" "$O/hvlab" >/dev/null || exit 2
 $MAKE -s -C "$src" O="$O" -j"$JOBS" bench-workloads >/dev/null || exit 2
 

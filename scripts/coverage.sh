@@ -26,18 +26,8 @@ GUEST_TIMEOUT=${GUEST_TIMEOUT:-60}
 export GUEST_TIMEOUT
 lcov_rc="--rc lcov_branch_coverage=0"
 
-for t in lcov genhtml gcov; do
-	command -v $t >/dev/null 2>&1 || { echo "coverage: $t not found: run 'make deps' (Debian package lcov)"; exit 1; }
-done
-# A .config older than a Kconfig option gets it at its default (the
-# build's silentoldconfig would stop and ask).
-if [ ! -f "$O/.config" ]; then
-	$MAKE -s -C "$src" O="$O" coverage_defconfig || exit 1
-else
-	$MAKE -s -C "$src" O="$O" olddefconfig || exit 1
-fi
-grep -q '^CONFIG_COVERAGE=y' "$O/.config" || {
-	echo "coverage: $O is not configured with CONFIG_COVERAGE=y (make O=$O coverage_defconfig)"; exit 1; }
+. "$src/scripts/coverage-setup.sh"
+coverage_setup coverage "$O" lcov genhtml gcov
 
 out=$O/report
 mkdir -p "$out"
