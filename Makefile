@@ -326,8 +326,12 @@ SECONDS ?= 60
 deps:
 	@$(srctree)/scripts/deps.sh
 
+# make check SANITIZE=address,undefined: the same families built with
+# those sanitizers, in build/san-address-undefined unless O= is given.
+SANITIZE ?=
+check-dir := $(if $(SANITIZE),$(if $(filter command line environment,$(origin O)),$(O),build/san-$(subst $(comma),-,$(SANITIZE))),$(O))
 check:
-	@$(srctree)/scripts/check.sh "$(O)"
+	@SANITIZE="$(SANITIZE)" $(srctree)/scripts/check.sh "$(check-dir)"
 
 # The benchmark suite (bench/run, docs/workflow.md): every backend x MMU
 # variant built in build/<variant>, SUITE's workloads on each, results in
@@ -398,6 +402,7 @@ help:
 	@echo "  make savedefconfig      write the minimal defconfig of the current .config"
 	@echo "  make                    build libhvlab.a, hvlab, tests and benchmarks"
 	@echo "  make check              install what is missing, configure, build, run all tests"
+	@echo "  make check SANITIZE=address,undefined   every family under ASan + UBSan (build/san-...)"
 	@echo "  make bench              the benchmark suite: every variant, results in bench/results/<date>/"
 	@echo "                          (SUITE=quick|full|FILE PERF=stat|record VARIANTS= WORKLOADS= RUNS= JOBS= RESULTS=)"
 	@echo "  make bench-micro        the component benchmarks (engine, model, run loop, bench-mmu, bench-smp)"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # check.sh BUILDDIR — what `make check` does: install missing packages,
-# configure with the default configuration when there is no .config,
+# configure with the default configuration when there is no .config
+# (plus the sanitizers SANITIZE names, when set: see below),
 # build, run every test family, and end with one line
 # "N passed, N failed" (exit status non-zero when anything failed).
 #
@@ -13,9 +14,42 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 O=${1:-build}
 MAKE=${MAKE:-make}
 
+# SANITIZE=address,undefined (either or both): the build must have
+# exactly those sanitizers; a directory without a .config gets the
+# default configuration plus them (make check picks build/san-LIST for
+# it unless O= is given).
+want_san=
+if [ -n "${SANITIZE:-}" ]; then
+	for s in $(printf '%s' "$SANITIZE" | tr ',' ' '); do
+		case $s in
+		address) want_san="$want_san CONFIG_SANITIZE_ADDRESS";;
+		undefined) want_san="$want_san CONFIG_SANITIZE_UNDEFINED";;
+		*) echo "check: SANITIZE takes address and/or undefined (comma-separated), not '$s'"; exit 2;;
+		esac
+	done
+fi
+
 "$src/scripts/deps.sh" || exit 1
 if [ ! -f "$O/.config" ]; then
 	$MAKE -s -C "$src" O="$O" defconfig || exit 1
+	if [ -n "$want_san" ]; then
+		for sym in $want_san; do
+			sed -i "/^# $sym is not set\$/d; /^$sym=/d" "$O/.config"
+			echo "$sym=y" >>"$O/.config"
+		done
+		$MAKE -s -C "$src" O="$O" olddefconfig || exit 1
+	fi
+fi
+if [ -n "${SANITIZE:-}" ]; then
+	for sym in CONFIG_SANITIZE_ADDRESS CONFIG_SANITIZE_UNDEFINED; do
+		has=n
+		grep -q "^$sym=y\$" "$O/.config" && has=y
+		case " $want_san " in *" $sym "*) want=y;; *) want=n;; esac
+		if [ "$has" != "$want" ]; then
+			echo "check: $O is configured with $sym=$has, SANITIZE=$SANITIZE wants $want; use another build directory (O=...)"
+			exit 2
+		fi
+	done
 fi
 jobs=$(nproc 2>/dev/null || echo 2)
 $MAKE -s -C "$src" O="$O" -j"$jobs" all || { echo "0 passed, 1 failed"; exit 1; }
