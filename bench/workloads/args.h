@@ -58,4 +58,20 @@ static inline uint64_t bench_arg(const char *key, uint64_t def, uint64_t min, ui
 	return def;
 }
 
+/*
+ * How every workload ends: all of its pages must be back with the
+ * allocator (@free_before: page_free_count() before it took any), then
+ * the line the harness and tests read, "NAME: checksum 0x...: ok" (or
+ * WRONG), and the exit status (1 when @bad is 0, 3 otherwise).
+ */
+static inline int bench_finish(const char *name, uint64_t checksum, uint64_t bad, uint64_t free_before)
+{
+	if (page_free_count() != free_before) {
+		guest_printf("%s: %lu pages not returned\n", name, free_before - page_free_count());
+		bad++;
+	}
+	guest_printf("%s: checksum 0x%lx: %s\n", name, checksum, bad ? "WRONG" : "ok");
+	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+}
+
 #endif

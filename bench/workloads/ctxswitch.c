@@ -217,10 +217,5 @@ int guest_main(void)
 	}
 	if (use_pcid && has_invpcid)
 		write_cr4(read_cr4() & ~CR4_PCIDE);
-	if (page_free_count() != free_before) {
-		guest_printf("ctxswitch: %lu pages not returned\n", free_before - page_free_count());
-		bad++;
-	}
-	guest_printf("ctxswitch: checksum 0x%lx: %s\n", checksum, bad ? "WRONG" : "ok");
-	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	return bench_finish("ctxswitch", checksum, bad, free_before);
 }

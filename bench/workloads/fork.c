@@ -274,12 +274,7 @@ int guest_main(void)
 		guest_printf("fork: %lu write faults on writable pages\n", spurious);
 		bad++;
 	}
-	if (page_free_count() != free_before) {
-		guest_printf("fork: %lu pages not returned\n", free_before - page_free_count());
-		bad++;
-	}
-	guest_printf("fork: checksum 0x%lx: %s\n", checksum, bad ? "WRONG" : "ok");
-	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	return bench_finish("fork", checksum, bad, free_before);
 
 nomem:
 	guest_printf("fork: out of memory\n");

@@ -82,13 +82,7 @@ int guest_main(void)
 	for (uint64_t i = 0; i < nw; i++)
 		page_free(frames + i * PAGE_SIZE);
 	vm_destroy(&as);
-	if (page_free_count() != free_before) {
-		guest_printf("largepage: %lu pages not returned\n",
-			     free_before - page_free_count());
-		bad++;
-	}
-	guest_printf("largepage: checksum 0x%lx: %s\n", checksum, bad ? "WRONG" : "ok");
-	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	return bench_finish("largepage", checksum, bad, free_before);
 
 nomem:
 	guest_printf("largepage: out of memory\n");

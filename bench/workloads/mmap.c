@@ -132,12 +132,7 @@ int guest_main(void)
 		guest_printf("mmap: expected %lu probe faults\n", nr);
 		bad++;
 	}
-	if (page_free_count() != free_before) {
-		guest_printf("mmap: %lu pages not returned\n", free_before - page_free_count());
-		bad++;
-	}
-	guest_printf("mmap: checksum 0x%lx: %s\n", checksum, bad ? "WRONG" : "ok");
-	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	return bench_finish("mmap", checksum, bad, free_before);
 
 nomem:
 	guest_printf("mmap: out of memory\n");

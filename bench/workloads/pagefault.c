@@ -161,10 +161,5 @@ int guest_main(void)
 			     nr * ((n + 1) / 2) + 1, nr * (n / 2));
 		bad++;
 	}
-	if (page_free_count() != free_before) {
-		guest_printf("pagefault: %lu pages not returned\n", free_before - page_free_count());
-		bad++;
-	}
-	guest_printf("pagefault: checksum 0x%lx: %s\n", checksum, bad ? "WRONG" : "ok");
-	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	return bench_finish("pagefault", checksum, bad, free_before);
 }

@@ -72,12 +72,7 @@ int guest_main(void)
 	bad += mm_ws_measure("tlbmiss", &ws, na, wp, &checksum);
 	write_cr3((uint64_t)(uintptr_t)guest_pml4);
 	vm_destroy(&as);
-	if (page_free_count() != free_before) {
-		guest_printf("tlbmiss: %lu pages not returned\n", free_before - page_free_count());
-		bad++;
-	}
-	guest_printf("tlbmiss: checksum 0x%lx: %s\n", checksum, bad ? "WRONG" : "ok");
-	return bad ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+	return bench_finish("tlbmiss", checksum, bad, free_before);
 
 nomem:
 	guest_printf("tlbmiss: out of memory\n");
