@@ -99,7 +99,11 @@ $(CONFIG_FILE):
 # option new since the .config was written takes its default first
 # (olddefconfig): silentoldconfig would ask for it, and with no terminal
 # it gives up, so a build directory would stop building after a pull.
-$(AUTO_CONF) $(AUTOCONF_H): $(CONFIG_FILE) $(shell find $(srctree) -name 'Kconfig*' -not -path '*/build/*' 2>/dev/null) | $(obj)/.kdirs
+# A value of the user's that olddefconfig would replace (out of range,
+# wrong type, dependencies unmet) stops the build first, with one line
+# per value (scripts/config-check.sh).
+$(AUTO_CONF) $(AUTOCONF_H) &: $(CONFIG_FILE) $(shell find $(srctree) -name 'Kconfig*' -not -path '*/build/*' 2>/dev/null) | $(obj)/.kdirs
+	@$(srctree)/scripts/config-check.sh $(obj) $(srctree) $(KCONFIG_CONF)
 	@cd $(obj) && $(kconfig-env) $(KCONFIG_CONF) --olddefconfig $(srctree)/Kconfig >/dev/null
 	@cd $(obj) && $(kconfig-env) KCONFIG_AUTOHEADER=$(AUTOCONF_H) \
 	  KCONFIG_AUTOCONFIG=$(AUTO_CONF) $(KCONFIG_CONF) -s --silentoldconfig $(srctree)/Kconfig </dev/null
@@ -317,6 +321,8 @@ $(obj)/bench/workloads/%.elf: $(obj)/bench/workloads/%.o $(guest-rt-objs) $(srct
 
 # 32-bit guests: tests/guests32/ on the runtime in guests32/.
 include $(srctree)/guests32/build.mk
+# Hostile guests: tests/hostile/ on the runtime in guests/.
+include $(srctree)/tests/hostile/build.mk
 
 # ---------------------------------------------------------------- test families
 N ?=

@@ -66,8 +66,13 @@ void vcpu_complete_pio_in(struct hv_vcpu *vcpu, uint32_t val, unsigned size)
 	}
 }
 
-/* What the VMM answered to the exit hv_run returned last time. */
-static int complete_io(struct hv_vcpu *vcpu, struct hv_run *run)
+/*
+ * What the VMM answered to the exit hv_run returned last time (@answered:
+ * that exit's reason; run->exit_reason is already reset, so that an exit
+ * the completed instruction itself takes, say an MMIO read of the next
+ * emulated instruction, is reported as it sets it).
+ */
+static int complete_io(struct hv_vcpu *vcpu, struct hv_run *run, uint32_t answered)
 {
 	const enum vcpu_pending_io p = vcpu->pending_io;
 	vcpu->pending_io = VCPU_IO_NONE;
@@ -82,8 +87,7 @@ static int complete_io(struct hv_vcpu *vcpu, struct hv_run *run)
 	case VCPU_IO_MMIO_READ:
 		/* The same instruction again, its read answered. */
 		vcpu->mmio_valid = true;
-		memcpy(vcpu->mmio_data, run->exit_reason == HV_EXIT_IO ? run->io.data
-								     : run->mmio.data,
+		memcpy(vcpu->mmio_data, answered == HV_EXIT_IO ? run->io.data : run->mmio.data,
 		       sizeof(vcpu->mmio_data));
 		return vcpu_emulate(vcpu);
 	default:
@@ -206,9 +210,10 @@ static int enter_and_handle(struct hv_vcpu *vcpu, struct hv_run *run)
 
 int vcpu_run(struct hv_vcpu *vcpu, struct hv_run *run)
 {
+	const uint32_t answered = run->exit_reason;
 	vcpu->run = run;
-	int r = complete_io(vcpu, run);
 	run->exit_reason = HV_EXIT_UNKNOWN;
+	int r = complete_io(vcpu, run, answered);
 	while (r == EXIT_RESUME) {
 		if (vcpu->stop) {
 			vcpu->stop = false;

@@ -106,6 +106,9 @@ script_family() {
 script_family guests guests "$src/scripts/guests.sh" "$O"
 # hvlab run's command line, bad images and exit statuses (tests/run/).
 script_family run run_cli "$src/tests/run/run_cli.sh" "$obj"
+# Bad user input: every command, .config values, random command lines,
+# malformed images (docs/reliability.md).
+script_family badinput badinput python3 "$src/tests/run/badinput.py" "$obj"
 # The deterministic scheduler: two runs of each SMP guest, identical.
 script_family run determinism "$src/tests/run/determinism.sh" "$obj"
 # The USDT probes: notes in the binary, perf's event counts = the stats.

@@ -2,9 +2,10 @@
 # guests.sh [BUILDDIR [NAME...]] — build the test guests (tests/guests/*.c
 # with the runtime in guests/) into BUILDDIR/guests/NAME.elf, and the
 # 32-bit ones (tests/guests32/*.c with guests32/, guests32/build.mk) into
-# BUILDDIR/guests32/NAME.elf, and run each on every runner: QEMU's
-# software emulator and hvlab with each backend and MMU strategy built
-# in. Each run must give the serial output of tests/guests/NAME.expect
+# BUILDDIR/guests32/NAME.elf, and the hostile guests (tests/hostile/*.c,
+# tests/hostile/build.mk) into BUILDDIR/hostile/NAME.elf, and run each on
+# every runner: QEMU's software emulator and hvlab with each backend and
+# MMU strategy built in. Each run must give the serial output of tests/guests/NAME.expect
 # (tests/guests32/NAME.expect) byte for byte and the exit status of the
 # test's "Expected exit status: N" line. Where QEMU deviates from the SDM
 # (docs/qemu-deviations.md), NAME.qemu.expect and an "Expected exit status
@@ -61,12 +62,12 @@ case " $RUNNERS " in *" qemu "*)
 	fi;;
 esac
 
-# A NAME is looked up in tests/guests/, then tests/guests32/; DIR/NAME
+# A NAME is looked up in tests/guests/, tests/guests32/, tests/hostile/; DIR/NAME
 # names the directory itself.
 if [ $# -gt 0 ]; then
 	names="$*"
 else
-	names=$(cd "$src/tests" && ls guests/*.c guests32/*.c 2>/dev/null | sed 's/\.c$//')
+	names=$(cd "$src/tests" && ls guests/*.c guests32/*.c hostile/*.c 2>/dev/null | sed 's/\.c$//')
 fi
 
 out=$(mktemp) err=$(mktemp)
@@ -75,7 +76,8 @@ passed=0 failed=0
 for n in $names; do
 	case $n in
 	*/*) d=${n%%/*} n=${n#*/};;
-	*) d=guests; [ ! -f "$src/tests/guests/$n.c" ] && [ -f "$src/tests/guests32/$n.c" ] && d=guests32;;
+	*) d=guests; [ ! -f "$src/tests/guests/$n.c" ] && [ -f "$src/tests/guests32/$n.c" ] && d=guests32
+	   [ ! -f "$src/tests/$d/$n.c" ] && [ -f "$src/tests/hostile/$n.c" ] && d=hostile;;
 	esac
 	c="$src/tests/$d/$n.c" img="$obj/$d/$n.elf"
 	# "SMP: 1 2 4" -> one run per count; none: one run, no option ("-").

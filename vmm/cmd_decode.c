@@ -50,6 +50,11 @@ int cmd_decode(int argc, char **argv)
 {
 	enum emu_mode mode = EMU_MODE_64;
 	int i = 1;
+	if (i < argc && (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))) {
+		printf("usage: hvlab decode [-m 16|32|64] HEX...\n"
+		       "  decode x86 instruction bytes (default 64-bit mode), one per line\n");
+		return 0;
+	}
 	if (i < argc && !strcmp(argv[i], "-m")) {
 		if (i + 1 >= argc) {
 			fprintf(stderr, "hvlab decode: -m needs 16, 32 or 64\n");

@@ -55,15 +55,36 @@ static const char usage[] =
 	"                 [--append CMDLINE] [--initrd FILE] [--stats table|json|csv|none]\n"
 	"                 [--stats-file FILE] [--max-insns N] GUEST\n";
 
+/* One line on stderr, "hvlab run: " first. A control character from the
+ * user's input (a file name with a newline in it, say) prints as '?', so
+ * the message stays one line. */
+static void vsay(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void vsay(const char *fmt, va_list ap)
+{
+	char line[1024];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	fprintf(stderr, "hvlab run: %s\n", line);
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+}
+
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int fail(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("hvlab run: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return ST_USAGE;
 }
 
@@ -170,18 +191,18 @@ static int read_file(const char *path, void **buf, size_t *len, const char *what
 	FILE *f = fopen(path, "rb");
 	struct stat st;
 	if (!f) {
-		fprintf(stderr, "hvlab run: cannot open %s '%s': %s\n", what, path, strerror(errno));
+		say("cannot open %s '%s': %s", what, path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_IMAGE) {
-		fprintf(stderr, "hvlab run: %s '%s' is not a regular file of at most 1 GiB\n", what, path);
+		say("%s '%s' is not a regular file of at most 1 GiB", what, path);
 		fclose(f);
 		return -1;
 	}
 	*len = (size_t)st.st_size;
 	*buf = malloc(*len ? *len : 1);
 	if (!*buf || fread(*buf, 1, *len, f) != *len) {
-		fprintf(stderr, "hvlab run: cannot read %s '%s'\n", what, path);
+		say("cannot read %s '%s'", what, path);
 		fclose(f);
 		free(*buf);
 		*buf = NULL;
@@ -275,7 +296,7 @@ static int vcpu_exit_cb(void *opaque, struct hv_vcpu *vcpu, struct hv_run *run)
 		}
 		break;
 	default:
-		fprintf(stderr, "hvlab run: unexpected exit %u\n", run->exit_reason);
+		say("unexpected exit %u", run->exit_reason);
 		c->end = "error";
 		st = ST_ERROR;
 		break;
@@ -307,7 +328,7 @@ static int run_loop(struct vmm *v, const struct run_opts *o, const char **end)
 
 	pthread_mutex_init(&c.lock, NULL);
 	if (hv_vm_run(v->vm, &run, &ops)) {
-		fprintf(stderr, "hvlab run: %s\n", hv_strerror());
+		say("%s", hv_strerror());
 		*end = "error";
 		pthread_mutex_destroy(&c.lock);
 		return ST_ERROR;
@@ -330,15 +351,15 @@ static int run_loop(struct vmm *v, const struct run_opts *o, const char **end)
 		*end = "interrupted";
 		return ST_INTERRUPTED;
 	case HV_EXIT_FAIL_ENTRY:
-		fprintf(stderr, "hvlab run: the processor refused vcpu %u's guest state (hardware "
-			"exit reason %#llx)\n", run.vcpu_id,
+		say("the processor refused vcpu %u's guest state (hardware "
+			"exit reason %#llx)", run.vcpu_id,
 			(unsigned long long)run.run.fail_entry.hardware_exit_reason);
 		break;
 	case HV_EXIT_INTERNAL_ERROR:
-		fprintf(stderr, "hvlab run: vcpu %u: %s\n", run.vcpu_id, run.run.internal.why);
+		say("vcpu %u: %s", run.vcpu_id, run.run.internal.why);
 		break;
 	default:
-		fprintf(stderr, "hvlab run: vcpu %u: unexpected exit %u\n", run.vcpu_id,
+		say("vcpu %u: unexpected exit %u", run.vcpu_id,
 			run.exit_reason);
 		break;
 	}
@@ -404,7 +425,7 @@ static int load_and_run(struct run_opts *o, void *img, size_t size, void *rd, si
 		goto out;
 	}
 	if ((r = boot_set_state(v.vm, v.vcpu, &plan)) || (r = add_devices(&v))) {
-		fprintf(stderr, "hvlab run: cannot set up the machine: %s\n", hv_strerror());
+		say("cannot set up the machine: %s", hv_strerror());
 		goto out;
 	}
 
@@ -422,7 +443,7 @@ static int load_and_run(struct run_opts *o, void *img, size_t size, void *rd, si
 				     .host_seconds = t1 - t0 };
 	FILE *sf = stderr;
 	if (o->stats_file && !(sf = fopen(o->stats_file, "w"))) {
-		fprintf(stderr, "hvlab run: cannot write --stats-file '%s': %s\n", o->stats_file,
+		say("cannot write --stats-file '%s': %s", o->stats_file,
 			strerror(errno));
 		sf = stderr;
 	}
