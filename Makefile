@@ -321,8 +321,14 @@ $(obj)/bench/workloads/%.elf: $(obj)/bench/workloads/%.o $(guest-rt-objs) $(srct
 
 # 32-bit guests: tests/guests32/ on the runtime in guests32/.
 include $(srctree)/guests32/build.mk
-# Hostile guests: tests/hostile/ on the runtime in guests/.
+# Hostile guests (issue 8, docs/reliability.md): tests/hostile/ on the
+# runtime in guests/, the ones that never end by themselves, and the
+# canary driver that runs them beside a second VM.
 include $(srctree)/tests/hostile/build.mk
+include $(srctree)/tests/hostile/spin/build.mk
+include $(srctree)/tests/hostile/host/build.mk
+# The pre-copy migration test: tests/migrate/ (dirty logging, issue 8).
+include $(srctree)/tests/migrate/build.mk
 
 # ---------------------------------------------------------------- test families
 N ?=

@@ -40,9 +40,14 @@
 #include "core/sched.h"
 #include "core/trace.h"
 #include "core/vm.h"
+#include "emulate/emulate.h"	/* enum emu_gpr: vcpu->gpr[] */
 
 /* The same exit at the same RIP this many times with no instruction
- * retired is a loop hvlab caused: stop with an internal error. */
+ * retired and RCX unchanged is a loop hvlab caused: stop with an internal
+ * error. (A REP-prefixed string instruction that exits once per element,
+ * INS/OUTS or MOVS/STOS to MMIO, retires only with its last element but
+ * counts RCX down at each: SDM Vol. 2B REP, "the count register is
+ * decremented after each iteration".) */
 #define LOOP_LIMIT 1000
 
 static uint64_t cpi_milli(const struct hv_vm *vm)
@@ -195,6 +200,7 @@ static int enter_and_handle(struct hv_vcpu *vcpu, struct hv_run *run)
 	const uint64_t rip = vm->backend->get_rip(vcpu);
 	HV_TRACE_VM_EXIT(vcpu->id, vcpu->exit.reason, rip, vcpu->exit.raw);
 	if (vcpu_insns(vcpu) == before && rip == vcpu->last_rip &&
+	    vcpu->gpr[EMU_RCX] == vcpu->last_rcx &&
 	    vcpu->exit.reason != HVX_EXTINT && vcpu->exit.reason != HVX_IRQ_WINDOW) {
 		if (++vcpu->same_rip_exits >= LOOP_LIMIT)
 			return vcpu_internal_error(vcpu, HV_INTERNAL_LOOP, "exit %s at rip %#llx "
@@ -205,6 +211,7 @@ static int enter_and_handle(struct hv_vcpu *vcpu, struct hv_run *run)
 		vcpu->same_rip_exits = 0;
 	}
 	vcpu->last_rip = rip;
+	vcpu->last_rcx = vcpu->gpr[EMU_RCX];
 	return vcpu_handle_exit(vcpu);
 }
 

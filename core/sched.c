@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "core/irq/irq.h"
+#include "core/mmu_call.h"
 #include "core/mp.h"
 #include "core/request.h"
 #include "core/sched.h"
@@ -262,6 +263,11 @@ int hv_vm_run(struct hv_vm *vm, struct hv_vm_run *run, const struct hv_vm_run_op
 	pthread_mutex_init(&s->tick_lock, NULL);
 	run->exit_reason = HV_EXIT_UNKNOWN;
 	run->vmm_status = 0;
+	/* Published and withdrawn under the MMU lock: a hv_get_dirty_log on
+	 * another thread (hv.h, "Threads") kicks the vcpus and waits for
+	 * their flushes through this scheduler (vm_flush_remote_tlbs), so it
+	 * sees all of it or none, and the end of the run waits for it. */
+	mmu_lock(vm);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		s->v[i].vcpu = vm->vcpus[i];
 		s->v[i].s = s;
@@ -269,18 +275,22 @@ int hv_vm_run(struct hv_vm *vm, struct hv_vm_run *run, const struct hv_vm_run_op
 		vm->vcpus[i]->sched = &s->v[i];
 	}
 	vm->sched = s;
+	mmu_unlock(vm);
 	if (ops->tick)
 		atomic_store(&s->vmm_deadline, ops->tick(ops->opaque));
 	if (s->mode == HV_SCHED_PARALLEL)
 		sched_run_parallel(s);
 	else
 		run_deterministic(s);
+	mmu_lock(vm);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		vm->vcpus[i]->sched = NULL;
 		vm->vcpus[i]->stop = false;
-		pthread_cond_destroy(&s->v[i].wake);
 	}
 	vm->sched = NULL;
+	mmu_unlock(vm);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		pthread_cond_destroy(&s->v[i].wake);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->tick_lock);
 	const int err = s->err;
@@ -294,9 +304,13 @@ void hv_vm_run_interrupt(struct hv_vm *vm)
 	if (!s)
 		return;
 	atomic_store(&s->stop, true);
+	/* Kick in both modes: a vcpu in the guest sees its stop flag only at
+	 * its next exit, which a guest spinning with IF = 0 and no timer of
+	 * its own may never take (the kick is one atomic OR, safe in a
+	 * signal handler; hw/hw.h). */
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		hv_run_interrupt(vm->vcpus[i]);
-		if (s->mode == HV_SCHED_PARALLEL && vm->backend->kick)
+		if (vm->backend->kick)
 			vm->backend->kick(vm->vcpus[i]);
 	}
 }

@@ -147,7 +147,7 @@ struct hv_vcpu {
 	uint64_t idle_cycles;			/* (r) virtual time the processor did
 						 * not count: halted, waiting for
 						 * SIPI, emulated by core (TSC ticks) */
-	uint64_t last_rip, same_rip_exits;	/* loop detection */
+	uint64_t last_rip, last_rcx, same_rip_exits;	/* loop detection */
 	enum vcpu_mp_state mp_state;		/* (r) */
 	_Atomic uint32_t requests;		/* core/request.h: bit per request */
 	_Atomic int mode;			/* enum vcpu_mode: may the processor

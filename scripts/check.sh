@@ -104,6 +104,10 @@ script_family() {
 # Guest tests on QEMU (TCG) and on hvlab with every backend and MMU built
 # in (scripts/guests.sh): one test per guest and runner.
 script_family guests guests "$src/scripts/guests.sh" "$O"
+# Hostile guests (issue 8): denial and footprint under hvlab run, then
+# isolation: each one beside a canary VM in the same process.
+script_family hostile hostile "$src/tests/run/hostile.sh" "$obj"
+script_family canary canary "$src/tests/run/canary.sh" "$obj"
 # hvlab run's command line, bad images and exit statuses (tests/run/).
 script_family run run_cli "$src/tests/run/run_cli.sh" "$obj"
 # Bad user input: every command, .config values, random command lines,
@@ -111,6 +115,8 @@ script_family run run_cli "$src/tests/run/run_cli.sh" "$obj"
 script_family badinput badinput python3 "$src/tests/run/badinput.py" "$obj"
 # The deterministic scheduler: two runs of each SMP guest, identical.
 script_family run determinism "$src/tests/run/determinism.sh" "$obj"
+# Dirty logging without loss: pre-copy migration on every backend x MMU.
+script_family precopy precopy "$obj/tests/migrate/precopy"
 # The USDT probes: notes in the binary, perf's event counts = the stats.
 script_family usdt usdt "$src/tests/run/usdt.sh" "$obj"
 # Every benchmark workload, small, on QEMU TCG and every backend x MMU.

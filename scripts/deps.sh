@@ -6,9 +6,10 @@
 set -eu
 # The build and tests, then the research workflow (issue 7): USDT probe
 # macros (sys/sdt.h), gnuplot for bench figures, lcov for coverage
-# reports, GNU parallel for sweeps.
+# reports, GNU parallel for sweeps; GNU time for peak RSS
+# (tests/run/hostile.sh).
 PKGS="make gcc clang libclang-rt-14-dev kconfig-frontends-nox libcmocka-dev libzydis-dev qemu-system-x86
-      systemtap-sdt-dev gnuplot-nox lcov parallel"
+      systemtap-sdt-dev gnuplot-nox lcov parallel time"
 
 missing=""
 for p in $PKGS; do

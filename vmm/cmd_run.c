@@ -29,6 +29,7 @@
 #include "vmm/cmd.h"
 #include "vmm/dev.h"
 #include "vmm/loader.h"
+#include "vmm/machine.h"
 #include "vmm/stats_out.h"
 
 enum {
@@ -212,49 +213,12 @@ static int read_file(const char *path, void **buf, size_t *len, const char *what
 	return 0;
 }
 
-static int mem_write(void *opaque, gpa_t gpa, const void *src, size_t len)
-{
-	return hv_write_guest(opaque, gpa, src, len);
-}
-
-static int mem_zero(void *opaque, gpa_t gpa, size_t len)
-{
-	static const uint8_t zeros[4096];
-	while (len) {
-		size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
-		int r = hv_write_guest(opaque, gpa, zeros, n);
-		if (r)
-			return r;
-		gpa += n;
-		len -= n;
-	}
-	return 0;
-}
-
 static struct hv_vm *running_vm;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	hv_vm_run_interrupt(running_vm);
-}
-
-static int add_devices(struct vmm *v)
-{
-	int (*const make[])(struct vmm *, struct vdev **) = {
-		debugexit_create, pit_create, cmos_create, fwcfg_create, pci_create,
-		pmtimer_create, testdev_create, port80_create,
-	};
-	struct vdev *d;
-	int r = serial_create(v, 0x3f8, 4, &d);
-	if (!r)
-		r = vmm_add_dev(v, d);
-	for (size_t i = 0; !r && i < sizeof(make) / sizeof(make[0]); i++) {
-		r = make[i](v, &d);
-		if (!r)
-			r = vmm_add_dev(v, d);
-	}
-	return r ? r : acpi_build(v);
 }
 
 /* What a run loop needs besides struct vmm: why it ended. */
@@ -274,32 +238,10 @@ static int vcpu_exit_cb(void *opaque, struct hv_vcpu *vcpu, struct hv_run *run)
 
 	(void)vcpu;
 	pthread_mutex_lock(&c->lock);
-	switch (run->exit_reason) {
-	case HV_EXIT_IO:
-		if (run->io.direction == HV_EXIT_IO_IN) {
-			uint32_t val = vmm_pio_in(v, run->io.port, run->io.size);
-			memcpy(run->io.data, &val, run->io.size);
-		} else {
-			uint32_t val = 0;
-			memcpy(&val, run->io.data, run->io.size);
-			vmm_pio_out(v, run->io.port, run->io.size, val);
-		}
-		break;
-	case HV_EXIT_MMIO:
-		if (run->mmio.is_write) {
-			uint64_t val = 0;
-			memcpy(&val, run->mmio.data, run->mmio.len);
-			vmm_mmio_write(v, run->mmio.phys_addr, run->mmio.len, val);
-		} else {
-			uint64_t val = vmm_mmio_read(v, run->mmio.phys_addr, run->mmio.len);
-			memcpy(run->mmio.data, &val, run->mmio.len);
-		}
-		break;
-	default:
+	if (machine_device_exit(v, run)) {
 		say("unexpected exit %u", run->exit_reason);
 		c->end = "error";
 		st = ST_ERROR;
-		break;
 	}
 	if (!st && v->exit_requested) {
 		c->end = "debug-exit";
@@ -376,56 +318,24 @@ static double now_seconds(void)
 
 static int load_and_run(struct run_opts *o, void *img, size_t size, void *rd, size_t rdsize)
 {
-	char err[LOADER_ERR_MAX];
-	struct load_plan plan;
-	struct hv_vm_config cfg = { .backend = o->backend, .mmu = o->mmu, .max_mem = o->mem };
-	struct vmm v = { .ram_size = o->mem, .ncpus = o->smp, .serial_out = stdout };
-	struct mb_args mba = { .append = o->append, .initrd = rd, .initrd_size = rdsize,
-			       .initrd_str = o->initrd };
-	const bool elf = size >= 4 && !memcmp(img, "\x7f" "ELF", 4);
-	const bool mb = mb_has_header(img, size) || (!elf && mb_has_magic(img, size));
-	int status = ST_ERROR, r;
+	char err[LOADER_ERR_MAX + 64];
+	struct vmm v = { .serial_out = stdout };
+	const struct machine_cfg mc = {
+		.backend = o->backend, .mmu = o->mmu, .mem = o->mem, .smp = o->smp,
+		.name = o->guest, .img = img, .size = size, .append = o->append,
+		.initrd = rd, .initrd_size = rdsize, .initrd_str = o->initrd,
+	};
+	const struct hv_vm_config cfg = { .backend = o->backend };
+	int status = ST_ERROR;
 
-	/* fw_cfg's command-line items: QEMU fills them for Linux kernels
-	 * only; a multiboot kernel finds its command line in the multiboot
-	 * information. */
-	v.cmdline = mb ? NULL : o->append;
-	if (!mb && o->initrd)
-		return fail("--initrd needs a multiboot kernel; '%s' is loaded as ELF64", o->guest);
-	if ((r = hv_vm_create(&cfg, &v.vm)))
-		return fail("%s", hv_strerror());
-	/* QEMU reserves AMD's HyperTransport range for an AMD CPU with 40 or
-	 * more physical address bits. The svm backend's processor is an
-	 * AuthenticAMD with 46, the vmx backend's a GenuineIntel. */
-	mba.amd_ht_hole = !strcmp(hv_vm_backend(v.vm), "svm");
-	r = mb ? mb_plan(img, size, o->guest, &mba, o->mem, &plan, err, sizeof(err))
-	       : elf64_plan(img, size, o->guest, o->mem, &plan, err, sizeof(err));
-	if (r) {
+	switch (machine_create(&v, &mc, err, sizeof(err))) {
+	case MACHINE_OK:
+		break;
+	case MACHINE_EINPUT:
 		status = fail("%s", err);
 		goto out;
-	}
-	const struct guest_mem_ops ops = { .write = mem_write, .zero = mem_zero,
-					   .ram_size = o->mem };
-	if ((r = boot_add_ram(v.vm, o->mem)) || (r = hv_vcpu_create(v.vm, 0, &v.vcpu))) {
-		status = fail("%s", hv_strerror());
-		goto out;
-	}
-	/* The APs wait for their STARTUP IPI (hv_vcpu_create). */
-	for (unsigned i = 1; i < o->smp; i++) {
-		struct hv_vcpu *ap;
-		if (hv_vcpu_create(v.vm, i, &ap)) {
-			status = fail("%s", hv_strerror());
-			goto out;
-		}
-	}
-	r = mb ? mb_place(&plan, img, size, o->guest, &mba, &ops, v.vm, err, sizeof(err))
-	       : loader_place(&plan, img, size, o->guest, &ops, v.vm, err, sizeof(err));
-	if (r) {
-		status = fail("%s", err);
-		goto out;
-	}
-	if ((r = boot_set_state(v.vm, v.vcpu, &plan)) || (r = add_devices(&v))) {
-		say("cannot set up the machine: %s", hv_strerror());
+	default:
+		say("%s", err);
 		goto out;
 	}
 
@@ -454,8 +364,7 @@ static int load_and_run(struct run_opts *o, void *img, size_t size, void *rd, si
 	if (sf != stderr)
 		fclose(sf);
 out:
-	vmm_destroy_devs(&v);
-	hv_vm_destroy(v.vm);
+	machine_destroy(&v);
 	return status;
 }
 

@@ -20,7 +20,12 @@
  * the one-line message of the last failure of the calling thread. No
  * call aborts the process, whatever its input.
  *
- * Threads. A VM and its vcpus may be used from one thread at a time.
+ * Threads. A VM and its vcpus may be used from one thread at a time,
+ * except: hv_run_interrupt() and hv_vm_run_interrupt() from any thread
+ * (while the run they stop runs); and hv_get_dirty_log() and
+ * hv_read_guest() while hv_vm_run() runs the VM, from another thread in
+ * HV_SCHED_PARALLEL mode (a VMM's migration thread: KVM_GET_DIRTY_LOG
+ * beside KVM_RUN) or from ops->exit in either mode.
  */
 #ifndef HVLAB_HV_H
 #define HVLAB_HV_H
@@ -109,6 +114,14 @@ int hv_read_guest(struct hv_vm *vm, gpa_t gpa, void *buf, size_t len);
  * bit per page (bit i of byte i/8 for page i of the region), in @bitmap
  * of ceil(pages/8) bytes; the log is then cleared and write tracking
  * re-armed. The slot must have HV_MEM_LOG_DIRTY_PAGES.
+ *
+ * With vcpus running (see Threads above): a page written while the call
+ * runs is in @bitmap or in the next call's, and once it returns no vcpu
+ * can write a page of the slot without logging it (write protection is
+ * back and every vcpu's TLB flushed, waiting for each to leave the
+ * guest). So pre-copy migration works: copy what each call names after
+ * it returns; after the vcpus stop, one more call and copy make the
+ * copy equal to guest memory (tests/migrate/precopy.c).
  */
 int hv_get_dirty_log(struct hv_vm *vm, uint32_t slot, void *bitmap, size_t len);
 
@@ -254,7 +267,9 @@ struct hv_run {
 		struct {
 			gpa_t phys_addr;
 			uint8_t data[8];
-			uint32_t len;		/* 1, 2, 4, 8 */
+			uint32_t len;		/* 1..8: an access that crosses a
+						 * page goes out one page's part
+						 * at a time */
 			bool is_write;
 		} mmio;
 		struct {

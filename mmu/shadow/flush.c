@@ -42,7 +42,8 @@
  * its own list of table pages (it needs none of the pool's keys), under
  * the same kind of budget (CONFIG_MMU_SHADOW_PAGES per VM): a fill that
  * would exceed it zaps every vcpu's tables and starts over, which a TLB
- * is always allowed to do.
+ * is always allowed to do; the pages it frees are counted in
+ * mmu_recycled, as shadow-cached counts its reclaim.
  *
  * Flushes: filling a not-present spte needs none (a #PF invalidates the
  * faulting address's TLB entries, 4.10.4.3); every zap and INVLPG
@@ -400,7 +401,9 @@ static enum ret_pf sf_page_fault(struct hv_vcpu *vcpu, uint64_t gva, uint32_t er
 		 * evicting only this vcpu's could leave it too few pages for
 		 * one instruction (they refill on their next faults;
 		 * zap_all_vcpus flushes them before the pages are reused). */
+		const uint64_t held = s->pages;
 		zap_all_vcpus(vcpu->vm);
+		vm->stats.mmu_recycled += held - s->pages;	/* reclaim, counted */
 		r = install(s, v, gva, leaf, &spurious);
 	}
 	if (r) {
