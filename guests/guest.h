@@ -50,6 +50,26 @@ static inline uint8_t inb(uint16_t port)
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
+static inline uint64_t read_cr0(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+static inline void write_cr0(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory");
+}
+static inline uint64_t read_cr4(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+static inline void write_cr4(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
 static inline uint64_t read_cr2(void)
 {
 	uint64_t v;
@@ -306,6 +326,9 @@ static inline void write_cr3(uint64_t v)
 
 /* ---- exit.c ---- */
 __attribute__((noreturn)) void guest_exit(unsigned code);
+/* Does the multiboot command line (`hvlab run --append`, QEMU -append)
+ * contain @word? false without one. */
+bool guest_cmdline_has(const char *word);
 
 /* ---- 16- and 32-bit port I/O (portio, ioapic tests) ---- */
 static inline void outw(uint16_t port, uint16_t v)

@@ -60,18 +60,6 @@ static struct vm_space space[NPROC_MAX];
 static bool visited[NPROC_MAX];
 static bool use_pcid;
 
-static uint64_t read_cr4(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-static void write_cr4(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
-}
-
 static void invpcid_single(uint64_t pcid)
 {
 	/* the descriptor: PCID in bits 11:0, the address (unused) in 127:64 */

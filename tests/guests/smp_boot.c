@@ -53,20 +53,6 @@ static uint64_t locked_count;		/* only under lock */
 static volatile uint64_t xadd_count;
 static volatile uint32_t go;
 
-static uint64_t read_cr0(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-static uint64_t read_cr4(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
 static void probe(void *arg)
 {
 	struct smp_cpu *c = smp_this_cpu();

@@ -83,19 +83,6 @@ static void reset_faults(void)
 			 insn "\n1:"					\
 			 : "=m"(resume_rip) : : "rax", "rcx", "rdx", "r11", "memory")
 
-static uint64_t read_cr0(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-static uint64_t read_cr4(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
 static void loop_cpuid(void)
 {
 	uint32_t first[4], r[4];

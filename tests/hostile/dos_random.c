@@ -121,23 +121,6 @@ static uint64_t next_random(void)
 	return rng;
 }
 
-/* The multiboot command line (flags bit 2, Multiboot 0.6.96 3.3) holds
- * @word. */
-static bool cmdline_has(const char *word)
-{
-	const volatile uint32_t *mbi = (const volatile uint32_t *)(uintptr_t)guest_mb_info;
-	if (!(mbi[0] & (1u << 2)))
-		return false;
-	for (const char *s = (const char *)(uintptr_t)mbi[4]; *s; s++) {
-		unsigned i = 0;
-		while (word[i] && s[i] == word[i])
-			i++;
-		if (!word[i])
-			return true;
-	}
-	return false;
-}
-
 int guest_main(void)
 {
 	struct vm_space as;
@@ -179,7 +162,7 @@ int guest_main(void)
 		     PAGES, STEPS);
 	guest_check("every page ended, by an exception or the step limit, in ring 3",
 		    total == PAGES && not_ring3 == 0);
-	if (cmdline_has("histogram")) {
+	if (guest_cmdline_has("histogram")) {
 		guest_printf("histogram: steps %lu, step limit %u", steps_total, by_limit);
 		for (unsigned v = 0; v < NVEC; v++)
 			if (ended[v])

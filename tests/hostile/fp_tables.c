@@ -136,21 +136,6 @@ static uint64_t tag_of(uint64_t pa)
 	return TAG + pa / PAGE_SIZE;
 }
 
-static bool cmdline_has(const char *word)
-{
-	const volatile uint32_t *mbi = (const volatile uint32_t *)(uintptr_t)guest_mb_info;
-	if (!(mbi[0] & (1u << 2)))
-		return false;
-	for (const char *s = (const char *)(uintptr_t)mbi[4]; *s; s++) {
-		unsigned i = 0;
-		while (word[i] && s[i] == word[i])
-			i++;
-		if (!word[i])
-			return true;
-	}
-	return false;
-}
-
 /* The big space: one PML4, one PDPT and a PD entry for every page table
  * of every space (shared: a page table under many PDs, 4.5), 2 MiB of
  * address each from BASE_VA; returns its CR3 or 0. */
@@ -284,7 +269,7 @@ int guest_main(void)
 
 	write_cr3((uint64_t)(uintptr_t)guest_pml4);
 	guest_check("every read through every mapping gave its frame's tag", wrong == 0);
-	if (cmdline_has("figures"))
+	if (guest_cmdline_has("figures"))
 		guest_printf("figures: spaces %u, page tables %u, PTEs %u, table pages %u\n", nspaces,
 			     ntables, ntables * 512, nspaces * PAGES_PER_SPACE + 2 + (ntables + 511) / 512);
 	return guest_check_status();

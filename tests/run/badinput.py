@@ -111,6 +111,23 @@ def judge_clean(st, err, stats_expected):
     return None
 
 
+def run_all(jobs, one, summary):
+    """Run one(job) -> (name, why, status) for every job, one per core;
+    each failure is a line, success one line for all (summary % count,
+    with the statuses seen)."""
+    counts = {}
+    fails = 0
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
+        for name, why, st in ex.map(one, jobs):
+            if why:
+                bad(name, why)
+                fails += 1
+            counts[st] = counts.get(st, 0) + 1
+    if not fails:
+        ok((summary % len(jobs)) + " (statuses %s)" % ", ".join(
+            "%s: %d" % (k, v) for k, v in sorted(counts.items())))
+
+
 # ------------------------------------------------------------ images
 # The same tiny guests as tests/run/run_cli.sh: a multiboot a.out-kludge
 # image at 1 MiB (Multiboot 0.6.96 3.1) and an ELF64 ET_EXEC with one
@@ -348,19 +365,9 @@ def images(tmp, files):
             f.write(data)
         st, err = run_image(p)
         os.unlink(p)
-        return name, judge_clean(st, err, False), st
+        return "image: " + name, judge_clean(st, err, False), st
 
-    counts = {}
-    fails = 0
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
-        for name, why, st in ex.map(one, jobs):
-            if why:
-                bad("image: " + name, why)
-                fails += 1
-            counts[st] = counts.get(st, 0) + 1
-    if not fails:
-        ok("image: %d truncated and mutated images end cleanly (statuses %s)" % (
-            len(jobs), ", ".join("%s: %d" % (k, v) for k, v in sorted(counts.items()))))
+    run_all(jobs, one, "image: %d truncated and mutated images end cleanly")
 
 
 # ------------------------------------------------------------ argv
@@ -413,19 +420,9 @@ def argv(tmp, files):
     def one(args):
         st, err = run(["run"] + args)
         # Without --stats none the statistics go to stderr (docs/run.md).
-        return args, judge_clean(st, err, True), st
+        return "argv: hvlab run " + " ".join(repr(a)[:40] for a in args), judge_clean(st, err, True), st
 
-    counts = {}
-    fails = 0
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
-        for args, why, st in ex.map(one, jobs):
-            if why:
-                fails += 1
-                bad("argv: hvlab run " + " ".join(repr(a)[:40] for a in args), why)
-            counts[st] = counts.get(st, 0) + 1
-    if not fails:
-        ok("argv: %d random command lines end cleanly (statuses %s)" % (
-            len(jobs), ", ".join("%s: %d" % (k, v) for k, v in sorted(counts.items()))))
+    run_all(jobs, one, "argv: %d random command lines end cleanly")
 
 
 if __name__ == "__main__":

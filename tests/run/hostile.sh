@@ -50,23 +50,10 @@ if [ ! -x /usr/bin/time ]; then
 	exit 1
 fi
 
-# The spinning multiboot guest (Multiboot 0.6.96 3.1, a.out kludge): CLI;
-# JMP $ at 1 MiB + 32.
-le() {
-	v=$1 n=$2
-	while [ "$n" -gt 0 ]; do
-		printf "\\$(printf %03o $((v & 255)))"
-		v=$((v >> 8)) n=$((n - 1))
-	done
-}
-mb() {	# FILE BYTE...
-	f=$1; shift
-	{ le $((0x1BADB002)) 4; le $((0x10000)) 4; le $(((0x100000000 - 0x1BADB002 - 0x10000) & 0xffffffff)) 4
-	  le $((0x100000)) 4; le $((0x100000)) 4; le 0 4; le 0 4; le $((0x100020)) 4
-	  for b in "$@"; do printf "\\$(printf %03o $((0x$b)))"; done; } >"$f"
-}
-mb "$tmp/spin.mb" fa eb fe		# cli; jmp $
-mb "$tmp/halt.mb" fa f4			# cli; hlt
+# The spinning multiboot guest, and one that halts at once (images.sh).
+. "$(dirname "$0")/images.sh"
+mb "$tmp/spin.mb" "fa eb fe"		# cli; jmp $
+mb "$tmp/halt.mb" "fa f4"		# cli; hlt
 
 term=
 # Under AddressSanitizer (make check SANITIZE=address) RSS holds its
