@@ -45,7 +45,7 @@ kconfig-env = KCONFIG_CONFIG=$(CONFIG_FILE) srctree=$(srctree)
 # configuration up to date first and then re-reads everything: the
 # per-option timestamps are fresh before any object is considered.
 config-goals := defconfig %_defconfig menuconfig olddefconfig savedefconfig \
-                clean distclean help deps check bench bench-micro papers fuzz-emulate fuzz-loaders guests guest-images \
+                clean distclean help deps check bench bench-micro papers fuzz fuzz-% guests guest-images \
                 bench-workloads coverage coverage-matrix
 ifneq ($(filter $(config-goals),$(MAKECMDGOALS)),)
   ifneq ($(filter-out $(config-goals),$(MAKECMDGOALS)),)
@@ -60,7 +60,7 @@ ifneq ($(config-only),y)
 endif
 
 .DEFAULT_GOAL := all
-.PHONY: all check bench bench-micro papers coverage coverage-matrix bench-workloads guests guest-images difftest decodetest fuzz-emulate fuzz-loaders clean distclean help \
+.PHONY: all check bench bench-micro papers coverage coverage-matrix bench-workloads guests guest-images difftest decodetest fuzz clean distclean help \
         defconfig menuconfig olddefconfig savedefconfig deps FORCE
 
 # ---------------------------------------------------------------- config
@@ -391,11 +391,15 @@ decodetest: $(DECODETEST)
 	@$(DECODETEST) $(if $(N),-n $(N)) $(if $(SEED),-s $(SEED))
 
 # libFuzzer needs clang; the fuzz build has its own directory and flags.
-fuzz-emulate:
-	@$(srctree)/scripts/fuzz.sh "$(O)" emulate "$(SECONDS)"
+# make fuzz runs every tests/fuzz/fuzz_*.c target SECONDS each; make
+# fuzz-NAME runs one.
+fuzz-targets := $(patsubst $(srctree)/tests/fuzz/fuzz_%.c,fuzz-%,$(wildcard $(srctree)/tests/fuzz/fuzz_*.c))
+.PHONY: $(fuzz-targets)
+fuzz:
+	@$(srctree)/scripts/fuzz.sh "$(O)" all "$(SECONDS)"
 
-fuzz-loaders:
-	@$(srctree)/scripts/fuzz.sh "$(O)" loaders "$(SECONDS)"
+$(fuzz-targets): fuzz-%:
+	@$(srctree)/scripts/fuzz.sh "$(O)" $* "$(SECONDS)"
 
 # ---------------------------------------------------------------- housekeeping
 clean:
@@ -425,7 +429,7 @@ help:
 	@echo "  make guests             build the test guests and run them under QEMU (TCG)"
 	@echo "  make difftest N= SEED=  emulate/ against the host CPU (random sequences)"
 	@echo "  make decodetest N= SEED= the decoder against Zydis (random bytes)"
-	@echo "  make fuzz-emulate SECONDS=  libFuzzer on decode+execute (clang)"
-	@echo "  make fuzz-loaders SECONDS=  libFuzzer on the ELF64 and multiboot loaders (clang)"
+	@echo "  make fuzz SECONDS=      every libFuzzer target in tests/fuzz/, SECONDS each (clang)"
+	@echo "  make fuzz-NAME SECONDS= one: emulate, loaders, vmentry, gwalk, wholevm"
 	@echo "  make deps               install the Debian packages the build needs"
 	@echo "  make clean / distclean  remove objects / the whole build directory"
