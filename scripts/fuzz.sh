@@ -38,6 +38,7 @@ build() {
 	case "$1" in
 	loaders) extra="$src/vmm/loader.c $src/vmm/elf.c $src/vmm/multiboot.c" ;;
 	vmentry) extra="$src/tests/support/hwguest.c $src/tests/support/pt_builder.c" ;;
+	gwalk) extra="$src/tests/support/gwalk_diff.c" ;;
 	*) extra="" ;;
 	esac
 	clang -std=gnu11 -Wall -Wextra -Wno-unused-parameter -g -O1 $SAN -fsanitize=fuzzer \

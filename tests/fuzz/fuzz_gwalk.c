@@ -2,8 +2,9 @@
  * fuzz_gwalk.c — libFuzzer target: the guest page-table walkers on
  * random tables. The shared walker hvlab's MMUs use (mmu/gwalk.c,
  * gwalk_tmpl.h) and the silicon model's own (hw/walk.c) walk the same
- * tables for the same access; they must agree (the differential of
- * tests/unit/test_mmu_gwalk_diff.c, with the fuzzer choosing the trees).
+ * tables for the same access; they must agree (tests/support/gwalk_diff.c,
+ * the differential of tests/unit/test_mmu_gwalk_diff.c, with the fuzzer
+ * choosing the trees).
  * Paging modes: 32-bit, PAE, 4-level (SDM Vol. 3A 4.3-4.5) and EPT
  * (Vol. 3C 29.3.2); 5-level paging is modeled by neither walker.
  *
@@ -36,15 +37,12 @@
  *  - a look (GWALK_ACC_PEEK) changes no memory and has the real walk's
  *    outcome.
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/hw.h"
-#include "hw/walk.h"
-#include "mmu/gwalk.h"
+#include "tests/support/gwalk_diff.h"
 
 #define RAM		0x100000ull	/* 1 MiB: the hw arena's minimum */
 #define POOL		0x80000ull
@@ -54,61 +52,7 @@
 #define HDR		51u
 #define REC		11u
 
-struct fake {
-	struct gwalk_mem mem;
-	uint8_t *ram;
-	unsigned writes;
-};
-
-static struct fake fm;
-static struct hw_machine *m;
-static uint8_t *arena;
-
-static struct fake *to_fake(const struct gwalk_mem *mem)
-{
-	return (struct fake *)((char *)mem - offsetof(struct fake, mem));
-}
-
-static uint64_t fake_read(const struct gwalk_mem *mem, gpa_t gpa, unsigned size)
-{
-	const struct fake *f = to_fake(mem);
-	uint64_t v = 0;
-	if (gpa >= RAM || size > RAM - gpa)
-		return size == 4 ? 0xffffffffull : ~0ull;
-	memcpy(&v, f->ram + gpa, size);
-	return v;
-}
-
-static int fake_cmpxchg(const struct gwalk_mem *mem, gpa_t gpa, unsigned size, uint64_t *old,
-			uint64_t new)
-{
-	struct fake *f = to_fake(mem);
-	if (gpa >= RAM || size > RAM - gpa)
-		return 0;
-	const uint64_t cur = fake_read(mem, gpa, size);
-	if (cur != *old) {
-		*old = cur;
-		return -EAGAIN;
-	}
-	memcpy(f->ram + gpa, &new, size);
-	f->writes++;
-	return 0;
-}
-
-static void init(void)
-{
-	struct hw_machine_config c;
-	hw_machine_config_default(&c, HW_VENDOR_INTEL);
-	c.arena_size = RAM;
-	fm.mem.read = fake_read;
-	fm.mem.cmpxchg = fake_cmpxchg;
-	fm.ram = calloc(1, RAM);
-	if (!fm.ram || hw_machine_create(&c, &m))
-		abort();
-	arena = hw_hpa_ptr(m, 0, RAM);
-	if (!arena)
-		abort();
-}
+static struct gwalk_diff d;
 
 static uint64_t rd64(const uint8_t *p)
 {
@@ -150,77 +94,25 @@ static bool same_outcome(const struct gwalk *a, int ra, const struct gwalk *b, i
 	return a->gpa == b->gpa && a->page_shift == b->page_shift && a->rights == b->rights;
 }
 
-static void compare_x86(const struct gwalk_cfg *cfg, uint64_t addr, unsigned acc, unsigned hw_acc)
+/* What must hold of the outcome both walkers agreed on, besides agreeing. */
+static void check_outcome(const struct gwalk_cfg *cfg, const struct gwalk *w, unsigned acc)
 {
-	struct hw_paging pg = {
-		.mode = cfg->mode == GWALK_32 ? HW_PAGING_32 :
-			cfg->mode == GWALK_PAE ? HW_PAGING_PAE : HW_PAGING_4LEVEL,
-		.cr3 = cfg->root, .wp = cfg->wp, .pse = cfg->pse, .nxe = cfg->nxe,
-		.smep = cfg->smep, .smap = cfg->smap, .pcide = cfg->pcide,
-		.no_1g_pages = !cfg->gbpages, .maxphyaddr = cfg->maxphyaddr,
-	};
-	memcpy(pg.pdpte, cfg->pdpte, sizeof(pg.pdpte));
-	const struct hw_nested none = { .kind = HW_NESTED_NONE };
-	struct hw_counters cnt = { 0 };
-	struct hw_walk hw;
-	struct gwalk w;
-
-	const enum hw_walk_fault hf = hw_walk(m, &pg, &none, addr, hw_acc, &hw, &cnt);
-	const int r = gwalk(cfg, &fm.mem, addr, acc, &w);
-	if (hf == HW_WALK_OK) {
-		if (r || w.gpa != hw.gpa || w.page_shift != hw.page_shift ||
-		    !(w.rights & GWALK_W) != !(hw.rights & HW_R_W) ||
-		    !(w.rights & GWALK_U) != !(hw.rights & HW_R_U) ||
-		    !(w.rights & GWALK_X) != !!(hw.rights & HW_R_XD) ||
-		    w.dirty != !!(hw.rights & HW_R_DIRTY) || w.pcid != hw.pcid)
-			__builtin_trap();
-		if (w.gpa >> cfg->maxphyaddr)
-			__builtin_trap();
-	} else {
-		if (hf != HW_WALK_PF || r != -EFAULT || w.fault != GWALK_PF ||
-		    w.error_code != hw.pf_error)
-			__builtin_trap();
-		check_pf_code(w.error_code, acc);
-	}
-}
-
-static void compare_ept(const struct gwalk_cfg *cfg, uint64_t addr, unsigned acc, unsigned hw_acc)
-{
-	const struct hw_nested nst = {
-		.kind = HW_NESTED_EPT, .root = cfg->root & ~0xfffull, .ept_ad = cfg->root & 0x40,
-		.ept_x_only = cfg->ept_x_only, .maxphyaddr = cfg->maxphyaddr,
-	};
-	struct hw_counters cnt = { 0 };
-	struct hw_walk hw;
-	struct gwalk w;
-
-	const enum hw_walk_fault hf = hw_walk_gpa(m, &nst, addr, hw_acc, &hw, &cnt);
-	const int r = gwalk(cfg, &fm.mem, addr, acc, &w);
 	const unsigned kind = (acc & GWALK_ACC_FETCH) ? GWALK_EPTQ_X :
 			      (acc & GWALK_ACC_WRITE) ? GWALK_EPTQ_W : GWALK_EPTQ_R;
-	switch (hf) {
-	case HW_WALK_OK:
-		if (r || w.gpa != hw.hpa || w.page_shift != hw.nested_shift ||
-		    !(w.rights & GWALK_R) != !!(hw.rights & HW_R_NR) ||
-		    !(w.rights & GWALK_W) != !!(hw.rights & HW_R_NW) ||
-		    !(w.rights & GWALK_X) != !!(hw.rights & HW_R_NX) ||
-		    w.dirty != !!(hw.rights & HW_R_DIRTY))
-			__builtin_trap();
-		if (w.gpa >> cfg->maxphyaddr)
+	switch (w->fault) {
+	case GWALK_OK:
+		if (w->gpa >> cfg->maxphyaddr)
 			__builtin_trap();
 		break;
-	case HW_WALK_EPT_VIOLATION:
-		if (r != -EFAULT || w.fault != GWALK_EPT_VIOLATION || w.error_code != hw.qual)
-			__builtin_trap();
-		if ((w.error_code & 7) != kind || (w.error_code & ~0x3fu))
+	case GWALK_PF:
+		check_pf_code(w->error_code, acc);
+		break;
+	case GWALK_EPT_VIOLATION:
+		if ((w->error_code & 7) != kind || (w->error_code & ~0x3fu))
 			__builtin_trap();
 		break;
-	case HW_WALK_EPT_MISCONFIG:
-		if (r != -EFAULT || w.fault != GWALK_EPT_MISCONFIG)
-			__builtin_trap();
+	case GWALK_EPT_MISCONFIG:
 		break;
-	default:
-		__builtin_trap();
 	}
 }
 
@@ -229,8 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t widths[] = { 36, 39, 40, 46, 52 };
-	if (!m)
-		init();
+	if (!d.m && gwalk_diff_init(&d, RAM))
+		abort();
 	if (size < HDR)
 		return 0;
 
@@ -260,45 +152,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	const unsigned kind = (b1 >> 2) & 3, who = (b1 >> 4) & 3;
 	unsigned acc = kind == 1 ? GWALK_ACC_WRITE : kind >= 2 ? GWALK_ACC_FETCH : 0;
-	unsigned hw_acc = kind == 1 ? HW_ACC_WRITE : kind >= 2 ? HW_ACC_FETCH : 0;
-	if (who == 1) {
+	if (who == 1)
 		acc |= GWALK_ACC_USER;
-		hw_acc |= HW_ACC_USER;
-	} else if (who >= 2 && !(acc & GWALK_ACC_FETCH)) {
+	else if (who >= 2 && !(acc & GWALK_ACC_FETCH))
 		acc |= GWALK_ACC_NO_SMAP;
-		hw_acc |= HW_ACC_NO_SMAP;
-	}
 
 	/* The tables. */
 	const bool narrow = mode == GWALK_32;
 	const unsigned esize = narrow ? 4 : 8, nidx = narrow ? 1024 : 512;
-	memset(fm.ram + POOL, 0, POOL_SIZE);
+	memset(d.ram + POOL, 0, POOL_SIZE);
 	for (size_t off = HDR; off + REC <= size; off += REC) {
 		const unsigned where = data[off];
 		const unsigned idx = ((unsigned)data[off + 1] | (unsigned)data[off + 2] << 8) % nidx;
 		const uint64_t e = relocate(rd64(data + off + 3), where, narrow);
-		memcpy(fm.ram + POOL + (where % POOL_PAGES) * 4096 + idx * esize, &e, esize);
+		memcpy(d.ram + POOL + (where % POOL_PAGES) * 4096 + idx * esize, &e, esize);
 	}
-	memcpy(arena + POOL, fm.ram + POOL, POOL_SIZE);
+	gwalk_diff_sync(&d, POOL, POOL_SIZE);
 
 	/* A look first: it must change nothing. */
 	struct gwalk peek;
-	const unsigned writes = fm.writes;
-	const int rp = gwalk(&cfg, &fm.mem, addr, acc | GWALK_ACC_PEEK, &peek);
-	if (fm.writes != writes || memcmp(arena + POOL, fm.ram + POOL, POOL_SIZE))
+	const unsigned writes = d.writes;
+	const int rp = gwalk(&cfg, &d.mem, addr, acc | GWALK_ACC_PEEK, &peek);
+	if (d.writes != writes || !gwalk_diff_same(&d, POOL, POOL_SIZE))
 		__builtin_trap();
 
-	if (mode == GWALK_EPT)
-		compare_ept(&cfg, addr, acc, hw_acc);
-	else
-		compare_x86(&cfg, addr, acc, hw_acc);
-	if (memcmp(arena + POOL, fm.ram + POOL, POOL_SIZE))
+	struct gwalk w;
+	struct hw_walk hw;
+	if (gwalk_diff_walk(&d, &cfg, addr, acc, &w, &hw))
+		__builtin_trap();
+	check_outcome(&cfg, &w, acc);
+	if (!gwalk_diff_same(&d, POOL, POOL_SIZE))
 		__builtin_trap();
 
 	/* The real walk again (A/D flags now set where it succeeded): the
 	 * look must have had its outcome. */
-	struct gwalk w;
-	const int r = gwalk(&cfg, &fm.mem, addr, acc, &w);
+	const int r = gwalk(&cfg, &d.mem, addr, acc, &w);
 	if (!same_outcome(&peek, rp, &w, r))
 		__builtin_trap();
 	return 0;

@@ -15,8 +15,10 @@
  * the translation and page size, the rights and dirty state, the PCID,
  * or the fault and its error code / qualification; and the two memories
  * must be equal after every case (the same A/D flags set, none on
- * faults). A fixed seed keeps it repeatable; the outcome counts check
- * that every kind of result was actually exercised.
+ * faults). The walking and comparing is tests/support/gwalk_diff.c's,
+ * shared with tests/fuzz/fuzz_gwalk.c. A fixed seed keeps it
+ * repeatable; the outcome counts check that every kind of result was
+ * actually exercised.
  *
  * What the two do not share is compared apart: hw takes PAE PDPTEs as
  * validated by MOV CR3, so the random PDPTEs here are valid ones (the
@@ -31,10 +33,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hw/hw.h"
-#include "hw/walk.h"
-#include "tests/unit/test_mmu_gwalk.h"
+#include "tests/support/gwalk_diff.h"
 
+#define RAM		0x02000000ull	/* 32 MiB */
 #define POOL		0x00100000ull	/* table pages: 1 MiB .. */
 #define POOL_PAGES	16u
 #define POOL_SIZE	(POOL_PAGES * 4096ull)
@@ -45,9 +46,7 @@
 					/* per tree: 3200 cases for 32-bit and PAE,
 					 * 6400 for the deeper 4-level and EPT */
 
-static struct fake_mem fm;
-static struct hw_machine *m;
-static uint8_t *arena;
+static struct gwalk_diff d;
 
 /* The pool's populated entries, to steer addresses along the tree. */
 static unsigned filled[POOL_PAGES][MAX_FILLED], nfilled[POOL_PAGES];
@@ -73,19 +72,12 @@ static bool chance(unsigned percent)
 
 static int setup(void **state)
 {
-	struct hw_machine_config c;
-	hw_machine_config_default(&c, HW_VENDOR_INTEL);
-	c.arena_size = FAKE_SIZE;
-	if (hw_machine_create(&c, &m) || fake_init(&fm))
-		return -1;
-	arena = hw_hpa_ptr(m, 0, FAKE_SIZE);
-	return arena ? 0 : -1;
+	return gwalk_diff_init(&d, RAM) ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
-	fake_free(&fm);
-	hw_machine_destroy(m);
+	gwalk_diff_destroy(&d);
 	return 0;
 }
 
@@ -102,7 +94,7 @@ static uint64_t rnd_addr(uint64_t limit, bool leafish)
 	if (r < 75)
 		a = POOL + (rnd() % POOL_PAGES) * 4096;
 	else if (r < 88)
-		a = (rnd() % (FAKE_SIZE >> 12)) << 12;
+		a = (rnd() % (RAM >> 12)) << 12;
 	else
 		a = BEYOND_RAM + ((rnd() % 0x1000) << 12);
 	if (leafish && chance(60)) {
@@ -172,7 +164,7 @@ static void new_tree(enum gwalk_mode mode)
 {
 	const unsigned size = mode == GWALK_32 ? 4 : 8;
 	const unsigned nidx = mode == GWALK_32 ? 1024 : 512;
-	memset(fm.ram + POOL, 0, POOL_SIZE);
+	memset(d.ram + POOL, 0, POOL_SIZE);
 	for (unsigned p = 0; p < POOL_PAGES; p++) {
 		nfilled[p] = 1 + (unsigned)(rnd() % MAX_FILLED);
 		for (unsigned i = 0; i < nfilled[p]; i++) {
@@ -184,10 +176,10 @@ static void new_tree(enum gwalk_mode mode)
 			const uint64_t e = mode == GWALK_EPT ? rnd_ept_entry(leaf, noise) :
 					   rnd_x86_entry(mode != GWALK_32, leaf, noise);
 			filled[p][i] = idx;
-			memcpy(fm.ram + POOL + p * 4096 + idx * size, &e, size);
+			memcpy(d.ram + POOL + p * 4096 + idx * size, &e, size);
 		}
 	}
-	memcpy(arena + POOL, fm.ram + POOL, POOL_SIZE);
+	gwalk_diff_sync(&d, POOL, POOL_SIZE);
 }
 
 /* An index into the table at @table: a populated one mostly. */
@@ -218,8 +210,8 @@ static uint64_t rnd_address(enum gwalk_mode mode, uint64_t table, unsigned top,
 		const uint64_t idx = pick_index(table, 1u << bits);
 		addr |= idx << shift;
 		uint64_t e = 0;
-		if (table + idx * size + size <= FAKE_SIZE)
-			memcpy(&e, fm.ram + table + idx * size, size);
+		if (table + idx * size + size <= RAM)
+			memcpy(&e, d.ram + table + idx * size, size);
 		table = e & (size == 4 ? 0xfffff000ull : 0xffffffffff000ull);
 	}
 	if (mode == GWALK_64 && (addr & (1ull << 47)))
@@ -231,100 +223,48 @@ static uint64_t rnd_address(enum gwalk_mode mode, uint64_t table, unsigned top,
 
 static const char *const mode_names[] = { "32-bit", "PAE", "4-level", "EPT" };
 
-static void mismatch(const char *what, const struct gwalk_cfg *cfg, uint64_t addr,
-		     unsigned acc, const struct gwalk *w, const struct hw_walk *hw)
+/* Which kind of outcome both walkers had (they agreed on it). */
+static unsigned outcome(const struct gwalk *w)
 {
-	print_error("%s mismatch (%s): addr %#llx acc %#x root %#llx wp %d pse %d nxe %d "
-		    "smep %d smap %d 1g %d M %u xonly %d\n"
-		    "  gwalk: ret fault %d err %#x gpa %#llx shift %u rights %#x dirty %d level %u\n"
-		    "  hw:    fault %d err %#x qual %#llx gpa %#llx hpa %#llx shift %u/%u "
-		    "rights %#x\n",
-		    what, mode_names[cfg->mode], (unsigned long long)addr, acc,
-		    (unsigned long long)cfg->root, cfg->wp, cfg->pse, cfg->nxe, cfg->smep,
-		    cfg->smap, cfg->gbpages, cfg->maxphyaddr, cfg->ept_x_only, w->fault,
-		    w->error_code, (unsigned long long)w->gpa, w->page_shift, w->rights, w->dirty,
-		    w->level, hw->fault, hw->pf_error, (unsigned long long)hw->qual,
-		    (unsigned long long)hw->gpa, (unsigned long long)hw->hpa, hw->page_shift,
-		    hw->nested_shift, hw->rights);
-	fail();
-}
-
-static void compare_x86(const struct gwalk_cfg *cfg, uint64_t addr, unsigned acc,
-			unsigned hw_acc, unsigned *out)
-{
-	struct hw_paging pg = {
-		.mode = cfg->mode == GWALK_32 ? HW_PAGING_32 :
-			cfg->mode == GWALK_PAE ? HW_PAGING_PAE : HW_PAGING_4LEVEL,
-		.cr3 = cfg->root, .wp = cfg->wp, .pse = cfg->pse, .nxe = cfg->nxe,
-		.smep = cfg->smep, .smap = cfg->smap, .pcide = cfg->pcide,
-		.no_1g_pages = !cfg->gbpages, .maxphyaddr = cfg->maxphyaddr,
-	};
-	memcpy(pg.pdpte, cfg->pdpte, sizeof(pg.pdpte));
-	const struct hw_nested none = { .kind = HW_NESTED_NONE };
-	struct hw_counters cnt = { 0 };
-	struct hw_walk hw;
-	struct gwalk w;
-	const unsigned writes = fm.writes;
-
-	const enum hw_walk_fault hf = hw_walk(m, &pg, &none, addr, hw_acc, &hw, &cnt);
-	const int r = gwalk(cfg, &fm.mem, addr, acc, &w);
-	if (hf == HW_WALK_OK) {
-		if (r || w.gpa != hw.gpa || w.page_shift != hw.page_shift ||
-		    !(w.rights & GWALK_W) != !(hw.rights & HW_R_W) ||
-		    !(w.rights & GWALK_U) != !(hw.rights & HW_R_U) ||
-		    !(w.rights & GWALK_X) != !!(hw.rights & HW_R_XD) ||
-		    w.dirty != !!(hw.rights & HW_R_DIRTY) || w.pcid != hw.pcid)
-			mismatch("translation", cfg, addr, acc, &w, &hw);
-		out[OUT_OK]++;
-	} else {
-		if (hf != HW_WALK_PF || r != -EFAULT || w.fault != GWALK_PF ||
-		    w.error_code != hw.pf_error)
-			mismatch("fault", cfg, addr, acc, &w, &hw);
-		out[!(w.error_code & GWALK_PF_P) ? OUT_NP :
-		    (w.error_code & GWALK_PF_RSVD) ? OUT_RSVD : OUT_RIGHTS]++;
-	}
-	if (fm.writes != writes)
-		out[OUT_AD_WRITE]++;
-}
-
-static void compare_ept(const struct gwalk_cfg *cfg, uint64_t addr, unsigned acc,
-			unsigned hw_acc, unsigned *out)
-{
-	const struct hw_nested nst = {
-		.kind = HW_NESTED_EPT, .root = cfg->root & ~0xfffull, .ept_ad = cfg->root & 0x40,
-		.ept_x_only = cfg->ept_x_only, .maxphyaddr = cfg->maxphyaddr,
-	};
-	struct hw_counters cnt = { 0 };
-	struct hw_walk hw;
-	struct gwalk w;
-	const unsigned writes = fm.writes;
-
-	const enum hw_walk_fault hf = hw_walk_gpa(m, &nst, addr, hw_acc, &hw, &cnt);
-	const int r = gwalk(cfg, &fm.mem, addr, acc, &w);
-	switch (hf) {
-	case HW_WALK_OK:
-		if (r || w.gpa != hw.hpa || w.page_shift != hw.nested_shift ||
-		    !(w.rights & GWALK_R) != !!(hw.rights & HW_R_NR) ||
-		    !(w.rights & GWALK_W) != !!(hw.rights & HW_R_NW) ||
-		    !(w.rights & GWALK_X) != !!(hw.rights & HW_R_NX) ||
-		    w.dirty != !!(hw.rights & HW_R_DIRTY))
-			mismatch("translation", cfg, addr, acc, &w, &hw);
-		out[OUT_OK]++;
-		break;
-	case HW_WALK_EPT_VIOLATION:
-		if (r != -EFAULT || w.fault != GWALK_EPT_VIOLATION || w.error_code != hw.qual)
-			mismatch("violation", cfg, addr, acc, &w, &hw);
-		out[(hw.qual & 0x38) ? OUT_RIGHTS : OUT_NP]++;
-		break;
-	case HW_WALK_EPT_MISCONFIG:
-		if (r != -EFAULT || w.fault != GWALK_EPT_MISCONFIG)
-			mismatch("misconfiguration", cfg, addr, acc, &w, &hw);
-		out[OUT_MISCONFIG]++;
-		break;
+	switch (w->fault) {
+	case GWALK_OK:
+		return OUT_OK;
+	case GWALK_PF:
+		return !(w->error_code & GWALK_PF_P) ? OUT_NP :
+		       (w->error_code & GWALK_PF_RSVD) ? OUT_RSVD : OUT_RIGHTS;
+	case GWALK_EPT_VIOLATION:
+		/* Some of R/W/X allowed on the path: a rights violation. */
+		return (w->error_code & (7u << GWALK_EPTQ_RWX_SHIFT)) ? OUT_RIGHTS : OUT_NP;
 	default:
-		mismatch("fault kind", cfg, addr, acc, &w, &hw);
+		return OUT_MISCONFIG;
 	}
-	if (fm.writes != writes)
+}
+
+static void one_case(const struct gwalk_cfg *cfg, uint64_t addr, unsigned acc, unsigned *out)
+{
+	struct gwalk w;
+	struct hw_walk hw;
+	const unsigned writes = d.writes;
+	const char *why = gwalk_diff_walk(&d, cfg, addr, acc, &w, &hw);
+
+	if (why) {
+		print_error("%s (%s): addr %#llx acc %#x root %#llx wp %d pse %d nxe %d "
+			    "smep %d smap %d 1g %d M %u xonly %d\n"
+			    "  gwalk: fault %d err %#x gpa %#llx shift %u rights %#x dirty %d "
+			    "level %u pcid %#x\n"
+			    "  hw:    fault %d err %#x qual %#llx gpa %#llx hpa %#llx shift %u/%u "
+			    "rights %#x pcid %#x\n",
+			    why, mode_names[cfg->mode], (unsigned long long)addr, acc,
+			    (unsigned long long)cfg->root, cfg->wp, cfg->pse, cfg->nxe, cfg->smep,
+			    cfg->smap, cfg->gbpages, cfg->maxphyaddr, cfg->ept_x_only, w.fault,
+			    w.error_code, (unsigned long long)w.gpa, w.page_shift, w.rights, w.dirty,
+			    w.level, w.pcid, hw.fault, hw.pf_error, (unsigned long long)hw.qual,
+			    (unsigned long long)hw.gpa, (unsigned long long)hw.hpa, hw.page_shift,
+			    hw.nested_shift, hw.rights, hw.pcid);
+		fail();
+	}
+	out[outcome(&w)]++;
+	if (d.writes != writes)
 		out[OUT_AD_WRITE]++;
 }
 
@@ -365,21 +305,14 @@ static void run_format(enum gwalk_mode mode)
 			 * or explicit supervisor with AC = 1. */
 			const unsigned kind = (unsigned)(rnd() % 3), who = (unsigned)(rnd() % 3);
 			unsigned acc = kind == 1 ? GWALK_ACC_WRITE : kind == 2 ? GWALK_ACC_FETCH : 0;
-			unsigned hw_acc = kind == 1 ? HW_ACC_WRITE : kind == 2 ? HW_ACC_FETCH : 0;
-			if (who == 1) {
+			if (who == 1)
 				acc |= GWALK_ACC_USER;
-				hw_acc |= HW_ACC_USER;
-			} else if (who == 2 && kind != 2) {
+			else if (who == 2 && kind != 2)
 				acc |= GWALK_ACC_NO_SMAP;
-				hw_acc |= HW_ACC_NO_SMAP;
-			}
 			const unsigned top = mode == GWALK_32 ? 2 : mode == GWALK_PAE ? 3 : 4;
 			const uint64_t addr = rnd_address(mode, POOL, top, cfg.pdpte);
-			if (mode == GWALK_EPT)
-				compare_ept(&cfg, addr, acc, hw_acc, out);
-			else
-				compare_x86(&cfg, addr, acc, hw_acc, out);
-			if (memcmp(arena + POOL, fm.ram + POOL, POOL_SIZE)) {
+			one_case(&cfg, addr, acc, out);
+			if (!gwalk_diff_same(&d, POOL, POOL_SIZE)) {
 				print_error("%s: memories differ after case %u of tree %u\n",
 					    mode_names[mode], c, t);
 				fail();
