@@ -105,7 +105,7 @@ def judge_clean(st, err, stats_expected):
     if st == 2:
         return judge_refusal(st, err, b"hvlab run: ")
     if st not in (0, 4, 6, 8) and st % 2 == 0:
-        return "status %d is none of hvlab run's (2, 4, 6, 8, odd)" % st
+        return "status %d is none of hvlab run's (2, 4, 6, 8, odd): %s" % (st, show(err))
     if err and not stats_expected:
         return "stderr not empty: %s" % show(err)
     return None
@@ -359,15 +359,15 @@ def images(tmp, files):
         jobs.append(("%s mutation %d (seed %d)" % (name, i, SEED), bytes(data)))
 
     def one(job):
-        name, data = job
-        p = os.path.join(tmp, "m%d.img" % (hash(name) & 0xffffffff))
+        k, (name, data) = job
+        p = os.path.join(tmp, "m%d.img" % k)	# one file per job
         with open(p, "wb") as f:
             f.write(data)
         st, err = run_image(p)
         os.unlink(p)
         return "image: " + name, judge_clean(st, err, False), st
 
-    run_all(jobs, one, "image: %d truncated and mutated images end cleanly")
+    run_all(list(enumerate(jobs)), one, "image: %d truncated and mutated images end cleanly")
 
 
 # ------------------------------------------------------------ argv
