@@ -63,41 +63,89 @@ static int translate(struct emu_ctx *ctx, uint64_t la, unsigned acc, gpa_t *gpa)
 	return EMU_CONTINUE;
 }
 
-/* An MMIO read: core/irq, the VMM's answer to the last exit, or out. */
+/*
+ * MMIO and string port I/O the VMM handles (KVM's "MMIO fragments"). A
+ * read needs the VMM's answer before the instruction can finish: it goes
+ * out as an exit, and when the answer comes back the instruction runs
+ * again from the start (core/run.c complete_io), taking the answered
+ * reads in program order; a read past them goes out in turn. So an
+ * instruction may read several MMIO places (a read across two MMIO
+ * pages, CMPS between two devices): up to VCPU_MMIO_FRAGS. Writes need
+ * no answer: they are kept until the instruction completes and then go
+ * out one per exit (vcpu_mmio_send_write), so a rerun never repeats a
+ * device's side effect. Reads therefore reach the VMM before any write
+ * of the same instruction, as KVM orders them.
+ */
+
+/* The VMM's answer to this run's next read, if it has one: 1 taken, 0
+ * none yet, -1 if the rerun asks for another access (its inputs cannot
+ * change, so that would be hvlab's bug: the instruction is refused). */
+static int take_answer(struct hv_vcpu *vcpu, uint64_t addr, void *buf, unsigned len)
+{
+	if (vcpu->mmio_rnext >= vcpu->mmio_nr)
+		return 0;
+	const struct vcpu_mmio_frag *f = &vcpu->mmio_r[vcpu->mmio_rnext];
+	if (f->gpa != addr || f->len != len) {
+		vcpu->emu->ctx.unhandleable = "an I/O read that changed when the instruction ran again";
+		return -1;
+	}
+	memcpy(buf, f->data, len);	/* counted when it went out */
+	vcpu->mmio_rnext++;
+	return 1;
+}
+
+/* Send this run's next read to the VMM. */
+static int read_out(struct hv_vcpu *vcpu, uint64_t addr, unsigned len)
+{
+	if (vcpu->mmio_nr == VCPU_MMIO_FRAGS || vcpu->mmio_write_out || len > 8) {
+		vcpu->emu->ctx.unhandleable = "an instruction with more I/O reads than hvlab keeps";
+		return EMU_UNHANDLEABLE;
+	}
+	struct vcpu_mmio_frag *f = &vcpu->mmio_r[vcpu->mmio_nr];
+	f->gpa = addr;
+	f->len = len;
+	vcpu->pending_io = VCPU_IO_MMIO_READ;
+	return EMU_IO_NEEDED;
+}
+
 static int mmio_read(struct hv_vcpu *vcpu, gpa_t gpa, void *buf, unsigned len)
 {
-	if (vcpu->mmio_valid && vcpu->mmio_gpa == gpa && vcpu->mmio_len == len) {
-		/* The VMM's answer: this access was counted when it went out. */
-		memcpy(buf, vcpu->mmio_data, len);
-		vcpu->mmio_valid = false;
-		return EMU_CONTINUE;
-	}
+	const int r = take_answer(vcpu, gpa, buf, len);
+	if (r)
+		return r > 0 ? EMU_CONTINUE : EMU_UNHANDLEABLE;
 	vcpu->vm->stats.mmio_exits++;
 	if (irq_mmio_read(vcpu, gpa, buf, len))
 		return EMU_CONTINUE;
-	if (vcpu->mmio_write_out || vcpu->mmio_valid || len > 8) {
-		vcpu->emu->ctx.unhandleable = "an instruction with more than one MMIO access";
-		return EMU_UNHANDLEABLE;
-	}
-	vcpu_mmio_exit(vcpu, gpa, len, NULL);
-	vcpu->pending_io = VCPU_IO_MMIO_READ;
-	vcpu->mmio_gpa = gpa;
-	vcpu->mmio_len = len;
-	return EMU_IO_NEEDED;
+	const int out = read_out(vcpu, gpa, len);
+	if (out == EMU_IO_NEEDED)
+		vcpu_mmio_exit(vcpu, gpa, len, NULL);
+	return out;
 }
 
 static int mmio_write(struct hv_vcpu *vcpu, gpa_t gpa, const void *buf, unsigned len)
 {
-	vcpu->vm->stats.mmio_exits++;
-	if (irq_mmio_write(vcpu, gpa, buf, len))
+	if (irq_mmio_write(vcpu, gpa, buf, len)) {
+		vcpu->vm->stats.mmio_exits++;
 		return EMU_CONTINUE;
-	if (vcpu->mmio_write_out || len > 8) {
-		vcpu->emu->ctx.unhandleable = "an instruction with more than one MMIO write";
+	}
+	if (vcpu->mmio_nw == VCPU_MMIO_FRAGS || len > 8) {
+		vcpu->emu->ctx.unhandleable = "an instruction with more MMIO writes than hvlab keeps";
 		return EMU_UNHANDLEABLE;
 	}
-	vcpu_mmio_exit(vcpu, gpa, len, buf);
-	vcpu->mmio_write_out = true;
+	struct vcpu_mmio_frag *f = &vcpu->mmio_w[vcpu->mmio_nw++];
+	f->gpa = gpa;
+	f->len = len;
+	memcpy(f->data, buf, len);
 	return EMU_CONTINUE;
+}
+
+int vcpu_mmio_send_write(struct hv_vcpu *vcpu)
+{
+	const struct vcpu_mmio_frag *f = &vcpu->mmio_w[vcpu->mmio_wnext++];
+	vcpu->vm->stats.mmio_exits++;
+	vcpu_mmio_exit(vcpu, f->gpa, f->len, f->data);
+	vcpu->pending_io = vcpu->mmio_wnext < vcpu->mmio_nw ? VCPU_IO_MMIO_WRITES : VCPU_IO_NONE;
+	return 0;
 }
 
 /* One access within one page. */
@@ -171,16 +219,13 @@ static int op_pio_in(struct emu_ctx *ctx, uint16_t port, void *val, unsigned siz
 	struct hv_vcpu *vcpu = ctx_vcpu(ctx);
 	if (irq_pio_in(vcpu, port, val, size))
 		return EMU_CONTINUE;
-	if (vcpu->mmio_valid && vcpu->mmio_gpa == port && vcpu->mmio_len == size) {
-		memcpy(val, vcpu->mmio_data, size);
-		vcpu->mmio_valid = false;
-		return EMU_CONTINUE;
-	}
-	vcpu_io_exit(vcpu, true, port, size, NULL);
-	vcpu->pending_io = VCPU_IO_MMIO_READ;
-	vcpu->mmio_gpa = port;
-	vcpu->mmio_len = size;
-	return EMU_IO_NEEDED;
+	const int r = take_answer(vcpu, port, val, size);
+	if (r)
+		return r > 0 ? EMU_CONTINUE : EMU_UNHANDLEABLE;
+	const int out = read_out(vcpu, port, size);
+	if (out == EMU_IO_NEEDED)
+		vcpu_io_exit(vcpu, true, port, size, NULL);
+	return out;
 }
 
 static int op_pio_out(struct emu_ctx *ctx, uint16_t port, const void *val, unsigned size)
@@ -188,7 +233,7 @@ static int op_pio_out(struct emu_ctx *ctx, uint16_t port, const void *val, unsig
 	struct hv_vcpu *vcpu = ctx_vcpu(ctx);
 	if (irq_pio_out(vcpu, port, val, size))
 		return EMU_CONTINUE;
-	if (vcpu->mmio_write_out) {
+	if (vcpu->mmio_write_out || vcpu->mmio_nw) {
 		ctx->unhandleable = "an instruction with more than one I/O write";
 		return EMU_UNHANDLEABLE;
 	}
@@ -420,15 +465,23 @@ int vcpu_emulate(struct hv_vcpu *vcpu)
 
 	vcpu->vm->stats.insn_emulation++;
 	vcpu->mmio_write_out = false;
+	vcpu->mmio_rnext = 0;
+	vcpu->mmio_nw = vcpu->mmio_wnext = 0;
 	load_state(vcpu, &ctx->cpu);
 	before = ctx->cpu;
 	int r = emu_step(ctx);
+	if (r != EMU_IO_NEEDED)
+		vcpu->mmio_nr = 0;	/* the instruction is over: answers used */
+	else
+		vcpu->mmio_nw = 0;	/* the rerun makes its writes again */
 	switch (r) {
 	case EMU_CONTINUE:
 	case EMU_HALT:
 		store_state(vcpu, &ctx->cpu, &before);
 		if (r == EMU_HALT)
 			vcpu->halted = true;
+		if (vcpu->mmio_nw)
+			return vcpu_mmio_send_write(vcpu);
 		if (vcpu->mmio_write_out) {
 			vcpu->mmio_write_out = false;
 			return 0;
@@ -458,6 +511,7 @@ int vcpu_emulate(struct hv_vcpu *vcpu)
 	case EMU_UNHANDLEABLE:
 	default:
 		vcpu->pending_io = VCPU_IO_NONE;
+		vcpu->mmio_nw = 0;
 		return unhandleable(vcpu, ctx->unhandleable);
 	}
 }

@@ -23,6 +23,9 @@ struct hv_event;
 /* Emulate the instruction at RIP. Returns a handler result: 1 resume the
  * guest, 0 return to the VMM (vcpu->run filled), or -errno. */
 int vcpu_emulate(struct hv_vcpu *vcpu);
+/* Send the next MMIO write the last emulated instruction made (it made
+ * vcpu->mmio_nw of them) to the VMM as an exit; returns 0 (to the VMM). */
+int vcpu_mmio_send_write(struct hv_vcpu *vcpu);
 void vcpu_emulate_free(struct hv_vcpu *vcpu);
 
 /* Deliver @ev through the IDT (the IVT in real mode) as the processor

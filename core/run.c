@@ -89,12 +89,16 @@ static int complete_io(struct hv_vcpu *vcpu, struct hv_run *run, uint32_t answer
 		vcpu->vm->backend->skip_instruction(vcpu);
 		return EXIT_RESUME;
 	}
-	case VCPU_IO_MMIO_READ:
-		/* The same instruction again, its read answered. */
-		vcpu->mmio_valid = true;
-		memcpy(vcpu->mmio_data, answered == HV_EXIT_IO ? run->io.data : run->mmio.data,
-		       sizeof(vcpu->mmio_data));
+	case VCPU_IO_MMIO_READ: {
+		/* The same instruction again, one more read answered. */
+		struct vcpu_mmio_frag *f = &vcpu->mmio_r[vcpu->mmio_nr++];
+		memcpy(f->data, answered == HV_EXIT_IO ? run->io.data : run->mmio.data,
+		       sizeof(f->data));
 		return vcpu_emulate(vcpu);
+	}
+	case VCPU_IO_MMIO_WRITES:
+		/* The instruction is done: its next write goes out. */
+		return vcpu_mmio_send_write(vcpu);
 	default:
 		return EXIT_RESUME;
 	}

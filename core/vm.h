@@ -106,8 +106,21 @@ enum vcpu_mode { VCPU_OUTSIDE_GUEST, VCPU_IN_GUEST };
 enum vcpu_pending_io {
 	VCPU_IO_NONE,
 	VCPU_IO_PIO_IN,		/* run->io.data completes an IN */
-	VCPU_IO_MMIO_READ,	/* run->mmio.data completes the instruction */
-	VCPU_IO_EMULATE,	/* re-run the instruction after a write went out */
+	VCPU_IO_MMIO_READ,	/* run->mmio.data (run->io.data) answers a read:
+				 * run the instruction again */
+	VCPU_IO_MMIO_WRITES,	/* the instruction is done; its next MMIO
+				 * write goes out (vcpu->mmio_w) */
+};
+
+/* One MMIO access of the instruction being emulated: an MMIO access never
+ * spans a page (core/emulate.c splits it), so an instruction makes a few
+ * of them at most (a read across two MMIO pages; MOVS or CMPS between
+ * two MMIO pages: four). */
+#define VCPU_MMIO_FRAGS 4
+struct vcpu_mmio_frag {
+	gpa_t gpa;			/* or the port, for string IN */
+	unsigned len;			/* 1..8 */
+	uint8_t data[8];
 };
 
 struct hv_vcpu {
@@ -128,11 +141,16 @@ struct hv_vcpu {
 	struct hv_event reinject;
 	bool nmi_pending;
 	int user_irq;				/* hv_interrupt(): vector or -1 */
-	/* MMIO read completion: the value the VMM returned, for the re-run. */
-	gpa_t mmio_gpa;
-	uint8_t mmio_data[8];
-	unsigned mmio_len;
-	bool mmio_valid;
+	/* MMIO reads of the instruction being emulated, in program order:
+	 * mmio_r[0..mmio_nr) the VMM has answered (each answer reruns the
+	 * instruction, which takes them in order through mmio_rnext);
+	 * mmio_r[mmio_nr] is out when pending_io is VCPU_IO_MMIO_READ. */
+	struct vcpu_mmio_frag mmio_r[VCPU_MMIO_FRAGS];
+	unsigned mmio_nr, mmio_rnext;
+	/* MMIO writes of the last emulated instruction, sent to the VMM one
+	 * per exit after it completed: mmio_w[mmio_wnext..mmio_nw). */
+	struct vcpu_mmio_frag mmio_w[VCPU_MMIO_FRAGS];
+	unsigned mmio_nw, mmio_wnext;
 	struct hv_guest_debug dbg;		/* (r) hv_debug_guest */
 	uint64_t guest_dr[4], guest_dr7;	/* (r) the guest's, while the
 						 * debugger's are loaded */
@@ -141,8 +159,8 @@ struct hv_vcpu {
 	struct tdp_vcpu *tdp;			/* mmu/tdp's state */
 	struct lapic *apic;			/* core/irq/lapic.c */
 	struct vcpu_emu *emu;			/* core/emulate.c, made on first use */
-	bool mmio_write_out;			/* (r) an emulated MMIO write waits
-						 * in run->mmio for the VMM */
+	bool mmio_write_out;			/* (r) an emulated string OUT waits
+						 * in run->io for the VMM */
 	uint64_t tsc_offset;			/* (r) sum of adjust_tsc() deltas */
 	uint64_t idle_cycles;			/* (r) virtual time the processor did
 						 * not count: halted, waiting for

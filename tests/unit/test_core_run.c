@@ -290,6 +290,48 @@ static void test_mmio_read_widths(void **state)
 	}
 }
 
+/* Accesses that span two MMIO pages, and an instruction with two MMIO
+ * reads (KVM's MMIO fragments; core/emulate.c). The engine splits an
+ * access at the page boundary, so each page's part is its own exit, in
+ * address order; reads are answered one per exit and the instruction
+ * reruns until it has them all; writes go out after it completes.
+ *   mov eax,[MMIO+0xffe]; mov dword [MMIO+0x1ffe],0x44332211;
+ *   mov esi,MMIO; mov edi,MMIO+0x100; cmpsd; hlt */
+static void test_mmio_fragments(void **state)
+{
+	static const uint8_t code[] = {
+		0x8b, 0x04, 0x25, 0xfe, 0x0f, 0x00, 0x40,
+		0xc7, 0x04, 0x25, 0xfe, 0x1f, 0x00, 0x40, 0x11, 0x22, 0x33, 0x44,
+		0xbe, 0x00, 0x00, 0x00, 0x40,
+		0xbf, 0x00, 0x01, 0x00, 0x40,
+		0xa7,
+		0xf4,
+	};
+	const char *name;
+	hvg_for_each_backend(i, name) {
+		struct hvg g;
+		hvg_create(&g, name);
+		load_code(&g, code, sizeof(code));
+		hvg_expect_mmio_read(&g, MMIO + 0xffe, 2, 0x2211);
+		hvg_expect_mmio_read(&g, MMIO + 0x1000, 2, 0x4433);
+		hvg_expect_mmio_write(&g, MMIO + 0x1ffe, 2, 0x2211);
+		hvg_expect_mmio_write(&g, MMIO + 0x2000, 2, 0x4433);
+		hvg_expect_mmio_read(&g, MMIO, 4, 0x5555);	/* CMPSD: [RSI] */
+		hvg_expect_mmio_read(&g, MMIO + 0x100, 4, 0x5555);	/* then [RDI] */
+		assert_int_equal(hvg_run(&g), HV_EXIT_HLT);
+
+		const struct hv_regs r = hvg_regs(&g);
+		assert_int_equal(r.rax, 0x44332211);
+		assert_int_equal(r.rsi, MMIO + 4);	/* DF = 0: both advance */
+		assert_int_equal(r.rdi, MMIO + 0x104);
+		assert_true(r.rflags & (1u << 6));	/* equal: ZF */
+		if (hvg_stat(&g, "mmio_exits") != 6)
+			fail_msg("%s: six MMIO accesses counted as %llu", name,
+				 (unsigned long long)hvg_stat(&g, "mmio_exits"));
+		hvg_destroy(&g);
+	}
+}
+
 /* The MMIO counter counts accesses ("MMIO accesses emulated",
  * core/stats.def): a read the VMM answered is one access, not two.
  *   mov eax,[MMIO]; mov [MMIO+8],eax; hlt */
@@ -404,6 +446,7 @@ int main(void)
 		T(test_run_interrupt_first),
 		T(test_mmio_read_widths),
 		T(test_stats_mmio_count),
+		T(test_mmio_fragments),
 		T(test_in_widths),
 		T(test_string_io),
 	};
