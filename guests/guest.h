@@ -324,6 +324,19 @@ static inline void write_cr3(uint64_t v)
 	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
 }
 
+/* Marsaglia's xorshift64 (13, 7, 17): the next pseudo-random value of
+ * the sequence in *s (never 0 if *s is not). */
+static inline uint64_t guest_xorshift64(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
 /* ---- exit.c ---- */
 __attribute__((noreturn)) void guest_exit(unsigned code);
 /* Does the multiboot command line (`hvlab run --append`, QEMU -append)

@@ -188,17 +188,6 @@ static inline void mm_pool_drain(struct mm_pool *pool)
 	pool->count = 0;
 }
 
-static inline uint64_t mm_xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
 struct mm_ws {
 	uint64_t pages;		/* P */
 	uint64_t slots;		/* S, a power of two up to MM_WORDS */
@@ -234,7 +223,7 @@ static inline uint64_t mm_ws_run(struct mm_ws *ws, uint64_t n, uint64_t wp)
 	uint64_t s = MM_SEED, fold = 0, bad = 0, writes = 0;
 
 	for (uint64_t a = 0; a < n; a++) {
-		const uint64_t r = mm_xorshift(&s);
+		const uint64_t r = guest_xorshift64(&s);
 		const uint64_t i = (r >> 32) * p >> 32, j = (r >> 9) & smask;
 		volatile uint64_t *q = mm_page(i) + j * stride;
 		const uint64_t v = *q;

@@ -113,14 +113,6 @@ static void on_debug(struct guest_frame *f)
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
-static uint64_t next_random(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 int guest_main(void)
 {
 	struct vm_space as;
@@ -146,11 +138,11 @@ int guest_main(void)
 	for (unsigned p = 0; p < PAGES; p++) {
 		uint64_t *c = (uint64_t *)(uintptr_t)code, *s = (uint64_t *)(uintptr_t)stack;
 		for (unsigned i = 0; i < PAGE_SIZE / 8; i++) {
-			c[i] = next_random();
+			c[i] = guest_xorshift64(&rng);
 			s[i] = 0;
 		}
 		steps_now = 0;
-		dr_enter_user(CODE_VA + (next_random() & (PAGE_SIZE - 1)), STACK_VA + PAGE_SIZE / 2);
+		dr_enter_user(CODE_VA + (guest_xorshift64(&rng) & (PAGE_SIZE - 1)), STACK_VA + PAGE_SIZE / 2);
 	}
 
 	write_cr3(read_cr3());	/* back on the kernel's own tables below */

@@ -72,14 +72,6 @@ static unsigned wrong;
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 
-static uint64_t next_random(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 static unsigned frame_of(unsigned s, unsigned k, unsigned i)
 {
 	return (s * 7 + k * 3 + i) % DATA;
@@ -195,10 +187,10 @@ int guest_main(void)
 
 	/* 1. churn */
 	for (unsigned r = 0; r < CHURN; r++) {
-		const unsigned sp = (unsigned)(next_random() % nspaces);
+		const unsigned sp = (unsigned)(guest_xorshift64(&rng) % nspaces);
 		write_cr3(spaces[sp].pml4);
 		for (unsigned n = 0; n < READS; n++) {
-			const uint64_t x = next_random();
+			const uint64_t x = guest_xorshift64(&rng);
 			check_read(sp, (unsigned)(x % PTS), (unsigned)((x >> 16) % 512));
 		}
 	}
@@ -232,7 +224,7 @@ int guest_main(void)
 	struct space *sp = &spaces[s];
 	write_cr3(sp->pml4);
 	for (unsigned n = 0; n < FLOOD; n++) {
-		const uint64_t x = next_random();
+		const uint64_t x = guest_xorshift64(&rng);
 		const unsigned k = (unsigned)(x % PTS), i = (unsigned)((x >> 16) % 512);
 		const unsigned f = (unsigned)((x >> 32) % DATA);
 		*pte_of(s, k, i) = data[f] | PTE_P | PTE_RW;
@@ -242,7 +234,7 @@ int guest_main(void)
 	/* ... PDEs swapped, CR3 reloaded (4.10.4.1), read through ... */
 	volatile uint64_t *pd = (volatile uint64_t *)(uintptr_t)sp->pd;
 	for (unsigned n = 0; n < FLOOD / 4; n++) {
-		const uint64_t x = next_random();
+		const uint64_t x = guest_xorshift64(&rng);
 		const unsigned a = (unsigned)(x % PTS), b = (unsigned)((x >> 16) % PTS);
 		const uint64_t t = sp->pt[a];
 		sp->pt[a] = sp->pt[b];
